@@ -1,0 +1,328 @@
+//! Votes aggregated per (pair, outcome): the input of every rating method.
+//!
+//! Ten million votes among 200 models fold into at most 19,900 pairs × 4 outcomes,
+//! so everything downstream costs the same however many votes there were.
+
+use rustc_hash::FxHashMap;
+
+use crate::options::BothBad;
+use crate::vote::Outcome;
+
+/// Per-pair vote counts, keyed by model name.
+///
+/// Model names are interned to indices in the order they are first seen; pairs are
+/// unordered (A vs B and B vs A land in the same cell, with the outcome flipped).
+/// The order in which counts are added does not change any result: methods work on
+/// a canonical form with models sorted by name.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{Counts, Outcome};
+/// let mut counts = Counts::new();
+/// counts.add_n("sdxl", "lcm", Outcome::A, 30);
+/// counts.add_n("lcm", "sdxl", Outcome::A, 10); // lcm won, seen from the other side
+/// counts.add("sdxl", "lcm", Outcome::Tie);
+/// let pair = counts.pair("sdxl", "lcm").unwrap();
+/// assert_eq!((pair.a_wins, pair.b_wins, pair.ties), (30, 10, 1));
+/// assert_eq!(counts.total(), 41);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    names: Vec<String>,
+    index: FxHashMap<Box<str>, u32>,
+    slots: FxHashMap<(u32, u32), u32>,
+    cells: Vec<Cell>,
+    self_battles: u64,
+}
+
+/// One unordered pair: `n[0]` wins of `lo`, `n[1]` wins of `hi`, `n[2]` ties,
+/// `n[3]` both bad, where `lo < hi` are interned indices.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    lo: u32,
+    hi: u32,
+    n: [u64; 4],
+}
+
+/// The counts of one pair, seen from `model_a`'s side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairCounts<'a> {
+    /// One model of the pair.
+    pub model_a: &'a str,
+    /// The other model.
+    pub model_b: &'a str,
+    /// Votes `model_a` won.
+    pub a_wins: u64,
+    /// Votes `model_b` won.
+    pub b_wins: u64,
+    /// Ties.
+    pub ties: u64,
+    /// Both-bad votes.
+    pub both_bad: u64,
+}
+
+impl PairCounts<'_> {
+    /// All votes between the two models.
+    pub fn total(&self) -> u64 {
+        self.a_wins + self.b_wins + self.ties + self.both_bad
+    }
+}
+
+impl Counts {
+    /// No votes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one vote.
+    pub fn add(&mut self, model_a: &str, model_b: &str, outcome: Outcome) {
+        self.add_n(model_a, model_b, outcome, 1);
+    }
+
+    /// Adds `n` identical votes, e.g. one row of a SQL `group by model_a, model_b,
+    /// winner`. A model voted against itself is counted in [`Self::self_battles`]
+    /// and otherwise ignored (such a vote says nothing about strength).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arena_evaluator::{Counts, Outcome};
+    /// let mut counts = Counts::new();
+    /// counts.add_n("a", "b", Outcome::BothBad, 3);
+    /// counts.add_n("a", "a", Outcome::A, 2);
+    /// assert_eq!((counts.total(), counts.self_battles()), (3, 2));
+    /// ```
+    pub fn add_n(&mut self, model_a: &str, model_b: &str, outcome: Outcome, n: u64) {
+        let a = self.intern(model_a);
+        let b = self.intern(model_b);
+        self.add_indices(a, b, outcome, n);
+    }
+
+    /// Adds every vote of `other`.
+    pub fn merge(&mut self, other: &Counts) {
+        for name in &other.names {
+            self.intern(name);
+        }
+        for pair in other.pairs() {
+            for (outcome, n) in [
+                (Outcome::A, pair.a_wins),
+                (Outcome::B, pair.b_wins),
+                (Outcome::Tie, pair.ties),
+                (Outcome::BothBad, pair.both_bad),
+            ] {
+                if n > 0 {
+                    self.add_n(pair.model_a, pair.model_b, outcome, n);
+                }
+            }
+        }
+        self.self_battles += other.self_battles;
+    }
+
+    /// Model names, in the order first seen.
+    pub fn models(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Votes counted (self-battles excluded).
+    pub fn total(&self) -> u64 {
+        self.cells.iter().map(|c| c.n.iter().sum::<u64>()).sum()
+    }
+
+    /// Votes where a model met itself; not part of any pair.
+    pub fn self_battles(&self) -> u64 {
+        self.self_battles
+    }
+
+    /// `true` when no pair has a vote.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// Every pair with at least one vote, in the order first seen.
+    pub fn pairs(&self) -> impl Iterator<Item = PairCounts<'_>> + '_ {
+        self.cells.iter().map(|c| PairCounts {
+            model_a: &self.names[c.lo as usize],
+            model_b: &self.names[c.hi as usize],
+            a_wins: c.n[0],
+            b_wins: c.n[1],
+            ties: c.n[2],
+            both_bad: c.n[3],
+        })
+    }
+
+    /// The counts between two models, seen from `model_a`'s side.
+    pub fn pair(&self, model_a: &str, model_b: &str) -> Option<PairCounts<'_>> {
+        let a = *self.index.get(model_a)?;
+        let b = *self.index.get(model_b)?;
+        let cell = &self.cells[*self.slots.get(&(a.min(b), a.max(b)))? as usize];
+        let (a_wins, b_wins) = if a < b {
+            (cell.n[0], cell.n[1])
+        } else {
+            (cell.n[1], cell.n[0])
+        };
+        Some(PairCounts {
+            model_a: &self.names[a as usize],
+            model_b: &self.names[b as usize],
+            a_wins,
+            b_wins,
+            ties: cell.n[2],
+            both_bad: cell.n[3],
+        })
+    }
+
+    /// The index of `name`, adding it if new.
+    pub(crate) fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).expect("fewer than 2^32 models");
+        self.names.push(name.to_owned());
+        self.index.insert(name.into(), i);
+        i
+    }
+
+    pub(crate) fn add_indices(&mut self, a: u32, b: u32, outcome: Outcome, n: u64) {
+        if a == b {
+            self.self_battles += n;
+            return;
+        }
+        let (lo, hi, outcome) = if a < b {
+            (a, b, outcome)
+        } else {
+            (b, a, outcome.swapped())
+        };
+        let next = self.cells.len() as u32;
+        let slot = *self.slots.entry((lo, hi)).or_insert(next);
+        if slot == next {
+            self.cells.push(Cell { lo, hi, n: [0; 4] });
+        }
+        let k = match outcome {
+            Outcome::A => 0,
+            Outcome::B => 1,
+            Outcome::Tie => 2,
+            Outcome::BothBad => 3,
+        };
+        self.cells[slot as usize].n[k] += n;
+    }
+}
+
+/// The canonical form the methods work on: models that have at least one counted
+/// vote, sorted by name; pairs sorted by index, both-bad already folded in or dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct Table {
+    pub names: Vec<String>,
+    pub pairs: Vec<Pair>,
+    /// Both-bad votes dropped by [`BothBad::Exclude`].
+    pub both_bad_dropped: u64,
+    /// Models whose only votes were dropped (listed in a warning, not rated).
+    pub unrated: Vec<String>,
+    /// Map from [`Counts`] index to table index (`None` for unrated models).
+    pub from_counts: Vec<Option<usize>>,
+}
+
+/// One pair of the table: `i < j`, outcome counts as integers (the bootstrap
+/// resamples them) with ties including both-bad votes when those count as ties.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pair {
+    pub i: usize,
+    pub j: usize,
+    pub wins_i: u64,
+    pub wins_j: u64,
+    pub ties: u64,
+}
+
+impl Pair {
+    pub fn total(&self) -> f64 {
+        (self.wins_i + self.wins_j + self.ties) as f64
+    }
+
+    /// Points of `i`: a tie is half a win for each side.
+    pub fn score_i(&self) -> f64 {
+        self.wins_i as f64 + 0.5 * self.ties as f64
+    }
+
+    pub fn score_j(&self) -> f64 {
+        self.wins_j as f64 + 0.5 * self.ties as f64
+    }
+}
+
+impl Table {
+    pub fn new(counts: &Counts, both_bad: BothBad) -> Table {
+        let mut both_bad_dropped = 0;
+        let kept: Vec<(u32, u32, [u64; 3])> = counts
+            .cells
+            .iter()
+            .filter_map(|c| {
+                let ties = match both_bad {
+                    BothBad::Tie => c.n[2] + c.n[3],
+                    BothBad::Exclude => {
+                        both_bad_dropped += c.n[3];
+                        c.n[2]
+                    }
+                };
+                let n = [c.n[0], c.n[1], ties];
+                (n.iter().sum::<u64>() > 0).then_some((c.lo, c.hi, n))
+            })
+            .collect();
+        let mut has_votes = vec![false; counts.names.len()];
+        for &(lo, hi, _) in &kept {
+            has_votes[lo as usize] = true;
+            has_votes[hi as usize] = true;
+        }
+        let mut order: Vec<usize> = (0..counts.names.len()).filter(|&m| has_votes[m]).collect();
+        order.sort_by(|&x, &y| counts.names[x].cmp(&counts.names[y]));
+        let mut from_counts = vec![None; counts.names.len()];
+        for (t, &m) in order.iter().enumerate() {
+            from_counts[m] = Some(t);
+        }
+        let mut pairs: Vec<Pair> = kept
+            .iter()
+            .map(|&(lo, hi, n)| {
+                let (x, y) = (
+                    from_counts[lo as usize].unwrap_or(0),
+                    from_counts[hi as usize].unwrap_or(0),
+                );
+                if x < y {
+                    Pair {
+                        i: x,
+                        j: y,
+                        wins_i: n[0],
+                        wins_j: n[1],
+                        ties: n[2],
+                    }
+                } else {
+                    Pair {
+                        i: y,
+                        j: x,
+                        wins_i: n[1],
+                        wins_j: n[0],
+                        ties: n[2],
+                    }
+                }
+            })
+            .collect();
+        pairs.sort_by_key(|p| (p.i, p.j));
+        let mut unrated: Vec<String> = (0..counts.names.len())
+            .filter(|&m| !has_votes[m])
+            .map(|m| counts.names[m].clone())
+            .collect();
+        unrated.sort();
+        Table {
+            names: order.iter().map(|&m| counts.names[m].clone()).collect(),
+            pairs,
+            both_bad_dropped,
+            unrated,
+            from_counts,
+        }
+    }
+
+    pub fn n_models(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Votes in the fit (both-bad included when they count as ties).
+    pub fn n_votes(&self) -> f64 {
+        self.pairs.iter().map(Pair::total).sum()
+    }
+}

@@ -1,0 +1,354 @@
+//! The leaderboard: what every method returns, and the entry points that compute it.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bootstrap::Progress;
+use crate::counts::{Counts, Table};
+use crate::error::{Error, Result};
+use crate::filter::Excluded;
+use crate::options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method};
+use crate::rate::{Rated, rate_bt, rate_elo};
+use crate::read::{self, Format, OrderedVote};
+
+/// One row of a leaderboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaderboardEntry {
+    /// Model name as in the votes.
+    pub model: String,
+    /// Rating on the Elo scale.
+    pub rating: f64,
+    /// Lower bound of the confidence interval (`null` for online Elo).
+    pub ci_low: Option<f64>,
+    /// Upper bound of the confidence interval (`null` for online Elo).
+    pub ci_high: Option<f64>,
+    /// LMArena's "rank (UB)": 1 + the number of listed models whose lower bound is
+    /// above this model's upper bound (without intervals: whose rating is higher).
+    pub rank_ub: usize,
+    /// Votes this model took part in (both-bad ones included when they count as ties).
+    pub battles: u64,
+    /// Votes it won.
+    pub wins: u64,
+    /// Votes it lost.
+    pub losses: u64,
+    /// Ties (both-bad votes included when they count as ties).
+    pub ties: u64,
+    /// `(wins + ties / 2) / battles`: the score the Bradley–Terry fit matches.
+    pub win_rate: f64,
+    /// Fewer battles than [`LeaderboardOptions::provisional_below`].
+    pub provisional: bool,
+}
+
+/// Ratings of every listed model, best first, with how they were computed.
+/// Serialises to the JSON that `arena leaderboard --output json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Leaderboard {
+    /// `bt` or `elo`.
+    pub method: Method,
+    /// How the intervals were computed (`null` for online Elo).
+    pub ci: Option<CiMethod>,
+    /// Confidence level of the intervals.
+    pub level: f64,
+    /// Bootstrap rounds, when the intervals are bootstrapped.
+    pub bootstrap_rounds: Option<usize>,
+    /// Bootstrap seed, when the intervals are bootstrapped.
+    pub seed: Option<u64>,
+    /// What both-bad votes counted as.
+    pub both_bad: BothBad,
+    /// The pinned model, if any (otherwise the mean rating is `initial_rating`).
+    pub anchor: Option<Anchor>,
+    /// Rating points per factor of `base` in the odds.
+    pub scale: f64,
+    /// Odds base.
+    pub base: f64,
+    /// Votes the ratings are computed from.
+    pub n_votes: u64,
+    /// Votes left out, by reason.
+    pub excluded: Excluded,
+    /// The listed models, by rating, best first.
+    pub models: Vec<LeaderboardEntry>,
+    /// Anything a reader of the numbers should know (disconnected groups, a model
+    /// that never lost, …).
+    pub warnings: Vec<String>,
+}
+
+impl Leaderboard {
+    /// The row of `model`, if listed.
+    pub fn entry(&self, model: &str) -> Option<&LeaderboardEntry> {
+        self.models.iter().find(|e| e.model == model)
+    }
+}
+
+/// Bradley–Terry leaderboard from aggregated counts (e.g. built by the server from a
+/// SQL `group by`). Filters in `options.filter` do not apply: the counts are taken as
+/// already filtered. Online Elo needs the votes in order, so `Method::Elo` is an
+/// error here ([`Error::EloNeedsVoteOrder`]).
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{leaderboard_from_counts, Counts, LeaderboardOptions, Outcome};
+/// let mut counts = Counts::new();
+/// counts.add_n("sdxl", "lcm", Outcome::A, 60);
+/// counts.add_n("sdxl", "lcm", Outcome::B, 40);
+/// let board = leaderboard_from_counts(&counts, &LeaderboardOptions::default()).unwrap();
+/// assert_eq!(board.models[0].model, "sdxl");
+/// // 60:40 odds are 1.5:1, i.e. 400·log10(1.5) ≈ 70.4 points apart, centred on 1000.
+/// assert!((board.models[0].rating - 1035.22).abs() < 0.01);
+/// ```
+pub fn leaderboard_from_counts(
+    counts: &Counts,
+    options: &LeaderboardOptions,
+) -> Result<Leaderboard> {
+    compute(counts, None, base_exclusions(counts), options, None)
+}
+
+/// [`leaderboard_from_counts`], reporting bootstrap progress as `(done, total)` rounds.
+pub fn leaderboard_from_counts_with_progress(
+    counts: &Counts,
+    options: &LeaderboardOptions,
+    progress: Progress<'_>,
+) -> Result<Leaderboard> {
+    compute(
+        counts,
+        None,
+        base_exclusions(counts),
+        options,
+        Some(progress),
+    )
+}
+
+/// Leaderboard from a vote file (JSONL, CSV or FastChat JSON), applying
+/// `options.filter`. For Bradley–Terry the votes are folded into counts as they are
+/// read, so memory does not grow with the file; online Elo keeps the admitted votes
+/// (24 bytes each) to replay them in `tstamp` order.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{leaderboard_from_reader, Format, LeaderboardOptions, Method};
+/// let votes = "\
+/// {\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"model_a\", \"tstamp\": 2}
+/// {\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"model_b\", \"tstamp\": 1}
+/// ";
+/// let options = LeaderboardOptions { method: Method::Elo, ..Default::default() };
+/// let board = leaderboard_from_reader(votes.as_bytes(), Format::Jsonl, &options).unwrap();
+/// // In time order y won first, then x won against a stronger y.
+/// assert!(board.entry("x").unwrap().rating > 1000.0);
+/// ```
+pub fn leaderboard_from_reader<R: BufRead>(
+    reader: R,
+    format: Format,
+    options: &LeaderboardOptions,
+) -> Result<Leaderboard> {
+    from_reader(reader, format, options, None)
+}
+
+/// [`leaderboard_from_reader`], reporting bootstrap progress as `(done, total)` rounds.
+pub fn leaderboard_from_reader_with_progress<R: BufRead>(
+    reader: R,
+    format: Format,
+    options: &LeaderboardOptions,
+    progress: Progress<'_>,
+) -> Result<Leaderboard> {
+    from_reader(reader, format, options, Some(progress))
+}
+
+/// [`leaderboard_from_reader`] on a file; `Format::Auto` looks at the extension
+/// first, then at the first byte.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arena_evaluator::{leaderboard_from_path, Format, LeaderboardOptions};
+/// let board = leaderboard_from_path("clean_battle_20240220.json", Format::Auto, &LeaderboardOptions::default())?;
+/// print!("{}", board.to_table());
+/// # Ok::<(), arena_evaluator::Error>(())
+/// ```
+pub fn leaderboard_from_path(
+    path: impl AsRef<Path>,
+    format: Format,
+    options: &LeaderboardOptions,
+) -> Result<Leaderboard> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|source| Error::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let format = match format {
+        Format::Auto => Format::from_extension(path),
+        known => known,
+    };
+    from_reader(
+        BufReader::with_capacity(1 << 20, file),
+        format,
+        options,
+        None,
+    )
+}
+
+fn from_reader<R: BufRead>(
+    reader: R,
+    format: Format,
+    options: &LeaderboardOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<Leaderboard> {
+    options.validate()?;
+    let keep_order = options.method == Method::Elo;
+    let (tally, order) = read::read_tally(reader, format, &options.filter, keep_order)?;
+    compute(
+        &tally.counts,
+        keep_order.then_some(order),
+        tally.excluded,
+        options,
+        progress,
+    )
+}
+
+fn base_exclusions(counts: &Counts) -> Excluded {
+    Excluded {
+        self_battles: counts.self_battles(),
+        ..Excluded::default()
+    }
+}
+
+fn compute(
+    counts: &Counts,
+    order: Option<Vec<OrderedVote>>,
+    mut excluded: Excluded,
+    options: &LeaderboardOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<Leaderboard> {
+    options.validate()?;
+    let table = Table::new(counts, options.both_bad);
+    excluded.both_bad = table.both_bad_dropped;
+    let mut warnings = Vec::new();
+    if excluded.self_battles > 0 {
+        warnings.push(format!(
+            "{} votes compared a model with itself and were left out",
+            excluded.self_battles
+        ));
+    }
+    if !table.unrated.is_empty() {
+        warnings.push(format!(
+            "not rated, no counted votes: {}",
+            table.unrated.join(", ")
+        ));
+    }
+    if table.n_models() == 0 {
+        warnings.push("no votes to rate".into());
+    }
+    let mut rated = match options.method {
+        Method::Bt => rate_bt(&table, options, progress, &mut warnings),
+        Method::Elo => rate_elo(
+            &table,
+            order.ok_or(Error::EloNeedsVoteOrder)?,
+            options,
+            &mut warnings,
+        ),
+    };
+    if let Some(anchor) = &options.anchor {
+        let m = table
+            .names
+            .iter()
+            .position(|n| *n == anchor.model)
+            .ok_or_else(|| {
+                Error::InvalidOption(format!(
+                    "anchor model {:?} has no counted votes",
+                    anchor.model
+                ))
+            })?;
+        let shift = anchor.rating - rated.rating[m];
+        rated.rating.iter_mut().for_each(|r| *r += shift);
+        if let Some(bounds) = &mut rated.bounds {
+            bounds
+                .iter_mut()
+                .for_each(|(lo, hi)| (*lo, *hi) = (*lo + shift, *hi + shift));
+        }
+    }
+    let models = entries(&table, &rated, options, &mut warnings);
+    let bootstrap = options.method == Method::Bt && options.ci == CiMethod::Bootstrap;
+    Ok(Leaderboard {
+        method: options.method,
+        ci: (options.method == Method::Bt).then_some(options.ci),
+        level: options.level,
+        bootstrap_rounds: bootstrap.then_some(options.bootstrap_rounds),
+        seed: bootstrap.then_some(options.seed),
+        both_bad: options.both_bad,
+        anchor: options.anchor.clone(),
+        scale: options.scale,
+        base: options.base,
+        n_votes: rated.n_votes,
+        excluded,
+        models,
+        warnings,
+    })
+}
+
+fn entries(
+    table: &Table,
+    rated: &Rated,
+    options: &LeaderboardOptions,
+    warnings: &mut Vec<String>,
+) -> Vec<LeaderboardEntry> {
+    let n = table.n_models();
+    let (mut battles, mut wins, mut losses, mut ties) =
+        (vec![0u64; n], vec![0u64; n], vec![0u64; n], vec![0u64; n]);
+    for p in &table.pairs {
+        for (me, won, lost) in [(p.i, p.wins_i, p.wins_j), (p.j, p.wins_j, p.wins_i)] {
+            battles[me] += won + lost + p.ties;
+            wins[me] += won;
+            losses[me] += lost;
+            ties[me] += p.ties;
+        }
+    }
+    let mut models: Vec<LeaderboardEntry> = (0..n)
+        .filter(|&m| battles[m] >= options.min_battles)
+        .map(|m| LeaderboardEntry {
+            model: table.names[m].clone(),
+            rating: rated.rating[m],
+            ci_low: rated.bounds.as_ref().map(|b| b[m].0),
+            ci_high: rated.bounds.as_ref().map(|b| b[m].1),
+            rank_ub: 0,
+            battles: battles[m],
+            wins: wins[m],
+            losses: losses[m],
+            ties: ties[m],
+            win_rate: (wins[m] as f64 + 0.5 * ties[m] as f64) / battles[m].max(1) as f64,
+            provisional: battles[m] < options.provisional_below,
+        })
+        .collect();
+    let hidden = n - models.len();
+    if hidden > 0 {
+        warnings.push(format!(
+            "{hidden} models with fewer than {} battles are rated but not listed",
+            options.min_battles
+        ));
+    }
+    let keys: Vec<(f64, f64, f64)> = models
+        .iter()
+        .map(|e| {
+            (
+                e.rating,
+                e.ci_low.unwrap_or(e.rating),
+                e.ci_high.unwrap_or(e.rating),
+            )
+        })
+        .collect();
+    for (entry, &(rating, _, high)) in models.iter_mut().zip(&keys) {
+        entry.rank_ub = 1 + if rated.bounds.is_some() {
+            keys.iter().filter(|k| k.1 > high).count()
+        } else {
+            keys.iter().filter(|k| k.0 > rating).count()
+        };
+    }
+    models.sort_by(|x, y| {
+        y.rating
+            .total_cmp(&x.rating)
+            .then_with(|| x.model.cmp(&y.model))
+    });
+    models
+}

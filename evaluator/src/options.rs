@@ -1,0 +1,225 @@
+//! What a leaderboard is computed with: method, intervals, scale, filters.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::filter::VoteFilter;
+
+/// How ratings are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Bradley–Terry by maximum likelihood (LMArena's method).
+    #[default]
+    Bt,
+    /// Online Elo in vote order (FastChat's original method); needs ordered votes.
+    Elo,
+}
+
+/// How confidence intervals of Bradley–Terry ratings are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CiMethod {
+    /// Robust (sandwich) standard errors and a normal interval, as arena-rank.
+    #[default]
+    Sandwich,
+    /// Percentile bootstrap over multinomially resampled vote cells.
+    Bootstrap,
+}
+
+/// What a "both bad" vote means for the ratings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BothBad {
+    /// A tie: half a win for each side (FastChat, arena-rank).
+    #[default]
+    Tie,
+    /// Left out of the ratings (and counted in [`Excluded::both_bad`](crate::Excluded)).
+    Exclude,
+}
+
+/// Pin one model's rating: every rating (and bound) is shifted by the same amount.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::Anchor;
+/// let anchor: Anchor = "dall-e-3=978".parse().unwrap();
+/// assert_eq!((anchor.model.as_str(), anchor.rating), ("dall-e-3", 978.0));
+/// assert!("no-rating".parse::<Anchor>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anchor {
+    /// The model whose rating is fixed.
+    pub model: String,
+    /// Its rating.
+    pub rating: f64,
+}
+
+/// Every knob of a leaderboard computation. `Default` is LMArena's method:
+/// Bradley–Terry, sandwich 95% intervals, scale 400, base 10, mean 1000, both-bad
+/// as a tie, anonymous battles only.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{CiMethod, LeaderboardOptions};
+/// let options = LeaderboardOptions {
+///     ci: CiMethod::Bootstrap,
+///     bootstrap_rounds: 200,
+///     seed: 7,
+///     ..LeaderboardOptions::default()
+/// };
+/// assert!(options.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LeaderboardOptions {
+    /// Bradley–Terry or online Elo.
+    pub method: Method,
+    /// Sandwich or bootstrap intervals (Bradley–Terry only).
+    pub ci: CiMethod,
+    /// Bootstrap rounds.
+    pub bootstrap_rounds: usize,
+    /// Bootstrap seed; the same seed and votes give the same intervals.
+    pub seed: u64,
+    /// Confidence level of the intervals, e.g. 0.95.
+    pub level: f64,
+    /// Pin one model's rating instead of centring the mean on `initial_rating`.
+    pub anchor: Option<Anchor>,
+    /// What a both-bad vote means.
+    pub both_bad: BothBad,
+    /// Models with fewer battles are fitted but not listed.
+    pub min_battles: u64,
+    /// Models with fewer battles are flagged `provisional`.
+    pub provisional_below: u64,
+    /// Rating points per factor of `base` in the odds (400).
+    pub scale: f64,
+    /// Odds base (10): a lead of `scale` points means `base`:1 odds.
+    pub base: f64,
+    /// Mean Bradley–Terry rating, and every model's starting online Elo (1000).
+    pub initial_rating: f64,
+    /// Online Elo's K factor (4, as FastChat).
+    pub elo_k: f64,
+    /// L2 penalty on the natural-scale strengths; 0 fits the plain maximum likelihood.
+    pub ridge: f64,
+    /// Which votes count (applies when reading votes, not to ready-made counts).
+    pub filter: VoteFilter,
+}
+
+impl Default for LeaderboardOptions {
+    fn default() -> Self {
+        LeaderboardOptions {
+            method: Method::Bt,
+            ci: CiMethod::Sandwich,
+            bootstrap_rounds: 1000,
+            seed: 42,
+            level: 0.95,
+            anchor: None,
+            both_bad: BothBad::Tie,
+            min_battles: 0,
+            provisional_below: 100,
+            scale: 400.0,
+            base: 10.0,
+            initial_rating: 1000.0,
+            elo_k: 4.0,
+            ridge: 0.0,
+            filter: VoteFilter::default(),
+        }
+    }
+}
+
+impl LeaderboardOptions {
+    /// Checks that the numbers make sense (a level in (0, 1), a base above 1, …).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::InvalidOption(what));
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return bad(format!("level must be between 0 and 1, not {}", self.level));
+        }
+        if !(self.scale > 0.0 && self.scale.is_finite()) {
+            return bad(format!("scale must be positive, not {}", self.scale));
+        }
+        if !(self.base > 1.0 && self.base.is_finite()) {
+            return bad(format!("base must be above 1, not {}", self.base));
+        }
+        if !self.initial_rating.is_finite() {
+            return bad("the initial rating must be a number".into());
+        }
+        if !(self.elo_k >= 0.0 && self.elo_k.is_finite()) {
+            return bad(format!(
+                "the Elo K factor must be 0 or more, not {}",
+                self.elo_k
+            ));
+        }
+        if !(self.ridge >= 0.0 && self.ridge.is_finite()) {
+            return bad(format!("ridge must be 0 or more, not {}", self.ridge));
+        }
+        if self.method == Method::Bt && self.ci == CiMethod::Bootstrap && self.bootstrap_rounds < 2
+        {
+            return bad("the bootstrap needs at least 2 rounds".into());
+        }
+        if let Some(anchor) = &self.anchor {
+            if !anchor.rating.is_finite() {
+                return bad("the anchor rating must be a number".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Rating points per natural-log unit of odds: `scale / ln(base)`.
+    pub(crate) fn points_per_logit(&self) -> f64 {
+        self.scale / self.base.ln()
+    }
+}
+
+macro_rules! labelled_enum {
+    ($ty:ident, $what:literal, $($variant:ident => $label:literal),+) => {
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($label => Ok($ty::$variant),)+
+                    other => Err(Error::InvalidOption(format!(
+                        concat!("unknown ", $what, " {:?} (expected ", $($label, " ",)+ ")"),
+                        other
+                    ))),
+                }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self { $($ty::$variant => $label,)+ })
+            }
+        }
+    };
+}
+
+labelled_enum!(Method, "method", Bt => "bt", Elo => "elo");
+labelled_enum!(CiMethod, "interval method", Sandwich => "sandwich", Bootstrap => "bootstrap");
+labelled_enum!(BothBad, "both-bad policy", Tie => "tie", Exclude => "exclude");
+
+impl FromStr for Anchor {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let invalid = || Error::InvalidOption(format!("anchor {s:?} is not MODEL=RATING"));
+        let (model, rating) = s.rsplit_once('=').ok_or_else(invalid)?;
+        let rating: f64 = rating.trim().parse().map_err(|_| invalid())?;
+        if model.is_empty() || !rating.is_finite() {
+            return Err(invalid());
+        }
+        Ok(Anchor {
+            model: model.to_owned(),
+            rating,
+        })
+    }
+}
+
+impl fmt::Display for Anchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.model, self.rating)
+    }
+}

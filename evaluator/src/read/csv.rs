@@ -1,0 +1,118 @@
+//! CSV with a header row. Column names follow the vote export (`model_a`, `model_b`,
+//! `winner`, `anony`, `tstamp`, `category`, `counts_for_leaderboard`); LLMFAO's
+//! `left`/`right` columns are accepted for the two models, and `task` for `category`.
+
+use std::io::Read;
+
+use super::{nonempty, parse_outcome};
+use crate::error::{Error, Result};
+use crate::vote::Vote;
+
+struct Columns {
+    model_a: usize,
+    model_b: usize,
+    winner: usize,
+    anony: Option<usize>,
+    tstamp: Option<usize>,
+    category: Option<usize>,
+    counts: Option<usize>,
+}
+
+pub(super) fn read<R, F>(reader: R, mut f: F) -> Result<()>
+where
+    R: Read,
+    F: FnMut(&Vote<'_>) -> Result<()>,
+{
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let headers = rdr.byte_headers().map_err(csv_error)?.clone();
+    if headers.is_empty() {
+        return Ok(());
+    }
+    let find = |names: &[&str]| {
+        names.iter().find_map(|name| {
+            headers
+                .iter()
+                .position(|h| h.trim_ascii() == name.as_bytes())
+        })
+    };
+    let required = |names: &[&str]| {
+        find(names).ok_or_else(|| Error::Parse {
+            line: 1,
+            message: format!("the header row has no {} column", names.join(" or ")),
+        })
+    };
+    let cols = Columns {
+        model_a: required(&["model_a", "left"])?,
+        model_b: required(&["model_b", "right"])?,
+        winner: required(&["winner"])?,
+        anony: find(&["anony"]),
+        tstamp: find(&["tstamp"]),
+        category: find(&["category", "task"]),
+        counts: find(&["counts_for_leaderboard"]),
+    };
+    let mut record = ::csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut record).map_err(csv_error)? {
+        let line = record.position().map_or(0, |p| p.line());
+        let text = |i: usize, name: &str| -> Result<&str> {
+            std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| Error::Parse {
+                line,
+                message: format!("column {name} is not valid UTF-8"),
+            })
+        };
+        let optional = |col: Option<usize>, name: &str| -> Result<Option<&str>> {
+            match col {
+                Some(i) => text(i, name).map(|t| Some(t.trim()).filter(|t| !t.is_empty())),
+                None => Ok(None),
+            }
+        };
+        let tstamp =
+            match optional(cols.tstamp, "tstamp")? {
+                Some(t) => Some(t.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(
+                    || Error::Parse {
+                        line,
+                        message: format!("tstamp {t:?} is not a number"),
+                    },
+                )?),
+                None => None,
+            };
+        let vote = Vote {
+            model_a: nonempty(text(cols.model_a, "model_a")?, "model_a", line)?,
+            model_b: nonempty(text(cols.model_b, "model_b")?, "model_b", line)?,
+            outcome: parse_outcome(text(cols.winner, "winner")?.trim().as_bytes(), line)?,
+            anony: parse_bool(optional(cols.anony, "anony")?, "anony", line)?,
+            tstamp,
+            category: optional(cols.category, "category")?,
+            counts_for_leaderboard: parse_bool(
+                optional(cols.counts, "counts_for_leaderboard")?,
+                "counts_for_leaderboard",
+                line,
+            )?,
+            line,
+        };
+        f(&vote)?;
+    }
+    Ok(())
+}
+
+fn parse_bool(value: Option<&str>, name: &str, line: u64) -> Result<Option<bool>> {
+    match value {
+        None => Ok(None),
+        Some("true" | "True" | "TRUE" | "1") => Ok(Some(true)),
+        Some("false" | "False" | "FALSE" | "0") => Ok(Some(false)),
+        Some(other) => Err(Error::Parse {
+            line,
+            message: format!("{name} {other:?} is not true or false"),
+        }),
+    }
+}
+
+fn csv_error(err: ::csv::Error) -> Error {
+    let line = err.position().map_or(0, |p| p.line());
+    let message = format!("malformed CSV: {err}");
+    match err.into_kind() {
+        ::csv::ErrorKind::Io(e) => Error::Io(e),
+        _ => Error::Parse { line, message },
+    }
+}

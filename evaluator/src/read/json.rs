@@ -1,0 +1,454 @@
+//! A scanner for one flat JSON object holding a vote.
+//!
+//! Vote files are mostly tens of millions of tiny objects, so instead of building a
+//! `serde_json::Value` per line we walk the bytes once, borrow strings that have no
+//! escapes, and skip every field we do not use (nested values included).
+
+use std::borrow::Cow;
+
+/// The fields of one vote object that the evaluator uses; all optional at this stage.
+#[derive(Debug, Default)]
+pub(crate) struct RawVote<'a> {
+    pub model_a: Option<Cow<'a, str>>,
+    pub model_b: Option<Cow<'a, str>>,
+    pub winner: Option<Cow<'a, str>>,
+    pub anony: Option<bool>,
+    pub tstamp: Option<f64>,
+    pub category: Option<Cow<'a, str>>,
+    pub task: Option<Cow<'a, str>>,
+    pub counts_for_leaderboard: Option<bool>,
+}
+
+#[derive(Clone, Copy)]
+enum Field {
+    ModelA,
+    ModelB,
+    Winner,
+    Anony,
+    Tstamp,
+    Category,
+    Task,
+    Counts,
+    Other,
+}
+
+impl Field {
+    fn from_key(key: &[u8]) -> Field {
+        match key {
+            b"model_a" => Field::ModelA,
+            b"model_b" => Field::ModelB,
+            b"winner" => Field::Winner,
+            b"anony" => Field::Anony,
+            b"tstamp" => Field::Tstamp,
+            b"category" => Field::Category,
+            b"task" => Field::Task,
+            b"counts_for_leaderboard" => Field::Counts,
+            _ => Field::Other,
+        }
+    }
+}
+
+/// Parses the object that starts at the first non-space byte of `text` and returns
+/// it with the position just after its closing brace. Errors are plain messages; the
+/// caller adds the line number.
+///
+/// Taking `&str` means UTF-8 is checked once for the whole line; every string inside
+/// is then a slice between two ASCII quotes, so it is valid UTF-8 too.
+pub(crate) fn parse_object(text: &str) -> Result<(RawVote<'_>, usize), String> {
+    parse(text).map_err(|e| e.0.into_string())
+}
+
+/// A scanner error, kept as a boxed `str` so that the `Result`s on the hot path stay
+/// small.
+struct ScanError(Box<str>);
+
+impl From<&str> for ScanError {
+    #[cold]
+    fn from(message: &str) -> Self {
+        ScanError(message.into())
+    }
+}
+
+impl From<String> for ScanError {
+    #[cold]
+    fn from(message: String) -> Self {
+        ScanError(message.into_boxed_str())
+    }
+}
+
+type Scan<T> = Result<T, ScanError>;
+
+fn parse(text: &str) -> Scan<(RawVote<'_>, usize)> {
+    let mut sc = Scanner {
+        text,
+        s: text.as_bytes(),
+        pos: 0,
+    };
+    let mut vote = RawVote::default();
+    sc.skip_ws();
+    sc.expect(b'{')?;
+    sc.skip_ws();
+    if sc.peek() == Some(b'}') {
+        return Ok((vote, sc.pos + 1));
+    }
+    loop {
+        sc.skip_ws();
+        let field = sc.key()?;
+        sc.skip_ws();
+        sc.expect(b':')?;
+        sc.skip_ws();
+        match field {
+            Field::ModelA => vote.model_a = sc.string_or_null("model_a")?,
+            Field::ModelB => vote.model_b = sc.string_or_null("model_b")?,
+            Field::Winner => vote.winner = sc.string_or_null("winner")?,
+            Field::Category => vote.category = sc.string_or_null("category")?,
+            Field::Task => vote.task = sc.string_or_null("task")?,
+            Field::Anony => vote.anony = sc.bool_or_null("anony")?,
+            Field::Counts => {
+                vote.counts_for_leaderboard = sc.bool_or_null("counts_for_leaderboard")?
+            }
+            Field::Tstamp => vote.tstamp = sc.number_or_null("tstamp")?,
+            Field::Other => sc.skip_value()?,
+        }
+        sc.skip_ws();
+        match sc.next() {
+            Some(b',') => continue,
+            Some(b'}') => return Ok((vote, sc.pos)),
+            Some(b) => return Err(format!("expected ',' or '}}' but found {:?}", b as char).into()),
+            None => return Err("unterminated JSON object".into()),
+        }
+    }
+}
+
+/// Whitespace as JSON defines it.
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn skip_ws(&mut self) {
+        while self.pos < self.s.len() && is_ws(self.s[self.pos]) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, want: u8) -> Scan<()> {
+        match self.next() {
+            Some(b) if b == want => Ok(()),
+            Some(b) => Err(format!("expected {:?} but found {:?}", want as char, b as char).into()),
+            None => Err(format!("expected {:?} but the line ended", want as char).into()),
+        }
+    }
+
+    /// A JSON string; borrowed when it has no escapes.
+    fn string(&mut self) -> Scan<Cow<'a, str>> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        match find_string_end(&self.s[start..]).map(|len| (start + len, self.s[start + len])) {
+            Some((end, b'"')) => {
+                self.pos = end + 1;
+                Ok(Cow::Borrowed(&self.text[start..end]))
+            }
+            Some((at, b'\\')) => self.escaped_string(start, at),
+            Some(_) => Err("control character inside a string".into()),
+            None => Err("unterminated string".into()),
+        }
+    }
+
+    /// A key, as the field it names. Keys are read without building a string:
+    /// only one with escapes (none of ours has any) takes the general path.
+    fn key(&mut self) -> Scan<Field> {
+        let start = self.pos + 1;
+        if self.peek() == Some(b'"') {
+            if let Some(len) = find_string_end(&self.s[start..]) {
+                if self.s[start + len] == b'"' {
+                    self.pos = start + len + 1;
+                    return Ok(Field::from_key(&self.s[start..start + len]));
+                }
+            }
+        }
+        let key = self.string()?;
+        Ok(Field::from_key(key.as_bytes()))
+    }
+
+    /// The slow path of [`Self::string`]: decode escapes into an owned string.
+    fn escaped_string(&mut self, start: usize, first_escape: usize) -> Scan<Cow<'a, str>> {
+        let s = self.s;
+        let mut out: Vec<u8> = s[start..first_escape].to_vec();
+        let mut i = first_escape;
+        loop {
+            let Some(&c) = s.get(i) else {
+                return Err("unterminated string".into());
+            };
+            i += 1;
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    let Some(&e) = s.get(i) else {
+                        return Err("unterminated escape".into());
+                    };
+                    i += 1;
+                    let decoded = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let (ch, used) =
+                                decode_unicode_escape(&s[i..]).map_err(ScanError::from)?;
+                            i += used;
+                            ch
+                        }
+                        other => return Err(format!("invalid escape \\{}", other as char).into()),
+                    };
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(decoded.encode_utf8(&mut buf).as_bytes());
+                }
+                c if c < 0x20 => return Err("control character inside a string".into()),
+                c => out.push(c),
+            }
+        }
+        self.pos = i;
+        // Valid: the input is a `str` and escapes decode to whole characters.
+        String::from_utf8(out)
+            .map(Cow::Owned)
+            .map_err(|_| "string is not valid UTF-8".into())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        if self.s[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn string_or_null(&mut self, name: &str) -> Scan<Option<Cow<'a, str>>> {
+        match self.peek() {
+            Some(b'"') => self.string().map(Some),
+            Some(b'n') if self.literal(b"null") => Ok(None),
+            _ => Err(format!("field {name} must be a string").into()),
+        }
+    }
+
+    fn bool_or_null(&mut self, name: &str) -> Scan<Option<bool>> {
+        if self.literal(b"true") {
+            Ok(Some(true))
+        } else if self.literal(b"false") {
+            Ok(Some(false))
+        } else if self.literal(b"null") {
+            Ok(None)
+        } else {
+            Err(format!("field {name} must be true, false or null").into())
+        }
+    }
+
+    fn number_or_null(&mut self, name: &str) -> Scan<Option<f64>> {
+        if self.literal(b"null") {
+            return Ok(None);
+        }
+        let token = self.number_token();
+        // Unix seconds are mostly plain integers, which need no float parser.
+        if (1..=15).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit()) {
+            let value = token
+                .bytes()
+                .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+            return Ok(Some(value as f64));
+        }
+        token
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(Some)
+            .ok_or_else(|| format!("field {name} must be a number").into())
+    }
+
+    fn number_token(&mut self) -> &'a str {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        &self.text[start..self.pos]
+    }
+
+    /// Skips any JSON value, nested ones included.
+    fn skip_value(&mut self) -> Scan<()> {
+        match self.peek() {
+            Some(b'"') => self.string().map(drop),
+            Some(b'{' | b'[') => self.skip_nested(),
+            Some(b't') if self.literal(b"true") => Ok(()),
+            Some(b'f') if self.literal(b"false") => Ok(()),
+            Some(b'n') if self.literal(b"null") => Ok(()),
+            Some(b) if b == b'-' || b.is_ascii_digit() => {
+                match self.number_token().parse::<f64>() {
+                    Ok(_) => Ok(()),
+                    Err(_) => Err("malformed number".into()),
+                }
+            }
+            Some(b) => Err(format!("unexpected {:?} where a value should be", b as char).into()),
+            None => Err("the line ended where a value should be".into()),
+        }
+    }
+
+    /// Skips an object or array by matching brackets (contents are not validated
+    /// beyond strings and bracket pairing, since the evaluator never reads them).
+    fn skip_nested(&mut self) -> Scan<()> {
+        let mut open: Vec<u8> = Vec::new();
+        while let Some(b) = self.peek() {
+            match b {
+                b'"' => {
+                    self.string()?;
+                    continue;
+                }
+                b'{' => open.push(b'}'),
+                b'[' => open.push(b']'),
+                b'}' | b']' => {
+                    if open.pop() != Some(b) {
+                        return Err(format!("unexpected {:?} in a nested value", b as char).into());
+                    }
+                    if open.is_empty() {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        Err("unterminated nested value".into())
+    }
+}
+
+/// The offset of the first `"`, `\\` or control character: where a string's plain
+/// run ends. Eight bytes at a time (SWAR), since names and labels are short and a
+/// byte loop costs several comparisons per byte.
+fn find_string_end(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Marks bytes of `w` that are zero; marks can be wrong only above a true one.
+    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let hits = zero_bytes(w ^ (ONES * u64::from(b'"')))
+            | zero_bytes(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|k| i + k)
+}
+
+/// Decodes the four hex digits after `\u` (and a following low surrogate, if needed).
+fn decode_unicode_escape(s: &[u8]) -> Result<(char, usize), String> {
+    let hex4 = |s: &[u8]| -> Result<u32, String> {
+        let digits = s.get(..4).ok_or("truncated \\u escape")?;
+        let text = std::str::from_utf8(digits).map_err(|_| "invalid \\u escape")?;
+        u32::from_str_radix(text, 16).map_err(|_| "invalid \\u escape".to_string())
+    };
+    let first = hex4(s)?;
+    if (0xD800..0xDC00).contains(&first) {
+        if s.get(4..6) != Some(b"\\u") {
+            return Err("unpaired surrogate in \\u escape".into());
+        }
+        let second = hex4(&s[6..])?;
+        if !(0xDC00..0xE000).contains(&second) {
+            return Err("unpaired surrogate in \\u escape".into());
+        }
+        let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+        let ch = char::from_u32(code).ok_or("invalid \\u escape")?;
+        return Ok((ch, 10));
+    }
+    let ch = char::from_u32(first).ok_or("invalid \\u escape")?;
+    Ok((ch, 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrowed_fields_and_skipped_nested_values_are_read() {
+        let line = r#"{"x": {"y": [1, "}"]}, "model_a": "A", "model_b": "B\u00e9", "winner": "tie", "anony": false, "tstamp": 1.5e3, "task": null}"#;
+        let (v, end) = parse_object(line).unwrap();
+        assert_eq!(end, line.len());
+        assert_eq!(v.model_a.as_deref(), Some("A"));
+        assert_eq!(v.model_b.as_deref(), Some("Bé"));
+        assert_eq!(v.winner.as_deref(), Some("tie"));
+        assert_eq!(v.anony, Some(false));
+        assert_eq!(v.tstamp, Some(1500.0));
+        assert_eq!(v.task, None);
+    }
+
+    #[test]
+    fn surrogate_pairs_and_escapes_are_decoded() {
+        let (v, _) = parse_object(r#"{"model_a": "a\"\\\n\ud83d\ude00"}"#).unwrap();
+        assert_eq!(v.model_a.as_deref(), Some("a\"\\\n\u{1F600}"));
+    }
+
+    #[test]
+    fn string_ends_are_found_at_every_offset() {
+        for len in 0..20 {
+            for stop in [b'"', b'\\', b'\n', 0x1f] {
+                let mut bytes = vec![b'x'; len];
+                bytes.push(stop);
+                bytes.extend_from_slice(b"\"tail\\");
+                assert_eq!(find_string_end(&bytes), Some(len), "{len} {stop}");
+            }
+            // Bytes just above the stop set, and UTF-8, are not stops.
+            let clean: Vec<u8> = [b'#', b']', 0x20, 0xc3, 0xa9]
+                .iter()
+                .copied()
+                .cycle()
+                .take(len)
+                .collect();
+            assert_eq!(find_string_end(&clean), None);
+        }
+    }
+
+    #[test]
+    fn malformed_objects_are_errors() {
+        for bad in [
+            r#"{"model_a": "A""#,
+            r#"{"model_a" "A"}"#,
+            r#"{"model_a": A}"#,
+            r#"{"anony": "yes"}"#,
+            r#"{"tstamp": "x"}"#,
+            "[",
+            r#"{"a": [1, 2}"#,
+            "{\"model_a\": \"tab\there\"}",
+        ] {
+            assert!(parse_object(bad).is_err(), "{bad}");
+        }
+    }
+}
