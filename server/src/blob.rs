@@ -1,0 +1,122 @@
+//! Image blobs: every stored image is re-encoded to one PNG format and size, then kept
+//! in a content-addressed store (a local directory by default).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageFormat, RgbImage, imageops::FilterType};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("the image cannot be decoded: {0}")]
+    Decode(#[from] image::ImageError),
+    #[error("blob store I/O failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("not a valid blob key: {0}")]
+    BadKey(String),
+}
+
+/// The one format every served image has: RGB8 PNG of `size`×`size` pixels.
+///
+/// Decoding to raw pixels and encoding anew drops every ancillary chunk (text, EXIF,
+/// time, ICC), so nothing in the bytes can tell which model or tool produced them.
+pub fn normalize(image: DynamicImage, size: u32) -> Result<Vec<u8>, BlobError> {
+    let rgb: RgbImage = if image.width() == size && image.height() == size {
+        image.into_rgb8()
+    } else {
+        image
+            .resize_to_fill(size, size, FilterType::Lanczos3)
+            .into_rgb8()
+    };
+    let mut out = io::Cursor::new(Vec::with_capacity((size * size) as usize));
+    rgb.write_to(&mut out, ImageFormat::Png)?;
+    Ok(out.into_inner())
+}
+
+/// Decodes PNG/JPEG/WebP… bytes and normalises them (see [`normalize`]).
+pub fn normalize_bytes(bytes: &[u8], size: u32) -> Result<Vec<u8>, BlobError> {
+    normalize(image::load_from_memory(bytes)?, size)
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Content-addressed PNG files under a directory: `ab/abcdef….png`.
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    pub fn open(root: impl Into<PathBuf>) -> Result<BlobStore, BlobError> {
+        let root = root.into();
+        std::fs::create_dir_all(&root)?;
+        Ok(BlobStore { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Stores PNG bytes; returns (key, sha256). Writing the same bytes twice is a no-op.
+    pub async fn put_png(&self, bytes: &[u8]) -> Result<(String, String), BlobError> {
+        let sha = sha256_hex(bytes);
+        let key = format!("{}/{}.png", &sha[..2], sha);
+        let path = self.root.join(&key);
+        if tokio::fs::try_exists(&path).await? {
+            return Ok((key, sha));
+        }
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        // Write to a temporary name and rename, so a crash never leaves half a file
+        // under a key the database may already point to.
+        let tmp = path.with_extension(format!("tmp{}", rand::random::<u32>()));
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, &path).await?;
+        Ok((key, sha))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        let valid = key.len() == 71
+            && key.as_bytes()[2] == b'/'
+            && key.ends_with(".png")
+            && key[..2]
+                .bytes()
+                .chain(key[3..67].bytes())
+                .all(|b| b.is_ascii_hexdigit());
+        if !valid {
+            return Err(BlobError::BadKey(key.to_string()));
+        }
+        Ok(tokio::fs::read(self.root.join(key)).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_makes_square_png_of_the_requested_size() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 200, image::Rgb([10, 20, 30])));
+        let png = normalize(img, 128).unwrap();
+        let back = image::load_from_memory(&png).unwrap();
+        assert_eq!((back.width(), back.height()), (128, 128));
+    }
+
+    #[tokio::test]
+    async fn blob_store_round_trips_and_rejects_path_tricks() {
+        let dir = std::env::temp_dir().join(format!("arena-blob-{}", rand::random::<u64>()));
+        let store = BlobStore::open(&dir).unwrap();
+        let (key, sha) = store.put_png(b"not really a png").await.unwrap();
+        assert!(key.starts_with(&sha[..2]));
+        assert_eq!(store.get(&key).await.unwrap(), b"not really a png");
+        assert!(matches!(
+            store.get("../../etc/passwd").await,
+            Err(BlobError::BadKey(_))
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,209 @@
+//! The `arena` command line (DESIGN.md "CLI").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{FileConfig, ServeConfig, Storage};
+use crate::store::{ModelStatus, NewModel};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "arena",
+    version,
+    about = "Blind pairwise voting on text-to-image models"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "ARENA_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// `postgres://…` or `sqlite:…`; default: SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Where the SQLite database, images and keys live [default: ./arena-data].
+    #[arg(long, env = "ARENA_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the arena (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// List and manage models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Manage prompt sets.
+    #[command(subcommand)]
+    Prompts(PromptsCommand),
+}
+
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "ARENA_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// Do not run a generation worker inside the server.
+    #[arg(long)]
+    pub no_embedded_worker: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List every model with its status.
+    List,
+    /// Register a model.
+    Add {
+        /// Short unique name used in URLs and exports.
+        slug: String,
+        /// Name shown to people.
+        #[arg(long)]
+        name: String,
+        /// What serves it: demo, openai, candle, gallery…
+        #[arg(long)]
+        backend: String,
+        #[arg(long, default_value = "")]
+        version: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Relative matchmaking weight.
+        #[arg(long, default_value_t = 1.0)]
+        weight: f64,
+    },
+    /// Stop matching a model in new battles (its votes stay).
+    Disable { slug: String },
+    /// Match a disabled or deprecated model again.
+    Enable { slug: String },
+    /// Retire a model: not matched, marked deprecated on the leaderboard.
+    Deprecate { slug: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromptsCommand {
+    /// Add prompts from a JSONL or CSV file with `text` and `category`.
+    Import { file: PathBuf },
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let file = match &self.global.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let storage = Storage::resolve(self.global.database_url, self.global.data_dir, &file);
+        let demo_models = file.register_demo_models.unwrap_or(true);
+        match self.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+            Command::Serve(args) => {
+                storage.prepare_data_dir()?;
+                let config =
+                    ServeConfig::resolve(storage, args.bind, args.no_embedded_worker, file)?;
+                crate::serve(config).await
+            }
+            Command::Migrate => {
+                let store = crate::open_store(&storage, demo_models).await?;
+                println!("database is up to date ({})", store.backend_name());
+                Ok(())
+            }
+            Command::Models(cmd) => {
+                models(cmd, crate::open_store(&storage, demo_models).await?).await
+            }
+            Command::Prompts(PromptsCommand::Import { file: path }) => {
+                let prompts = crate::prompts::read_prompt_file(&path)?;
+                let store = crate::open_store(&storage, demo_models).await?;
+                let added = store.import_prompts(&prompts).await?;
+                println!(
+                    "imported {added} new prompts from {} ({} already present)",
+                    path.display(),
+                    prompts.len() as u64 - added
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn models(cmd: ModelsCommand, store: crate::store::Store) -> anyhow::Result<()> {
+    let set_status = |slug: String, status: ModelStatus| {
+        let store = store.clone();
+        async move {
+            if !store.set_model_status(&slug, status).await? {
+                bail!("there is no model {slug:?} (see `arena models list`)");
+            }
+            println!("{slug} is now {}", status.as_str());
+            Ok(())
+        }
+    };
+    match cmd {
+        ModelsCommand::List => {
+            println!(
+                "{:<24} {:<10} {:<8} {:>6}  NAME",
+                "SLUG", "STATUS", "BACKEND", "WEIGHT"
+            );
+            for m in store.list_models().await? {
+                println!(
+                    "{:<24} {:<10} {:<8} {:>6.2}  {}",
+                    m.slug,
+                    m.status.as_str(),
+                    m.backend,
+                    m.weight,
+                    m.display_name
+                );
+            }
+            Ok(())
+        }
+        ModelsCommand::Add {
+            slug,
+            name,
+            backend,
+            version,
+            description,
+            weight,
+        } => {
+            let valid = !slug.is_empty()
+                && slug.len() <= 64
+                && slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+            if !valid {
+                bail!(
+                    "a model slug is 1–64 characters of a-z, 0-9, '-', '_' and '.' (got {slug:?})"
+                );
+            }
+            if weight.is_nan() || weight < 0.0 {
+                bail!("--weight must be a non-negative number");
+            }
+            let model = NewModel {
+                slug: slug.clone(),
+                display_name: name,
+                backend,
+                version,
+                description,
+                weight,
+            };
+            match store.add_model(&model).await {
+                Ok(_) => {
+                    println!("added model {slug}");
+                    Ok(())
+                }
+                Err(crate::store::StoreError::Conflict) => {
+                    bail!("a model called {slug:?} already exists")
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        ModelsCommand::Disable { slug } => set_status(slug, ModelStatus::Disabled).await,
+        ModelsCommand::Enable { slug } => set_status(slug, ModelStatus::Active).await,
+        ModelsCommand::Deprecate { slug } => set_status(slug, ModelStatus::Deprecated).await,
+    }
+}

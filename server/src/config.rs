@@ -1,0 +1,204 @@
+//! Configuration: command-line flags (with environment fallbacks) over an optional
+//! TOML file over built-in defaults.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The optional TOML file (`--config`, env `ARENA_CONFIG`). Every key may be omitted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    /// Side of the square PNG every image is re-encoded to.
+    pub image_size: Option<u32>,
+    /// Seconds after serving during which a battle can be voted on.
+    pub battle_ttl_secs: Option<u64>,
+    /// 64 random bytes as 128 hex digits; encrypts the voter cookie. Servers that share
+    /// a database must share it. Without it a key is generated in the data dir.
+    pub cookie_key: Option<String>,
+    /// Mark the voter cookie `Secure` (serve over HTTPS).
+    pub cookie_secure: Option<bool>,
+    /// Register the built-in demo models in a fresh database.
+    pub register_demo_models: Option<bool>,
+    /// Import the shipped prompt set on start.
+    pub default_prompts: Option<bool>,
+    /// Run a generation worker inside the server process.
+    pub embedded_worker: Option<bool>,
+    /// Matchmaking weight per model slug, overriding the database's.
+    #[serde(default)]
+    pub model_weights: HashMap<String, f64>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// Where the data lives; shared by every subcommand that touches the database.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+}
+
+impl Storage {
+    pub fn resolve(
+        database_url: Option<String>,
+        data_dir: Option<PathBuf>,
+        file: &FileConfig,
+    ) -> Storage {
+        let data_dir = data_dir
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("arena-data"));
+        let database_url = database_url
+            .or_else(|| file.database_url.clone())
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("arena.db").display()));
+        Storage {
+            database_url,
+            data_dir,
+        }
+    }
+
+    /// Creates the data dir and proves it writable, with a one-line error otherwise.
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        let probe = dir.join(".write-test");
+        std::fs::write(&probe, b"ok")
+            .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
+        let _ = std::fs::remove_file(probe);
+        Ok(())
+    }
+
+    pub fn images_dir(&self) -> PathBuf {
+        self.data_dir.join("images")
+    }
+}
+
+/// Everything `arena serve` needs, resolved.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub storage: Storage,
+    pub bind: SocketAddr,
+    pub image_size: u32,
+    pub battle_ttl: Duration,
+    pub cookie_key: Vec<u8>,
+    pub cookie_secure: bool,
+    pub register_demo_models: bool,
+    pub default_prompts: bool,
+    pub embedded_worker: bool,
+    pub model_weights: HashMap<String, f64>,
+}
+
+impl ServeConfig {
+    pub fn resolve(
+        storage: Storage,
+        bind: Option<SocketAddr>,
+        no_embedded_worker: bool,
+        file: FileConfig,
+    ) -> anyhow::Result<ServeConfig> {
+        let image_size = file.image_size.unwrap_or(512);
+        if !(64..=2048).contains(&image_size) {
+            bail!("image_size must be between 64 and 2048, not {image_size}");
+        }
+        if let Some((slug, w)) = file.model_weights.iter().find(|(_, w)| w.is_nan() || **w < 0.0) {
+            bail!("model_weights.{slug} must be a non-negative number, not {w}");
+        }
+        let cookie_key = match file
+            .cookie_key
+            .or_else(|| std::env::var("ARENA_COOKIE_KEY").ok())
+        {
+            Some(hex_key) => parse_key(&hex_key)?,
+            None => load_or_create_key(&storage.data_dir.join("cookie.key"))?,
+        };
+        Ok(ServeConfig {
+            bind: bind
+                .or(file.bind)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            image_size,
+            battle_ttl: Duration::from_secs(file.battle_ttl_secs.unwrap_or(24 * 3600)),
+            cookie_key,
+            cookie_secure: file.cookie_secure.unwrap_or(false),
+            register_demo_models: file.register_demo_models.unwrap_or(true),
+            default_prompts: file.default_prompts.unwrap_or(true),
+            embedded_worker: !no_embedded_worker && file.embedded_worker.unwrap_or(true),
+            model_weights: file.model_weights,
+            storage,
+        })
+    }
+}
+
+fn parse_key(hex_key: &str) -> anyhow::Result<Vec<u8>> {
+    let key = hex::decode(hex_key.trim()).context("cookie_key must be hexadecimal")?;
+    if key.len() < 64 {
+        bail!(
+            "cookie_key must be 64 bytes (128 hex digits), got {} bytes",
+            key.len()
+        );
+    }
+    Ok(key)
+}
+
+/// The cookie key kept in the data dir, generated on first start.
+fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return parse_key(&text).with_context(|| format!("in {}", path.display()));
+    }
+    let key: [u8; 64] = std::array::from_fn(|_| rand::random());
+    write_private(path, hex::encode(key).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key.to_vec())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_in_the_data_dir_is_the_default_database() {
+        let s = Storage::resolve(None, Some("/tmp/x".into()), &FileConfig::default());
+        assert_eq!(s.database_url, "sqlite:/tmp/x/arena.db");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file: FileConfig =
+            toml::from_str("database_url = \"postgres://a/b\"\ndata_dir = \"/d\"").unwrap();
+        let s = Storage::resolve(Some("sqlite:/e.db".into()), None, &file);
+        assert_eq!(s.database_url, "sqlite:/e.db");
+        assert_eq!(s.data_dir, PathBuf::from("/d"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error() {
+        assert!(toml::from_str::<FileConfig>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn short_cookie_keys_are_refused() {
+        assert!(parse_key("abcd").is_err());
+        assert!(parse_key(&"ab".repeat(64)).is_ok());
+    }
+}

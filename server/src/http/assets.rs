@@ -1,0 +1,69 @@
+//! Images, static files and health probes: routes that need no voter.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::AppState;
+use crate::error::{AppError, Result};
+
+const CSS: &str = include_str!("../../../static/arena.css");
+const JS: &str = include_str!("../../../static/arena.js");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/images/{token}", get(image))
+        .route(
+            "/static/arena.css",
+            get(|| async { asset(CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/static/arena.js",
+            get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// An image by its per-battle token. The response carries nothing but the bytes:
+/// no ETag or Last-Modified that could link it to other battles or to a model.
+async fn image(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+    let valid = token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    let key = match valid {
+        true => state.store.blob_key_for_token(&token).await?,
+        false => None,
+    };
+    let Some(key) = key else {
+        return Err(AppError::not_found("No such image."));
+    };
+    let bytes = state.blobs.get(&key).await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    Ok(response)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.store.ping().await {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}

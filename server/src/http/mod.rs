@@ -1,0 +1,62 @@
+//! The HTTP face of the arena: pages, the JSON API, images and static assets.
+
+mod api;
+mod assets;
+mod pages;
+mod voter;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum_extra::extract::cookie::Key;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::App;
+
+pub use voter::{VOTER_COOKIE, Voter};
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Key {
+    fn from_ref(state: &AppState) -> Key {
+        state.cookie_key.clone()
+    }
+}
+
+/// The whole application; tests drive it with `oneshot` or serve it on a socket.
+pub fn app(state: AppState) -> Router {
+    let voter_routes = Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            voter::ensure_voter,
+        ));
+    Router::new()
+        .merge(voter_routes)
+        .merge(assets::router())
+        .fallback(pages::not_found)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,119 @@
+//! Matchmaking: which two images a voter sees. Two distinct models are drawn with
+//! probability proportional to their weights (uniform by default), one of each model's
+//! images is taken at random, and the sides are shuffled.
+
+use std::collections::HashMap;
+
+use rand::Rng;
+use rand::seq::IndexedRandom;
+
+use crate::store::Candidate;
+
+/// Picks two images of distinct models from `candidates`, in display order (A, B).
+/// `None` when fewer than two models with a positive weight are present.
+pub fn choose_pair<'c>(
+    candidates: &'c [Candidate],
+    weights: &HashMap<String, f64>,
+    rng: &mut impl Rng,
+) -> Option<[&'c Candidate; 2]> {
+    let mut by_model: Vec<(i64, f64, Vec<&Candidate>)> = Vec::new();
+    for c in candidates {
+        let weight = weights.get(&c.model_slug).copied().unwrap_or(c.weight);
+        if weight.is_nan() || weight <= 0.0 {
+            continue;
+        }
+        match by_model.iter_mut().find(|(id, _, _)| *id == c.model_id) {
+            Some((_, _, images)) => images.push(c),
+            None => by_model.push((c.model_id, weight, vec![c])),
+        }
+    }
+    if by_model.len() < 2 {
+        return None;
+    }
+    let first = draw_weighted(&by_model, rng);
+    let (_, _, images) = by_model.swap_remove(first);
+    let a = *images.choose(rng)?;
+    let second = draw_weighted(&by_model, rng);
+    let b = *by_model[second].2.choose(rng)?;
+    Some(if rng.random_bool(0.5) { [a, b] } else { [b, a] })
+}
+
+fn draw_weighted<T>(items: &[(i64, f64, T)], rng: &mut impl Rng) -> usize {
+    let total: f64 = items.iter().map(|(_, w, _)| w).sum();
+    let mut x = rng.random::<f64>() * total;
+    for (i, (_, w, _)) in items.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    items.len() - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    fn cand(generation_id: i64, model_id: i64, weight: f64) -> Candidate {
+        Candidate {
+            generation_id,
+            model_id,
+            model_slug: format!("m{model_id}"),
+            weight,
+        }
+    }
+
+    #[test]
+    fn pairs_always_have_two_distinct_models() {
+        let cands = vec![
+            cand(1, 1, 1.0),
+            cand(2, 1, 1.0),
+            cand(3, 2, 1.0),
+            cand(4, 3, 1.0),
+        ];
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..500 {
+            let [a, b] = choose_pair(&cands, &HashMap::new(), &mut rng).unwrap();
+            assert_ne!(a.model_id, b.model_id);
+        }
+    }
+
+    #[test]
+    fn one_model_is_not_a_battle() {
+        let cands = vec![cand(1, 1, 1.0), cand(2, 1, 1.0)];
+        assert!(choose_pair(&cands, &HashMap::new(), &mut StdRng::seed_from_u64(1)).is_none());
+    }
+
+    #[test]
+    fn models_are_drawn_uniformly_and_sides_are_shuffled() {
+        let cands = vec![cand(1, 1, 1.0), cand(2, 2, 1.0), cand(3, 3, 1.0)];
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut appearances = [0u32; 3];
+        let mut model1_on_left = 0;
+        let rounds = 6000;
+        for _ in 0..rounds {
+            let [a, b] = choose_pair(&cands, &HashMap::new(), &mut rng).unwrap();
+            appearances[(a.model_id - 1) as usize] += 1;
+            appearances[(b.model_id - 1) as usize] += 1;
+            model1_on_left += u32::from(a.model_id == 1);
+        }
+        for n in appearances {
+            // each model is in 2/3 of the battles: 4000 ± a few standard deviations
+            assert!((3800..4200).contains(&n), "{appearances:?}");
+        }
+        assert!((1800..2200).contains(&model1_on_left), "{model1_on_left}");
+    }
+
+    #[test]
+    fn config_weights_override_and_zero_excludes() {
+        let cands = vec![cand(1, 1, 1.0), cand(2, 2, 1.0), cand(3, 3, 1.0)];
+        let weights = HashMap::from([("m3".to_string(), 0.0)]);
+        let mut rng = StdRng::seed_from_u64(5);
+        for _ in 0..200 {
+            let pair = choose_pair(&cands, &weights, &mut rng).unwrap();
+            assert!(pair.iter().all(|c| c.model_id != 3));
+        }
+    }
+}

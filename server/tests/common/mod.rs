@@ -1,0 +1,207 @@
+//! An in-process arena for integration tests: the real router driven with `oneshot`,
+//! on either database, and a client that keeps its voter cookie like a browser.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+#[path = "../../../tests/support/mod.rs"]
+pub mod support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arena_server::config::{FileConfig, ServeConfig, Storage};
+use arena_server::http::{AppState, app};
+use arena_server::store::NewPrompt;
+use arena_server::{App, pregen};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub use support::Backend;
+
+pub struct TestArena {
+    pub app: Arc<App>,
+    pub router: Router,
+    pub dir: PathBuf,
+    _db: Option<support::PgDb>,
+}
+
+pub const PROMPTS: [(&str, &str); 3] = [
+    ("a red circle above a blue square", "abstract"),
+    ("three golden stars over a night ocean", "landscapes"),
+    ("an orange cat sleeping under a green tree", "animals"),
+];
+
+impl TestArena {
+    /// An arena with the demo models, three prompts and their images; `None` to skip.
+    pub async fn start(backend: Backend) -> Option<TestArena> {
+        Self::start_with(backend, Duration::from_secs(3600)).await
+    }
+
+    pub async fn start_with(backend: Backend, ttl: Duration) -> Option<TestArena> {
+        let dir = support::temp_dir("arena-it");
+        let (url, db) = support::database(backend, &dir).await?;
+        let app = open(&url, &dir, ttl).await;
+        app.store
+            .import_prompts(
+                &PROMPTS
+                    .iter()
+                    .map(|(t, c)| NewPrompt {
+                        text: t.to_string(),
+                        category: c.to_string(),
+                        source: "test".into(),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .await
+            .unwrap();
+        let made = pregen::fill_demo_pool(&app).await.unwrap();
+        assert_eq!(made, 3 * arena_worker::demo::demo_models().len() as u64);
+        Some(TestArena {
+            router: app_router(&app),
+            app,
+            dir,
+            _db: db,
+        })
+    }
+
+    /// Another server on the same database and data dir (as behind a load balancer).
+    pub async fn sibling(&self, ttl: Duration) -> (Arc<App>, Router) {
+        let app = open(&self.app.config.storage.database_url, &self.dir, ttl).await;
+        let router = app_router(&app);
+        (app, router)
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(self.router.clone())
+    }
+}
+
+async fn open(url: &str, dir: &std::path::Path, ttl: Duration) -> Arc<App> {
+    let storage = Storage {
+        database_url: url.to_string(),
+        data_dir: dir.to_path_buf(),
+    };
+    let file = FileConfig {
+        image_size: Some(64),
+        battle_ttl_secs: Some(ttl.as_secs()),
+        default_prompts: Some(false),
+        embedded_worker: Some(false),
+        ..FileConfig::default()
+    };
+    let config = ServeConfig::resolve(storage, None, true, file).unwrap();
+    Arc::new(App::open(config).await.unwrap())
+}
+
+fn app_router(arena: &Arc<App>) -> Router {
+    app(AppState(arena.clone()))
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts the API error shape and returns its code.
+    pub fn error_code(&self) -> String {
+        let body = self.json();
+        assert!(
+            body["error"]["message"].is_string(),
+            "no error message in {body}"
+        );
+        body["error"]["code"]
+            .as_str()
+            .expect("error code")
+            .to_string()
+    }
+}
+
+/// A voter: keeps the cookie the server gives it.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    pub cookie: Option<String>,
+}
+
+impl Client {
+    pub fn new(router: Router) -> Client {
+        Client {
+            router,
+            cookie: None,
+        }
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        uri: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Response {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if !body.is_empty() {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let request = request.body(Body::from(body.to_string())).unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        if let Some(set) = headers.get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            self.cookie = Some(pair);
+        }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Response {
+        self.send(Method::GET, uri, "", "").await
+    }
+
+    pub async fn post_json(&mut self, uri: &str, body: serde_json::Value) -> Response {
+        self.send(Method::POST, uri, "application/json", &body.to_string())
+            .await
+    }
+
+    pub async fn new_battle(&mut self) -> serde_json::Value {
+        let r = self
+            .post_json("/api/v1/battles", serde_json::json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()
+    }
+
+    pub async fn vote(&mut self, id: &str, winner: &str) -> Response {
+        self.post_json(
+            &format!("/api/v1/battles/{id}/vote"),
+            serde_json::json!({ "winner": winner }),
+        )
+        .await
+    }
+}

@@ -1,0 +1,171 @@
+//! Starting and stopping the real `arena` binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_arena");
+
+/// A running `arena serve`, killed when dropped.
+pub struct ArenaProcess {
+    pub child: Child,
+    pub base: String,
+}
+
+impl ArenaProcess {
+    /// Starts the arena on a free port with a small image size and waits until it
+    /// serves battles.
+    pub async fn start(database_url: &str, data_dir: &Path) -> ArenaProcess {
+        let config = data_dir.join("arena.toml");
+        if !config.exists() {
+            std::fs::write(&config, "image_size = 128\n").unwrap();
+        }
+        let mut child = Command::new(BIN)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .arg("--database-url")
+            .arg(database_url)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--config")
+            .arg(&config)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting the arena binary");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("Arena is running at http://") {
+                    let url = line[at + "Arena is running at ".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap();
+                    let _ = tx.send(url.to_string());
+                }
+                eprintln!("[arena] {line}");
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base = loop {
+            match rx.try_recv() {
+                Ok(base) => break base,
+                Err(mpsc::TryRecvError::Empty) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                Err(e) => panic!("the arena did not report its address ({e}); see its log above"),
+            }
+        };
+        let process = ArenaProcess { child, base };
+        process.wait_for_battles().await;
+        process
+    }
+
+    async fn wait_for_battles(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let client = reqwest::Client::new();
+        loop {
+            let r = client
+                .post(format!("{}/api/v1/battles", self.base))
+                .json(&serde_json::json!({}))
+                .send()
+                .await;
+            if matches!(&r, Ok(r) if r.status() == 201) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no battle was ready within 120 s: {r:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// SIGKILL: no shutdown handler runs.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ArenaProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary to completion: (exit code, stdout, stderr).
+pub fn run(args: &[&str], data_dir: &Path) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A client that keeps one voter cookie across servers, like a browser would.
+pub struct Voter {
+    http: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+impl Voter {
+    pub fn new() -> Voter {
+        Voter {
+            http: reqwest::Client::new(),
+            cookie: None,
+        }
+    }
+
+    pub async fn post(
+        &mut self,
+        url: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Result<(u16, serde_json::Value)> {
+        let mut request = self.http.post(url).json(&body);
+        if let Some(c) = &self.cookie {
+            request = request.header("cookie", c);
+        }
+        self.finish(request).await
+    }
+
+    pub async fn get(&mut self, url: &str) -> reqwest::Result<(u16, serde_json::Value)> {
+        let mut request = self.http.get(url);
+        if let Some(c) = &self.cookie {
+            request = request.header("cookie", c);
+        }
+        self.finish(request).await
+    }
+
+    async fn finish(
+        &mut self,
+        request: reqwest::RequestBuilder,
+    ) -> reqwest::Result<(u16, serde_json::Value)> {
+        let response = request.send().await?;
+        if let Some(set) = response.headers().get("set-cookie") {
+            self.cookie = Some(set.to_str().unwrap().split(';').next().unwrap().to_string());
+        }
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        Ok((status, body))
+    }
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,207 @@
+//! The arena in a real headless Chromium, driven through chromedriver: open `/`, both
+//! images load, press ←, the reveal names two models, "next" loads a new battle.
+//! Screenshots land in the test output folder.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+use crate::arena::{ArenaProcess, screenshot_dir};
+use crate::support;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, killed when dropped.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless browser session, or `None` (after a loud message) where there is none.
+pub async fn browser() -> Option<(Driver, Client)> {
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        support::skip_or_fail(
+            "Chromium and chromedriver (apt-get install chromium chromium-driver)",
+        );
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting chromedriver");
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1000"],
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // chromedriver listens on loopback: plain HTTP, no TLS stack needed.
+        let connected = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await;
+        match connected {
+            Ok(client) => return Some((driver, client)),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("cannot start a browser session: {e}"),
+        }
+    }
+}
+
+/// Polls a JavaScript predicate until it is true.
+pub async fn wait_for(client: &Client, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = client.execute(script, vec![]).await.unwrap();
+        if value.as_bool() == Some(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let path = screenshot_dir().join(name);
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+const BOTH_IMAGES_SHOWN: &str = "const imgs = Array.from(document.querySelectorAll('#pair img')); \
+     return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 0) \
+     && !document.getElementById('pair').classList.contains('loading');";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
+    let dir = support::temp_dir("arena-browser");
+    let Some((url, _db)) = support::database(support::Backend::Sqlite, &dir).await else {
+        return;
+    };
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    let arena = ArenaProcess::start(&url, &dir).await;
+
+    client.goto(&format!("{}/", arena.base)).await.unwrap();
+    wait_for(&client, "both images", BOTH_IMAGES_SHOWN).await;
+    let first_id = client
+        .find(Locator::Id("arena"))
+        .await
+        .unwrap()
+        .attr("data-battle")
+        .await
+        .unwrap()
+        .unwrap();
+    let names_before = client
+        .find(Locator::Id("name-a"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(names_before, "", "a model name is visible before the vote");
+    screenshot(&client, "battle.png").await;
+
+    // ← votes for A.
+    client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E012}")
+        .await
+        .unwrap();
+    wait_for(
+        &client,
+        "the reveal",
+        "return !document.getElementById('reveal').hidden && document.getElementById('reveal-a').textContent.length > 0;",
+    )
+    .await;
+    let a = client
+        .find(Locator::Id("reveal-a"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let b = client
+        .find(Locator::Id("reveal-b"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !a.is_empty() && !b.is_empty() && a != b,
+        "reveal shows {a:?} and {b:?}"
+    );
+    let form_shown = client
+        .execute(
+            "return getComputedStyle(document.getElementById('vote-form')).display !== 'none';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        form_shown,
+        serde_json::Value::Bool(false),
+        "the vote buttons stay after the vote"
+    );
+    let verdict = client
+        .find(Locator::Id("reveal-winner"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(verdict, "A is better");
+    screenshot(&client, "reveal.png").await;
+
+    // "Next" loads a new battle.
+    client
+        .find(Locator::Id("next"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &client,
+        "a new battle",
+        &format!("const a = document.getElementById('arena'); return !!a && a.dataset.battle !== '{first_id}';"),
+    )
+    .await;
+    wait_for(&client, "both images of the next battle", BOTH_IMAGES_SHOWN).await;
+    screenshot(&client, "next-battle.png").await;
+    client.close().await.unwrap();
+}
