@@ -1,5 +1,7 @@
 //! Image generation for the arena: the backends a worker serves models with.
 //!
-//! For now this holds the built-in [`demo`] generators, which need no weights.
+//! Every backend implements [`backend::Backend`]; the built-in [`demo`] generators
+//! need no weights.
 
+pub mod backend;
 pub mod demo;
