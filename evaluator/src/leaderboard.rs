@@ -13,6 +13,7 @@ use crate::filter::Excluded;
 use crate::options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method};
 use crate::rate::{Rated, rate_bt, rate_elo};
 use crate::read::{self, Format, OrderedVote};
+use crate::vote::Outcome;
 
 /// One row of a leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -351,4 +352,38 @@ fn entries(
             .then_with(|| x.model.cmp(&y.model))
     });
     models
+}
+
+/// Leaderboard from votes the caller already has in time order (e.g. streamed from a
+/// database sorted by creation time), for every method including online Elo.
+/// `options.filter` does not apply: the caller filters. Online Elo keeps 12 bytes a
+/// vote to replay them; Bradley–Terry uses the counts only.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{leaderboard_from_ordered_votes, LeaderboardOptions, Method, Outcome};
+/// let votes = [("x", "y", Outcome::B), ("x", "y", Outcome::A)];
+/// let options = LeaderboardOptions { method: Method::Elo, ..Default::default() };
+/// let board = leaderboard_from_ordered_votes(votes, &options).unwrap();
+/// // y won first, then x won against a stronger y.
+/// assert!(board.entry("x").unwrap().rating > 1000.0);
+/// ```
+pub fn leaderboard_from_ordered_votes<S: AsRef<str>>(
+    votes: impl IntoIterator<Item = (S, S, Outcome)>,
+    options: &LeaderboardOptions,
+) -> Result<Leaderboard> {
+    let mut counts = Counts::new();
+    let keep_order = options.method == Method::Elo;
+    let mut order = Vec::new();
+    for (i, (model_a, model_b, outcome)) in votes.into_iter().enumerate() {
+        let a = counts.intern(model_a.as_ref());
+        let b = counts.intern(model_b.as_ref());
+        counts.add_indices(a, b, outcome, 1);
+        if keep_order && a != b {
+            order.push(OrderedVote { tstamp: i as f64, a, b, outcome });
+        }
+    }
+    let excluded = base_exclusions(&counts);
+    compute(&counts, keep_order.then_some(order), excluded, options, None)
 }
