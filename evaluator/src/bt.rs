@@ -1,4 +1,7 @@
-//! Bradley–Terry by maximum likelihood, fitted with Newton's method on the pair table.
+//! Bradley–Terry by maximum likelihood, fitted with Newton's method on the pair table
+//! to the exact maximum ([`Optimizer::Exact`](crate::Optimizer::Exact), the ridge
+//! fallback and the bootstrap); arena-rank's own L-BFGS, which can stop short of it,
+//! is in [`crate::lbfgs`].
 //!
 //! Ratings are natural-scale strengths θ (P(i beats j) = σ(θᵢ − θⱼ)); ties count half
 //! a win for each side, as in arena-rank. Without a penalty the likelihood fixes θ
@@ -150,7 +153,7 @@ fn pin_gauge(hess: &mut [f64], n: usize, component: &[usize]) {
     }
 }
 
-fn centre(theta: &mut [f64], component: &[usize]) {
+pub(crate) fn centre(theta: &mut [f64], component: &[usize]) {
     let groups = component.iter().copied().max().map_or(0, |m| m + 1);
     let mut sum = vec![0.0; groups];
     let mut size = vec![0usize; groups];
@@ -316,7 +319,7 @@ pub(crate) fn sigmoid(x: f64) -> f64 {
 }
 
 /// ln(1 + eˣ), without overflow.
-fn softplus(x: f64) -> f64 {
+pub(crate) fn softplus(x: f64) -> f64 {
     if x > 0.0 {
         x + (-x).exp().ln_1p()
     } else {

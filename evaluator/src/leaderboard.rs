@@ -243,7 +243,13 @@ fn compute(
         warnings.push("no votes to rate".into());
     }
     let mut rated = match options.method {
-        Method::Bt => rate_bt(&table, options, progress, &mut warnings),
+        Method::Bt => rate_bt(
+            &table,
+            counts.self_battles(),
+            options,
+            progress,
+            &mut warnings,
+        ),
         Method::Elo => rate_elo(
             &table,
             order.ok_or(Error::EloNeedsVoteOrder)?,
@@ -381,9 +387,20 @@ pub fn leaderboard_from_ordered_votes<S: AsRef<str>>(
         let b = counts.intern(model_b.as_ref());
         counts.add_indices(a, b, outcome, 1);
         if keep_order && a != b {
-            order.push(OrderedVote { tstamp: i as f64, a, b, outcome });
+            order.push(OrderedVote {
+                tstamp: i as f64,
+                a,
+                b,
+                outcome,
+            });
         }
     }
     let excluded = base_exclusions(&counts);
-    compute(&counts, keep_order.then_some(order), excluded, options, None)
+    compute(
+        &counts,
+        keep_order.then_some(order),
+        excluded,
+        options,
+        None,
+    )
 }

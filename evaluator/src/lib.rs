@@ -5,7 +5,8 @@
 //! aggregated per (pair, outcome), and turned into a [`Leaderboard`]:
 //!
 //! * Bradley–Terry by maximum likelihood on the Elo scale, with sandwich or
-//!   bootstrap intervals — the method and numbers of arena-rank 0.1.1 (LMArena);
+//!   bootstrap intervals — the method and numbers of arena-rank 0.1.1 (LMArena),
+//!   down to its optimiser and where it stops ([`Optimizer`]);
 //! * online Elo in vote order, as FastChat 0.2.36 (through `skillratings`);
 //! * win-rate and battle-count [`matrices()`].
 //!
@@ -32,6 +33,7 @@ mod counts;
 mod elo;
 mod error;
 mod filter;
+mod lbfgs;
 mod leaderboard;
 mod linalg;
 mod matrices;
@@ -51,11 +53,11 @@ pub use error::{Error, Result};
 pub use filter::{Excluded, Exclusion, VoteFilter};
 pub use leaderboard::{
     Leaderboard, LeaderboardEntry, leaderboard_from_counts, leaderboard_from_counts_with_progress,
-    leaderboard_from_ordered_votes,
-    leaderboard_from_path, leaderboard_from_reader, leaderboard_from_reader_with_progress,
+    leaderboard_from_ordered_votes, leaderboard_from_path, leaderboard_from_reader,
+    leaderboard_from_reader_with_progress,
 };
 pub use matrices::{Matrices, matrices};
-pub use options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method};
+pub use options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method, Optimizer};
 pub use read::{Format, Tally, for_each_vote, read_counts};
 pub use synth::Synthetic;
 pub use vote::{Outcome, Vote};

@@ -6,7 +6,8 @@ use crate::bootstrap::{self, Progress};
 use crate::bt::{self, FALLBACK_RIDGE, Separation};
 use crate::counts::Table;
 use crate::elo::{EloParams, OnlineElo};
-use crate::options::{BothBad, CiMethod, LeaderboardOptions};
+use crate::lbfgs;
+use crate::options::{BothBad, CiMethod, LeaderboardOptions, Optimizer};
 use crate::read::OrderedVote;
 use crate::sandwich;
 use crate::stats::{normal_quantile, quantile_sorted};
@@ -21,9 +22,11 @@ pub(crate) struct Rated {
 
 /// Bradley–Terry ratings with sandwich or bootstrap bounds. Falls back to a weak
 /// ridge (with a warning) when no finite maximum exists, and warns about groups of
-/// models that never met.
+/// models that never met. `self_battles` (votes of a model against itself, not in
+/// the table) count in arena-rank's mean loss and in its sandwich's ridge.
 pub(crate) fn rate_bt(
     table: &Table,
+    self_battles: u64,
     options: &LeaderboardOptions,
     progress: Option<Progress<'_>>,
     warnings: &mut Vec<String>,
@@ -55,7 +58,13 @@ pub(crate) fn rate_bt(
             listed.join(", ")
         ));
     }
-    let fit = bt::fit(pairs, n, ridge, None, bt::TOLERANCE);
+    let fit = if ridge == 0.0 && options.optimizer == Optimizer::ArenaRank {
+        let mut fit = lbfgs::fit(pairs, n, self_battles);
+        bt::centre(&mut fit.theta, &component);
+        fit
+    } else {
+        bt::fit(pairs, n, ridge, None, bt::TOLERANCE)
+    };
     if !fit.converged {
         warnings.push("the Bradley–Terry fit did not fully converge".into());
     }
@@ -65,7 +74,8 @@ pub(crate) fn rate_bt(
     let n_votes = table.n_votes();
     let bounds = match options.ci {
         CiMethod::Sandwich => {
-            let se = sandwich::standard_errors(pairs, &fit.theta, ridge, n_votes);
+            let se =
+                sandwich::standard_errors(pairs, &fit.theta, ridge, n_votes + self_battles as f64);
             let z = normal_quantile(1.0 - tail);
             fit.theta
                 .iter()

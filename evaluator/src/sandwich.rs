@@ -17,7 +17,8 @@ use crate::linalg;
 const HESSIAN_REG: f64 = 1e-5;
 
 /// Standard errors of each strength, in natural (logit) units. `ridge` is the
-/// penalty the fit used, which is part of its Hessian.
+/// penalty the fit used, which is part of its Hessian; `n_votes` counts every vote
+/// arena-rank counts, self-battles included.
 pub(crate) fn standard_errors(pairs: &[Pair], theta: &[f64], ridge: f64, n_votes: f64) -> Vec<f64> {
     let n = theta.len();
     let mut h = vec![0.0; n * n];

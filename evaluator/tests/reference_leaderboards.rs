@@ -1,14 +1,19 @@
 //! The evaluator against numbers other tools computed on the same real votes
 //! (`shared/data/reference`): arena-rank 0.1.1 for Bradley–Terry with sandwich
 //! intervals, FastChat 0.2.36 for online Elo.
+//!
+//! FastChat main's `compute_bt` reference is not used for Bradley–Terry points: its
+//! scipy L-BFGS-B stops on its own relative-reduction test (factr·ε ≈ 2.2e-9), which
+//! on LLMFAO leaves it 0.065 points from the maximum and 0.051 from arena-rank (the
+//! shared README's "agree to 0.0002" holds on the GenAI-Arena sets only).
 
 mod common;
 
 use std::path::Path;
 
 use arena_evaluator::{
-    Counts, EloParams, Format, Leaderboard, LeaderboardOptions, Method, OnlineElo, VoteFilter,
-    for_each_vote, leaderboard_from_counts, leaderboard_from_path,
+    Counts, EloParams, Format, Leaderboard, LeaderboardOptions, Method, OnlineElo, Optimizer,
+    Outcome, VoteFilter, for_each_vote, leaderboard_from_counts, leaderboard_from_path,
 };
 
 struct Dataset {
@@ -35,8 +40,13 @@ const LLMFAO: Dataset = Dataset {
 };
 
 fn board(dir: &Path, data: &Dataset, method: Method) -> Leaderboard {
+    board_with(dir, data, method, Optimizer::default())
+}
+
+fn board_with(dir: &Path, data: &Dataset, method: Method, optimizer: Optimizer) -> Leaderboard {
     let options = LeaderboardOptions {
         method,
+        optimizer,
         filter: VoteFilter {
             anonymous_only: data.anonymous_only,
             ..VoteFilter::default()
@@ -46,9 +56,23 @@ fn board(dir: &Path, data: &Dataset, method: Method) -> Leaderboard {
     leaderboard_from_path(dir.join(data.file), Format::Auto, &options).unwrap()
 }
 
-/// Ratings within `rating_tol` and sandwich bounds within 0.05 of arena-rank; the
-/// same votes and per-model battle counts.
-fn assert_matches_arena_rank(data: &Dataset, rating_tol: f64) {
+/// The largest differences from arena-rank's sandwich leaderboard: (rating, bound).
+fn differences(ours: &Leaderboard, reference: &common::Reference) -> (f64, f64) {
+    let mut worst = (0.0f64, 0.0f64);
+    for entry in &ours.models {
+        let want = &reference.ratings[&entry.model];
+        worst.0 = worst.0.max((entry.rating - want.rating).abs());
+        worst.1 = worst
+            .1
+            .max((entry.ci_low.unwrap() - want.ci_low.unwrap()).abs())
+            .max((entry.ci_high.unwrap() - want.ci_high.unwrap()).abs());
+    }
+    worst
+}
+
+/// Ratings within 0.01 and sandwich bounds within 0.05 of arena-rank; the same
+/// votes and per-model battle counts.
+fn assert_matches_arena_rank(data: &Dataset) {
     let Some(dir) = common::data_dir() else {
         return;
     };
@@ -61,7 +85,7 @@ fn assert_matches_arena_rank(data: &Dataset, rating_tol: f64) {
         let want = &reference.ratings[&entry.model];
         let m = &entry.model;
         assert!(
-            (entry.rating - want.rating).abs() < rating_tol,
+            (entry.rating - want.rating).abs() < 0.01,
             "{m}: {} vs {}",
             entry.rating,
             want.rating
@@ -110,24 +134,53 @@ fn assert_matches_fastchat_online_elo(data: &Dataset) {
 
 #[test]
 fn bradley_terry_matches_arena_rank_on_genai_arena_anonymous_votes() {
-    assert_matches_arena_rank(&T2I_ANONY, 0.01);
+    assert_matches_arena_rank(&T2I_ANONY);
 }
 
 #[test]
 fn bradley_terry_matches_arena_rank_on_all_genai_arena_text_to_image_votes() {
-    assert_matches_arena_rank(&T2I_FULL, 0.01);
+    assert_matches_arena_rank(&T2I_FULL);
 }
 
-/// On LLMFAO arena-rank's L-BFGS stops (relative loss change < 1e-9) while its
-/// gradient is still 3.6e-3 in vote units; our Newton fit reaches the maximum
-/// (gradient ~1e-13), which leaves up to 0.015 points between the two. The test
-/// allows that and checks that ours is the better optimum.
 #[test]
-fn bradley_terry_matches_arena_rank_on_llmfao_votes_up_to_its_optimizer_tolerance() {
-    assert_matches_arena_rank(&LLMFAO, 0.02);
+fn bradley_terry_matches_arena_rank_on_llmfao_votes() {
+    assert_matches_arena_rank(&LLMFAO);
+}
+
+/// The default fit is arena-rank's own L-BFGS, stopping where it stops, so it gives
+/// arena-rank's numbers to rounding, not only within the tolerance above.
+#[test]
+fn arena_rank_optimizer_is_reproduced_to_rounding() {
     let Some(dir) = common::data_dir() else {
         return;
     };
+    for data in [&T2I_ANONY, &T2I_FULL, &LLMFAO] {
+        let ours = board(&dir, data, Method::Bt);
+        let reference = common::reference(&dir, data.name, "arena_rank_sandwich");
+        let (rating, bound) = differences(&ours, &reference);
+        eprintln!("{}: ratings {rating:.1e}, bounds {bound:.1e}", data.name);
+        assert!(
+            rating < 1e-6 && bound < 1e-6,
+            "{}: {rating} {bound}",
+            data.name
+        );
+    }
+}
+
+/// Why the default is arena-rank's optimiser and not the exact maximum: on LLMFAO
+/// (39% ties) arena-rank's L-BFGS stops on its relative-loss-change test (1.5e-10
+/// < 1e-9 after 19 steps) while the gradient is still 3.6e-3 in votes, and its
+/// ratings are up to 0.0143 points from the maximum — more than 0.01. Run to
+/// convergence, arena-rank reaches our exact maximum (5.6e-9 points with ftol = 0,
+/// gtol = 1e-12). Both fits are on the same objective: the exact one has the higher
+/// log-likelihood (by 5.7e-7) and agrees with arena-rank on the GenAI-Arena sets,
+/// where its L-BFGS does converge, to 2e-6 points.
+#[test]
+fn on_llmfao_arena_rank_stops_short_of_the_exact_maximum() {
+    let Some(dir) = common::data_dir() else {
+        return;
+    };
+    let exact = board_with(&dir, &LLMFAO, Method::Bt, Optimizer::Exact);
     let ours = board(&dir, &LLMFAO, Method::Bt);
     let reference = common::reference(&dir, LLMFAO.name, "arena_rank_sandwich");
     let mut votes = Vec::new();
@@ -140,30 +193,37 @@ fn bradley_terry_matches_arena_rank_on_llmfao_votes_up_to_its_optimizer_toleranc
         },
     )
     .unwrap();
-    let log_likelihood = |rating: &dyn Fn(&str) -> f64| -> f64 {
-        let per_point = 10f64.ln() / 400.0;
-        votes
-            .iter()
-            .map(|(a, b, o)| {
-                let p = 1.0 / (1.0 + (-(rating(a) - rating(b)) * per_point).exp());
-                let s = match o {
-                    arena_evaluator::Outcome::A => 1.0,
-                    arena_evaluator::Outcome::B => 0.0,
-                    _ => 0.5,
-                };
-                s * p.ln() + (1.0 - s) * (1.0 - p).ln()
-            })
-            .sum()
+    let per_point = 10f64.ln() / 400.0;
+    // The log-likelihood and the largest gradient entry (in votes per logit).
+    let fit_quality = |rating: &dyn Fn(&str) -> f64| -> (f64, f64) {
+        let mut gradient = std::collections::HashMap::<&str, f64>::new();
+        let mut ll = 0.0;
+        for (a, b, o) in &votes {
+            let p = 1.0 / (1.0 + (-(rating(a) - rating(b)) * per_point).exp());
+            let s = match o {
+                Outcome::A => 1.0,
+                Outcome::B => 0.0,
+                _ => 0.5,
+            };
+            ll += s * p.ln() + (1.0 - s) * (1.0 - p).ln();
+            *gradient.entry(a).or_default() += s - p;
+            *gradient.entry(b).or_default() -= s - p;
+        }
+        (ll, gradient.values().fold(0.0, |m, g| m.max(g.abs())))
     };
-    let ours_ll = log_likelihood(&|m| ours.entry(m).unwrap().rating);
-    let theirs_ll = log_likelihood(&|m| reference.ratings[m].rating);
-    assert!(ours_ll >= theirs_ll, "{ours_ll} < {theirs_ll}");
-    let worst = ours
-        .models
-        .iter()
-        .map(|e| (e.rating - reference.ratings[&e.model].rating).abs())
-        .fold(0.0, f64::max);
-    assert!(worst > 0.0 && worst < 0.02);
+    let (exact_ll, exact_grad) = fit_quality(&|m| exact.entry(m).unwrap().rating);
+    let (ours_ll, ours_grad) = fit_quality(&|m| ours.entry(m).unwrap().rating);
+    let (theirs_ll, theirs_grad) = fit_quality(&|m| reference.ratings[m].rating);
+    eprintln!(
+        "log-likelihood, largest gradient: exact {exact_ll} {exact_grad:.1e}; \
+         arena-rank optimiser {ours_ll} {ours_grad:.1e}; reference {theirs_ll} {theirs_grad:.1e}"
+    );
+    assert!(exact_ll > theirs_ll && exact_grad < 1e-6 && theirs_grad > 1e-3);
+    assert!((ours_ll - theirs_ll).abs() < 1e-9 && (ours_grad - theirs_grad).abs() < 1e-6);
+    let (rating, bound) = differences(&exact, &reference);
+    eprintln!("exact maximum vs arena-rank: ratings {rating}, bounds {bound}");
+    assert!(rating > 0.014 && rating < 0.015, "{rating}");
+    assert!(bound < 0.05, "{bound}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! ```text
 //! arena-bench-evaluator all [--dir DIR]
 //! arena-bench-evaluator generate --models M --votes N [--seed S] [--tie-rate T] --out FILE
-//! arena-bench-evaluator run --input FILE [--method bt|elo] [--ci sandwich|bootstrap] [--rounds N] [--repeat K]
+//! arena-bench-evaluator run --input FILE [--method bt|elo] [--ci sandwich|bootstrap] [--rounds N]
+//!     [--optimizer arena-rank|exact] [--from-counts] [--repeat K]
 //! ```
 
 use std::fs::File;
@@ -16,8 +17,8 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use arena_evaluator::{
-    CiMethod, Format, LeaderboardOptions, Method, Synthetic, VoteFilter, leaderboard_from_counts,
-    leaderboard_from_path, read_counts,
+    CiMethod, Format, LeaderboardOptions, Method, Optimizer, Synthetic, VoteFilter,
+    leaderboard_from_counts, leaderboard_from_path, read_counts,
 };
 
 fn main() -> ExitCode {
@@ -115,6 +116,7 @@ fn run(args: &[String]) -> Result<(), String> {
         method: parsed(args, "--method", Method::Bt)?,
         ci: parsed(args, "--ci", CiMethod::Sandwich)?,
         bootstrap_rounds: parsed(args, "--rounds", 1000)?,
+        optimizer: parsed(args, "--optimizer", Optimizer::ArenaRank)?,
         filter: VoteFilter::default(),
         ..LeaderboardOptions::default()
     };
@@ -158,6 +160,7 @@ fn run(args: &[String]) -> Result<(), String> {
             "method": options.method.to_string(),
             "ci": options.ci.to_string(),
             "rounds": options.bootstrap_rounds,
+            "optimizer": options.optimizer.to_string(),
             "from_counts": from_counts,
             "votes": board.n_votes,
             "models": board.models.len(),
