@@ -4,4 +4,7 @@
 //! need no weights.
 
 pub mod backend;
+/// In-house generation (cargo feature `candle`).
+#[cfg(feature = "candle")]
+pub mod candle;
 pub mod demo;
