@@ -56,7 +56,7 @@ impl VoteFilter {
     /// use arena_evaluator::{Exclusion, Outcome, Vote, VoteFilter};
     /// let vote = Vote {
     ///     model_a: "x", model_b: "y", outcome: Outcome::A, anony: Some(false),
-    ///     tstamp: None, category: None, counts_for_leaderboard: None, line: 1,
+    ///     tstamp: None, category: None, counts_for_leaderboard: None, judge: None, line: 1,
     /// };
     /// assert_eq!(VoteFilter::default().admits(&vote), Err(Exclusion::NotAnonymous));
     /// let everything = VoteFilter { anonymous_only: false, ..VoteFilter::default() };

@@ -97,6 +97,8 @@ pub struct Vote<'a> {
     /// `false` for votes the arena marked as excluded (the export's
     /// `counts_for_leaderboard`); `None` when the field is absent.
     pub counts_for_leaderboard: Option<bool>,
+    /// Who voted, as the file names them (`judge`, or else `voter`); an opaque id.
+    pub judge: Option<&'a str>,
     /// 1-based line where the vote starts.
     pub line: u64,
 }

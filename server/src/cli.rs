@@ -47,6 +47,14 @@ pub enum Command {
     /// Manage prompt sets.
     #[command(subcommand)]
     Prompts(PromptsCommand),
+    /// Write the votes for research: jsonl, csv, parquet, fastchat or genai-bench.
+    Export(crate::data_cmd::ExportArgs),
+    /// Bring in votes from another arena's file.
+    #[command(subcommand)]
+    Import(crate::data_cmd::ImportCommand),
+    /// Bring your own pre-generated images.
+    #[command(subcommand)]
+    Gallery(crate::data_cmd::GalleryCommand),
 }
 
 #[derive(Debug, Default, Args)]
@@ -109,6 +117,15 @@ impl Cli {
                 let config =
                     ServeConfig::resolve(storage, args.bind, args.no_embedded_worker, file)?;
                 crate::serve(config).await
+            }
+            Command::Export(args) => {
+                crate::data_cmd::export(args, &storage, &file, demo_models).await
+            }
+            Command::Import(cmd) => {
+                crate::data_cmd::import(cmd, &storage, &file, demo_models).await
+            }
+            Command::Gallery(cmd) => {
+                crate::data_cmd::gallery(cmd, &storage, &file, demo_models).await
             }
             Command::Migrate => {
                 let store = crate::open_store(&storage, demo_models).await?;

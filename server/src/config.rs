@@ -34,6 +34,13 @@ pub struct FileConfig {
     /// Matchmaking weight per model slug, overriding the database's.
     #[serde(default)]
     pub model_weights: HashMap<String, f64>,
+    /// 32 random bytes as 64 hex digits: the key of the hash that turns voter ids into
+    /// the `judge` of exports. Without it a key is generated in the data dir.
+    pub judge_key: Option<String>,
+    /// Whether `GET /api/v1/export/votes` is open to anyone (else admin token only).
+    pub export_public: Option<bool>,
+    /// Bearer token for admin-only endpoints.
+    pub admin_token: Option<String>,
 }
 
 impl FileConfig {
@@ -99,6 +106,9 @@ pub struct ServeConfig {
     pub default_prompts: bool,
     pub embedded_worker: bool,
     pub model_weights: HashMap<String, f64>,
+    pub judge_key: Vec<u8>,
+    pub export_public: bool,
+    pub admin_token: Option<String>,
 }
 
 impl ServeConfig {
@@ -112,9 +122,14 @@ impl ServeConfig {
         if !(64..=2048).contains(&image_size) {
             bail!("image_size must be between 64 and 2048, not {image_size}");
         }
-        if let Some((slug, w)) = file.model_weights.iter().find(|(_, w)| w.is_nan() || **w < 0.0) {
+        if let Some((slug, w)) = file
+            .model_weights
+            .iter()
+            .find(|(_, w)| w.is_nan() || **w < 0.0)
+        {
             bail!("model_weights.{slug} must be a non-negative number, not {w}");
         }
+        let judge_key = judge_key(&file, &storage)?;
         let cookie_key = match file
             .cookie_key
             .or_else(|| std::env::var("ARENA_COOKIE_KEY").ok())
@@ -123,6 +138,9 @@ impl ServeConfig {
             None => load_or_create_key(&storage.data_dir.join("cookie.key"))?,
         };
         Ok(ServeConfig {
+            judge_key,
+            export_public: file.export_public.unwrap_or(true),
+            admin_token: file.admin_token.filter(|t| !t.is_empty()),
             bind: bind
                 .or(file.bind)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
@@ -136,6 +154,42 @@ impl ServeConfig {
             model_weights: file.model_weights,
             storage,
         })
+    }
+}
+
+/// The key that hashes voter ids into export `judge`s: `judge_key` from the file or
+/// `ARENA_JUDGE_KEY`, else one generated once in the data dir. Every export of one
+/// arena must use the same key, or one voter's votes stop linking across exports.
+pub fn judge_key(file: &FileConfig, storage: &Storage) -> anyhow::Result<Vec<u8>> {
+    let parse = |text: &str| -> anyhow::Result<Vec<u8>> {
+        let key = hex::decode(text.trim()).context("judge_key must be hexadecimal")?;
+        if key.len() < 32 {
+            bail!(
+                "judge_key must be 32 bytes (64 hex digits), got {} bytes",
+                key.len()
+            );
+        }
+        Ok(key)
+    };
+    if let Some(text) = file
+        .judge_key
+        .clone()
+        .or_else(|| std::env::var("ARENA_JUDGE_KEY").ok())
+    {
+        return parse(&text);
+    }
+    let path = storage.data_dir.join("judge.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return parse(&text).with_context(|| format!("in {}", path.display()));
+    }
+    let key: [u8; 32] = std::array::from_fn(|_| rand::random());
+    match write_private(&path, hex::encode(key).as_bytes()) {
+        Ok(()) => Ok(key.to_vec()),
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => judge_key(file, storage),
+        Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
     }
 }
 

@@ -1,5 +1,5 @@
 //! CSV with a header row. Column names follow the vote export (`model_a`, `model_b`,
-//! `winner`, `anony`, `tstamp`, `category`, `counts_for_leaderboard`); LLMFAO's
+//! `winner`, `anony`, `tstamp`, `category`, `counts_for_leaderboard`, `judge`); LLMFAO's
 //! `left`/`right` columns are accepted for the two models, and `task` for `category`.
 
 use std::io::Read;
@@ -16,6 +16,7 @@ struct Columns {
     tstamp: Option<usize>,
     category: Option<usize>,
     counts: Option<usize>,
+    judge: Option<usize>,
 }
 
 pub(super) fn read<R, F>(reader: R, mut f: F) -> Result<()>
@@ -51,6 +52,7 @@ where
         tstamp: find(&["tstamp"]),
         category: find(&["category", "task"]),
         counts: find(&["counts_for_leaderboard"]),
+        judge: find(&["judge", "voter", "worker"]),
     };
     let mut record = ::csv::ByteRecord::new();
     while rdr.read_byte_record(&mut record).map_err(csv_error)? {
@@ -89,6 +91,7 @@ where
                 "counts_for_leaderboard",
                 line,
             )?,
+            judge: optional(cols.judge, "judge")?,
             line,
         };
         f(&vote)?;

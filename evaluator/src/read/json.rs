@@ -17,6 +17,8 @@ pub(crate) struct RawVote<'a> {
     pub category: Option<Cow<'a, str>>,
     pub task: Option<Cow<'a, str>>,
     pub counts_for_leaderboard: Option<bool>,
+    pub judge: Option<Cow<'a, str>>,
+    pub voter: Option<Cow<'a, str>>,
 }
 
 #[derive(Clone, Copy)]
@@ -29,6 +31,8 @@ enum Field {
     Category,
     Task,
     Counts,
+    Judge,
+    Voter,
     Other,
 }
 
@@ -43,6 +47,8 @@ impl Field {
             b"category" => Field::Category,
             b"task" => Field::Task,
             b"counts_for_leaderboard" => Field::Counts,
+            b"judge" => Field::Judge,
+            b"voter" => Field::Voter,
             _ => Field::Other,
         }
     }
@@ -108,6 +114,8 @@ fn parse(text: &str) -> Scan<(RawVote<'_>, usize)> {
                 vote.counts_for_leaderboard = sc.bool_or_null("counts_for_leaderboard")?
             }
             Field::Tstamp => vote.tstamp = sc.number_or_null("tstamp")?,
+            Field::Judge => vote.judge = sc.string_or_skip()?,
+            Field::Voter => vote.voter = sc.string_or_skip()?,
             Field::Other => sc.skip_value()?,
         }
         sc.skip_ws();
@@ -250,6 +258,15 @@ impl<'a> Scanner<'a> {
             Some(b'n') if self.literal(b"null") => Ok(None),
             _ => Err(format!("field {name} must be a string").into()),
         }
+    }
+
+    /// A string, or `None` for any other value: voter ids are only carried along, so
+    /// a file that writes them as numbers is not an error.
+    fn string_or_skip(&mut self) -> Scan<Option<Cow<'a, str>>> {
+        if self.peek() == Some(b'"') {
+            return self.string().map(Some);
+        }
+        self.skip_value().map(|()| None)
     }
 
     fn bool_or_null(&mut self, name: &str) -> Scan<Option<bool>> {

@@ -238,6 +238,7 @@ pub(crate) fn raw_to_vote<'a>(raw: &'a json::RawVote<'_>, line: u64) -> Result<V
         tstamp: raw.tstamp,
         category: raw.category.as_deref().or(raw.task.as_deref()),
         counts_for_leaderboard: raw.counts_for_leaderboard,
+        judge: raw.judge.as_deref().or(raw.voter.as_deref()),
         line,
     })
 }

@@ -2,6 +2,7 @@
 
 mod api;
 mod assets;
+mod data;
 mod pages;
 mod voter;
 
@@ -48,6 +49,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(voter_routes)
         .merge(assets::router())
+        .merge(data::router())
         .fallback(pages::not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

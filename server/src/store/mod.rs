@@ -6,13 +6,17 @@
 //! that differ branch explicitly. Every multi-statement write runs in a transaction.
 
 mod battles;
+mod export;
 mod generations;
+mod imports;
 mod models;
 mod prompts;
 mod votes;
 
 pub use battles::{Battle, BattleImage, NewBattle};
+pub use export::{ExportFilter, ExportRow, ExportSummary};
 pub use generations::{Candidate, Generation, MissingImage, NewGeneration};
+pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
 pub use models::{Model, ModelStatus, NewModel};
 pub use prompts::{NewPrompt, Prompt, PromptCounts};
 pub use votes::{NewVote, PairCount, Vote, VoteOutcome};

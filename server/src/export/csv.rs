@@ -1,0 +1,32 @@
+//! CSV: a header row with the export row's field names, then one vote per row; empty
+//! cells where a vote has no value. The header is written up front, so that an
+//! export with no votes is still a CSV file with its columns.
+
+use std::io::{self, Write};
+
+use super::card::FIELDS;
+use super::{Record, RowWriter};
+
+pub struct CsvWriter {
+    out: ::csv::Writer<Box<dyn Write + Send>>,
+}
+
+impl CsvWriter {
+    pub fn new(out: Box<dyn Write + Send>) -> io::Result<CsvWriter> {
+        let mut out = ::csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        out.write_record(FIELDS.iter().map(|(name, _, _)| name))?;
+        Ok(CsvWriter { out })
+    }
+}
+
+impl RowWriter for CsvWriter {
+    fn write(&mut self, record: &Record<'_>) -> io::Result<()> {
+        self.out.serialize(record).map_err(io::Error::other)
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.out.flush()
+    }
+}

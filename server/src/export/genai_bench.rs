@@ -1,0 +1,77 @@
+//! GenAI-Bench's columns (`prompt, left_model, right_model, left_image, right_image,
+//! vote_type`), one JSON object per line. Images are named by the file `--images`
+//! writes (`<sha256>.png`); votes without images (imported ones) have `null`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Record, RowWriter};
+
+#[derive(Serialize)]
+struct Row<'a> {
+    prompt: Option<&'a str>,
+    left_model: &'a str,
+    right_model: &'a str,
+    left_image: Option<String>,
+    right_image: Option<String>,
+    vote_type: &'static str,
+    battle_id: &'a str,
+    judge: &'a str,
+    tstamp: f64,
+}
+
+/// GenAI-Bench's name for a FastChat winner label.
+fn vote_type(winner: &str) -> &'static str {
+    match winner {
+        "model_a" => "leftvote",
+        "model_b" => "rightvote",
+        "tie" => "tievote",
+        _ => "bothbad_vote",
+    }
+}
+
+pub struct GenaiBenchWriter {
+    out: Box<dyn Write + Send>,
+}
+
+impl GenaiBenchWriter {
+    pub fn new(out: Box<dyn Write + Send>) -> GenaiBenchWriter {
+        GenaiBenchWriter { out }
+    }
+}
+
+impl RowWriter for GenaiBenchWriter {
+    fn write(&mut self, r: &Record<'_>) -> io::Result<()> {
+        let image = |sha: Option<&str>| sha.map(|s| format!("{s}.png"));
+        let row = Row {
+            prompt: r.prompt,
+            left_model: r.model_a,
+            right_model: r.model_b,
+            left_image: image(r.image_a_sha256),
+            right_image: image(r.image_b_sha256),
+            vote_type: vote_type(r.winner),
+            battle_id: r.battle_id,
+            judge: &r.judge,
+            tstamp: r.tstamp,
+        };
+        serde_json::to_writer(&mut self.out, &row)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn vote_types_are_genai_bench_names() {
+        let names: Vec<_> = ["model_a", "model_b", "tie", "tie (bothbad)"]
+            .into_iter()
+            .map(super::vote_type)
+            .collect();
+        assert_eq!(names, ["leftvote", "rightvote", "tievote", "bothbad_vote"]);
+    }
+}

@@ -1,0 +1,383 @@
+//! Research exports: the votes, in the formats other tools read, with a dataset card.
+//!
+//! One row shape ([`Record`], the export row of DESIGN.md) is written by one writer
+//! per format. Rows come from a database stream one at a time and go straight to the
+//! writer, so an export of any size runs in flat memory; the driver is synchronous
+//! (it runs on a blocking thread and pulls each row from the async stream), which lets
+//! the same code write a file for the CLI or feed an HTTP body chunk by chunk.
+
+pub mod card;
+mod csv;
+mod fastchat;
+mod genai_bench;
+mod images;
+mod jsonl;
+pub mod parquet;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::runtime::Handle;
+
+use crate::blob::BlobStore;
+use crate::store::{ExportFilter, ExportRow, Store};
+
+pub use card::CardStats;
+pub use images::ImageDir;
+
+/// The formats an export can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One JSON object per line, every field of the export row.
+    Jsonl,
+    /// A header row, then every field of the export row.
+    Csv,
+    /// Every field of the export row in typed columns, Snappy-compressed row groups.
+    Parquet,
+    /// FastChat's clean-battle JSON array (what FastChat and arena-rank read).
+    Fastchat,
+    /// GenAI-Bench's columns, one JSON object per line.
+    GenaiBench,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 5] = [
+        ExportFormat::Jsonl,
+        ExportFormat::Csv,
+        ExportFormat::Parquet,
+        ExportFormat::Fastchat,
+        ExportFormat::GenaiBench,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Parquet => "parquet",
+            ExportFormat::Fastchat => "fastchat",
+            ExportFormat::GenaiBench => "genai-bench",
+        }
+    }
+
+    /// The file name a download of this format gets.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "votes.jsonl",
+            ExportFormat::Csv => "votes.csv",
+            ExportFormat::Parquet => "votes.parquet",
+            ExportFormat::Fastchat => "clean_battle.json",
+            ExportFormat::GenaiBench => "votes.genai-bench.jsonl",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl | ExportFormat::GenaiBench => "application/x-ndjson",
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Parquet => "application/vnd.apache.parquet",
+            ExportFormat::Fastchat => "application/json",
+        }
+    }
+}
+
+impl fmt::Display for ExportFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExportFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        ExportFormat::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown export format {s:?} (expected jsonl, csv, parquet, fastchat or genai-bench)")
+            })
+    }
+}
+
+/// The export row of DESIGN.md, borrowed from one database row. Field order is the
+/// documented column order of the JSONL, CSV and Parquet formats.
+#[derive(Debug, Serialize)]
+pub struct Record<'a> {
+    pub battle_id: &'a str,
+    /// Unix seconds of the vote.
+    pub tstamp: f64,
+    pub prompt_id: Option<i64>,
+    pub prompt: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub model_a: &'a str,
+    pub model_b: &'a str,
+    /// FastChat's label: `model_a`, `model_b`, `tie`, `tie (bothbad)`.
+    pub winner: &'static str,
+    pub judge: String,
+    pub anony: bool,
+    pub image_a_sha256: Option<&'a str>,
+    pub image_b_sha256: Option<&'a str>,
+    pub gen_a_seed: Option<i64>,
+    pub gen_a_steps: Option<i32>,
+    pub gen_a_width: Option<i32>,
+    pub gen_a_height: Option<i32>,
+    pub gen_a_latency_ms: Option<i64>,
+    pub gen_b_seed: Option<i64>,
+    pub gen_b_steps: Option<i32>,
+    pub gen_b_width: Option<i32>,
+    pub gen_b_height: Option<i32>,
+    pub gen_b_latency_ms: Option<i64>,
+    pub counts_for_leaderboard: bool,
+    pub exclusion_reason: Option<&'a str>,
+    pub source: &'a str,
+}
+
+impl<'a> Record<'a> {
+    pub fn new(row: &'a ExportRow, judge_key: &[u8]) -> Record<'a> {
+        Record {
+            battle_id: &row.battle_id,
+            tstamp: row.created_at.timestamp_micros() as f64 / 1e6,
+            prompt_id: row.prompt_id,
+            prompt: row.prompt.as_deref(),
+            category: row.category.as_deref(),
+            model_a: &row.model_a,
+            model_b: &row.model_b,
+            winner: winner_label(&row.winner),
+            judge: judge(judge_key, &row.voter_id),
+            anony: row.anony,
+            image_a_sha256: row.image_a_sha256.as_deref(),
+            image_b_sha256: row.image_b_sha256.as_deref(),
+            gen_a_seed: row.gen_a_seed,
+            gen_a_steps: row.gen_a_steps,
+            gen_a_width: row.gen_a_width,
+            gen_a_height: row.gen_a_height,
+            gen_a_latency_ms: row.gen_a_latency_ms,
+            gen_b_seed: row.gen_b_seed,
+            gen_b_steps: row.gen_b_steps,
+            gen_b_width: row.gen_b_width,
+            gen_b_height: row.gen_b_height,
+            gen_b_latency_ms: row.gen_b_latency_ms,
+            counts_for_leaderboard: row.counts_for_leaderboard,
+            exclusion_reason: row.exclusion_reason.as_deref(),
+            source: &row.source,
+        }
+    }
+}
+
+/// FastChat's winner label for a stored winner.
+pub fn winner_label(stored: &str) -> &'static str {
+    match stored {
+        "a" => "model_a",
+        "b" => "model_b",
+        "tie" => "tie",
+        _ => "tie (bothbad)",
+    }
+}
+
+/// The `judge` of a voter: HMAC-SHA256 of the voter id under the arena's judge key,
+/// 128 bits in hex. One voter's votes link together, but without the key nobody can
+/// get from a judge back to a cookie (or test guesses of one).
+pub fn judge(key: &[u8], voter_id: &str) -> String {
+    hex::encode(&hmac_sha256(key, voter_id.as_bytes())[..16])
+}
+
+/// RFC 2104 HMAC over SHA-256 (written out: the `hmac` crate in our lock file targets
+/// a newer `sha2` than the one this crate uses).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// Writes records in one format.
+pub trait RowWriter: Send {
+    fn write(&mut self, record: &Record<'_>) -> io::Result<()>;
+    /// Writes what the format needs at the end (a closing bracket, a footer).
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// A writer of `format` onto `out`.
+pub fn writer(format: ExportFormat, out: Box<dyn Write + Send>) -> io::Result<Box<dyn RowWriter>> {
+    Ok(match format {
+        ExportFormat::Jsonl => Box::new(jsonl::JsonlWriter::new(out)),
+        ExportFormat::Csv => Box::new(csv::CsvWriter::new(out)?),
+        ExportFormat::Parquet => Box::new(parquet::ParquetWriter::new(out)?),
+        ExportFormat::Fastchat => Box::new(fastchat::FastchatWriter::new(out)),
+        ExportFormat::GenaiBench => Box::new(genai_bench::GenaiBenchWriter::new(out)),
+    })
+}
+
+/// What to export and how.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    pub format: ExportFormat,
+    pub filter: ExportFilter,
+    pub judge_key: Vec<u8>,
+}
+
+/// Streams the votes `options` select into `out`, and the images they show into
+/// `images` when given. Blocks: call it from a blocking thread (it pulls each row
+/// from the database through `handle`).
+pub fn run_blocking(
+    handle: &Handle,
+    store: &Store,
+    options: &ExportOptions,
+    out: Box<dyn Write + Send>,
+    images: Option<&ImageDir>,
+) -> anyhow::Result<CardStats> {
+    let mut rows = store.export_rows(&options.filter);
+    let mut writer = writer(options.format, out)?;
+    let mut stats = CardStats::default();
+    while let Some(row) = handle.block_on(rows.next()) {
+        let row = row?;
+        let record = Record::new(&row, &options.judge_key);
+        writer.write(&record)?;
+        stats.observe(&record);
+        if let Some(images) = images {
+            stats.images_written += images.save(handle, &row)?;
+        }
+    }
+    writer.finish()?;
+    Ok(stats)
+}
+
+/// `arena export`: writes `out` (through a temporary file, so that a failed export
+/// leaves nothing behind), the images into `images_dir`, and the dataset card beside
+/// `out`; returns the card's path and the numbers.
+pub async fn export_to_file(
+    store: &Store,
+    blobs: &BlobStore,
+    options: ExportOptions,
+    out: &Path,
+    images_dir: Option<&Path>,
+) -> anyhow::Result<(PathBuf, CardStats)> {
+    let images = images_dir
+        .map(|dir| ImageDir::create(dir, blobs.clone()))
+        .transpose()?;
+    let partial = out.with_extension(format!("partial{}", rand::random::<u32>()));
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    let (store_, options_) = (store.clone(), options.clone());
+    let handle = Handle::current();
+    let written = tokio::task::spawn_blocking(move || {
+        let out = Box::new(io::BufWriter::with_capacity(1 << 16, file));
+        run_blocking(&handle, &store_, &options_, out, images.as_ref())
+    })
+    .await
+    .context("the export stopped")?;
+    let stats = match written {
+        Ok(stats) => stats,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.context(format!("cannot write {}", out.display())));
+        }
+    };
+    std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
+    let card_path = card::path_beside(out);
+    let file_name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let text = card::render(&card::CardInput {
+        file_name: &file_name,
+        format: options.format,
+        filter: &options.filter,
+        stats: &stats,
+        generated_at: chrono::Utc::now(),
+    });
+    std::fs::write(&card_path, text)
+        .with_context(|| format!("cannot write {}", card_path.display()))?;
+    Ok((card_path, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_test_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn a_judge_depends_on_the_key_and_the_voter() {
+        let j = judge(b"key one", "voter");
+        assert_eq!(j.len(), 32);
+        assert_eq!(j, judge(b"key one", "voter"));
+        assert_ne!(j, judge(b"key two", "voter"));
+        assert_ne!(j, judge(b"key one", "other voter"));
+    }
+
+    #[test]
+    fn the_row_serialises_in_the_documented_field_order() {
+        let row = ExportRow {
+            battle_id: "b".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            prompt_id: None,
+            prompt: None,
+            category: None,
+            model_a: "x".into(),
+            model_b: "y".into(),
+            winner: "a".into(),
+            voter_id: "v".into(),
+            anony: true,
+            image_a_sha256: None,
+            image_b_sha256: None,
+            image_a_key: None,
+            image_b_key: None,
+            gen_a_seed: None,
+            gen_a_steps: None,
+            gen_a_width: None,
+            gen_a_height: None,
+            gen_a_latency_ms: None,
+            gen_b_seed: None,
+            gen_b_steps: None,
+            gen_b_width: None,
+            gen_b_height: None,
+            gen_b_latency_ms: None,
+            counts_for_leaderboard: true,
+            exclusion_reason: None,
+            source: "arena".into(),
+        };
+        let json = serde_json::to_string(&Record::new(&row, b"k")).unwrap();
+        let mut at = 0;
+        for (name, _, _) in card::FIELDS {
+            let found = json[at..]
+                .find(&format!("\"{name}\":"))
+                .unwrap_or_else(|| panic!("{name} out of order"));
+            at += found;
+        }
+    }
+
+    #[test]
+    fn every_format_parses_back_from_its_name() {
+        for f in ExportFormat::ALL {
+            assert_eq!(f.as_str().parse::<ExportFormat>(), Ok(f));
+        }
+        assert!("xml".parse::<ExportFormat>().is_err());
+    }
+}

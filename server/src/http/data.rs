@@ -1,0 +1,296 @@
+//! Research data over HTTP: the `/data` page (what can be downloaded, in which
+//! formats, how big, with the dataset card) and the streamed vote export
+//! `GET /api/v1/export/votes?format=…`, public or admin-only by configuration.
+
+use std::io::{self, Write};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::AppState;
+use super::pages::PageError;
+use crate::error::{AppError, Result};
+use crate::export::{self, CardStats, ExportFormat, ExportOptions, card};
+use crate::store::ExportFilter;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/data", get(data_page))
+        .route("/api/v1/export/votes", get(export_votes))
+        .route("/api/v1/export/card", get(export_card))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    format: Option<String>,
+    /// RFC 3339 time; only votes cast at or after it.
+    since: Option<String>,
+    #[serde(default)]
+    include_excluded: bool,
+}
+
+impl ExportQuery {
+    fn parse(
+        query: std::result::Result<Query<ExportQuery>, QueryRejection>,
+    ) -> Result<(ExportFormat, ExportFilter)> {
+        let Query(q) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
+        let format = match q.format.as_deref() {
+            None => ExportFormat::Jsonl,
+            Some(f) => f
+                .parse()
+                .map_err(|e: String| AppError::bad_request("invalid_format", e))?,
+        };
+        let since = q
+            .since
+            .map(|s| {
+                DateTime::parse_from_rfc3339(&s).map(|t| t.to_utc()).map_err(|_| {
+                    AppError::bad_request("invalid_since", format!("since must be an RFC 3339 time such as 2024-02-20T00:00:00Z (got {s:?})"))
+                })
+            })
+            .transpose()?;
+        Ok((
+            format,
+            ExportFilter {
+                since,
+                include_excluded: q.include_excluded,
+            },
+        ))
+    }
+}
+
+/// Lets a request through when exports are public or it carries the admin token.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<()> {
+    if state.config.export_public {
+        return Ok(());
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (&state.config.admin_token, given) {
+        (Some(token), Some(given))
+            if constant_time_eq(token.as_bytes(), given.trim().as_bytes()) =>
+        {
+            Ok(())
+        }
+        _ => Err(AppError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Vote exports on this arena are for its operator: send the admin token as `Authorization: Bearer <token>`.",
+        )),
+    }
+}
+
+/// Compares secrets without revealing through timing how much of them matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Feeds the bytes a writer produces to an HTTP body in chunks of about 64 KiB.
+/// A closed channel (the client went away) turns into a write error, which stops
+/// the export.
+struct ChunkWriter {
+    buf: Vec<u8>,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+async fn export_votes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: std::result::Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response> {
+    authorize(&state, &headers)?;
+    let (format, filter) = ExportQuery::parse(query)?;
+    let options = ExportOptions {
+        format,
+        filter,
+        judge_key: state.config.judge_key.clone(),
+    };
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
+    let store = state.store.clone();
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let out = Box::new(ChunkWriter {
+            buf: Vec::with_capacity(CHUNK),
+            tx: tx.clone(),
+        });
+        if let Err(e) = export::run_blocking(&handle, &store, &options, out, None) {
+            // The status line is long gone: failing the body is how the client learns
+            // that the download is incomplete.
+            tracing::error!(error = %format!("{e:#}"), export.format = %options.format, "export failed");
+            let _ = tx.blocking_send(Err(io::Error::other("the export failed")));
+        }
+    });
+    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let disposition = format!("attachment; filename=\"{}\"", format.file_name());
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(AppError::internal)?,
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The dataset card of what `GET /api/v1/export/votes` with the same query returns.
+async fn export_card(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: std::result::Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response> {
+    authorize(&state, &headers)?;
+    let (format, filter) = ExportQuery::parse(query)?;
+    let text = card_text(&state, format, &filter).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
+async fn card_text(
+    state: &AppState,
+    format: ExportFormat,
+    filter: &ExportFilter,
+) -> Result<String> {
+    let summary = state.store.export_summary(filter).await?;
+    Ok(card::render(&card::CardInput {
+        file_name: format.file_name(),
+        format,
+        filter,
+        stats: &CardStats::from_summary(&summary),
+        generated_at: Utc::now(),
+    }))
+}
+
+/// One downloadable format on the page.
+struct FormatRow {
+    name: &'static str,
+    href: String,
+    file_name: &'static str,
+    purpose: &'static str,
+    approx_size: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "data.html")]
+struct DataPage {
+    votes: u64,
+    counted: u64,
+    models: usize,
+    first: String,
+    last: String,
+    public: bool,
+    formats: Vec<FormatRow>,
+    card: String,
+}
+
+/// Bytes per vote of each format, measured on exports of this arena's demo data
+/// (BENCHMARKS.md, "Research data"); good enough to say "about 3 MB".
+fn bytes_per_vote(format: ExportFormat) -> u64 {
+    match format {
+        ExportFormat::Jsonl => 720,
+        ExportFormat::Csv => 470,
+        ExportFormat::Parquet => 150,
+        ExportFormat::Fastchat => 330,
+        ExportFormat::GenaiBench => 480,
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 10_000 => format!("{:.0} kB", (b as f64 / 1000.0).max(1.0)),
+        b if b < 1_000_000 => format!("{:.0} kB", b as f64 / 1000.0),
+        b if b < 1_000_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.1} GB", b as f64 / 1e9),
+    }
+}
+
+fn purpose(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Jsonl => {
+            "every field, one vote per line; `arena leaderboard --input` reads it"
+        }
+        ExportFormat::Csv => "every field, for spreadsheets and pandas",
+        ExportFormat::Parquet => "every field in typed columns, for pandas, Polars, DuckDB, Spark",
+        ExportFormat::Fastchat => {
+            "FastChat's clean-battle JSON, for FastChat's elo_analysis and arena-rank"
+        }
+        ExportFormat::GenaiBench => "GenAI-Bench's columns (left/right model, image, vote_type)",
+    }
+}
+
+async fn data_page(State(state): State<AppState>) -> std::result::Result<DataPage, PageError> {
+    let filter = ExportFilter::default();
+    let summary = state.store.export_summary(&filter).await?;
+    let stats = CardStats::from_summary(&summary);
+    let formats = ExportFormat::ALL
+        .into_iter()
+        .map(|f| FormatRow {
+            name: f.as_str(),
+            href: format!("/api/v1/export/votes?format={f}"),
+            file_name: f.file_name(),
+            purpose: purpose(f),
+            approx_size: human_size(stats.votes * bytes_per_vote(f)),
+        })
+        .collect();
+    let date = |t: Option<DateTime<Utc>>| {
+        t.map_or_else(
+            || "–".into(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
+    Ok(DataPage {
+        votes: stats.votes,
+        counted: stats.counted,
+        models: stats.models.len(),
+        first: date(summary.first),
+        last: date(summary.last),
+        public: state.config.export_public,
+        formats,
+        card: card_text(&state, ExportFormat::Jsonl, &filter).await?,
+    })
+}

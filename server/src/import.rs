@@ -1,0 +1,423 @@
+//! Bringing data in: votes from other arenas' files (`arena import votes`) and
+//! galleries of pre-generated images (`arena gallery import`).
+//!
+//! Both check the whole input before writing anything, so bad input changes nothing,
+//! and both are idempotent, so a re-run (after a crash, or by mistake) adds nothing
+//! twice. An imported vote is identified by its content — models, winner, judge,
+//! time, anonymity, category — and how many identical votes came before it in the
+//! file; that key becomes its battle id.
+
+use std::collections::{HashMap, HashSet};
+use std::io::BufReader;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use arena_evaluator::{Format, Outcome, Vote, for_each_vote};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::blob::{BlobStore, normalize_bytes};
+use crate::export::hmac_sha256;
+use crate::prompts::MAX_PROMPT_CHARS;
+use crate::store::{GalleryCounts, GalleryImage, ImportedVote, Store};
+
+/// Backend under which models first seen in a vote file are registered.
+pub const IMPORTED_BACKEND: &str = "imported";
+
+/// Votes written per transaction.
+const BATCH: usize = 1000;
+
+/// What `arena import votes` did.
+#[derive(Clone, Debug, Default)]
+pub struct VoteImport {
+    pub read: u64,
+    pub added: u64,
+    /// Votes of this file that an earlier import already stored.
+    pub already_present: u64,
+    pub models_added: Vec<String>,
+}
+
+/// The model slug for a name found in a file: the name itself when it is made of
+/// URL-safe characters (so that exports give back the names they were given), else
+/// a lowercase slug of it.
+pub fn model_slug(name: &str) -> String {
+    let name = name.trim();
+    let safe = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
+    if !name.is_empty() && name.len() <= 64 && name.bytes().all(safe) {
+        return name.to_string();
+    }
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii() && safe(c as u8) {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_matches('-').chars().take(64).collect();
+    if slug.is_empty() {
+        format!("model-{}", &crate::blob::sha256_hex(name.as_bytes())[..12])
+    } else {
+        slug
+    }
+}
+
+/// The time of a vote: its `tstamp`, else the time of the import.
+fn cast_at(vote: &Vote<'_>) -> anyhow::Result<DateTime<Utc>> {
+    match vote.tstamp {
+        None => Ok(Utc::now()),
+        Some(t) => DateTime::from_timestamp_micros((t * 1e6).round() as i64)
+            .with_context(|| format!("line {}: tstamp {t} is not a usable time", vote.line)),
+    }
+}
+
+fn stored_winner(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::A => "a",
+        Outcome::B => "b",
+        Outcome::Tie => "tie",
+        Outcome::BothBad => "both_bad",
+    }
+}
+
+/// The voter an imported judge becomes: keyed like export judges, so that the raw
+/// judge (GenAI-Arena's embed IP addresses) is never stored.
+fn voter_for(judge_key: &[u8], judge: Option<&str>) -> String {
+    match judge {
+        Some(j) => format!(
+            "imp-{}",
+            &hex::encode(hmac_sha256(
+                judge_key,
+                format!("import-judge\0{j}").as_bytes()
+            ))[..28]
+        ),
+        None => "imp-unknown".to_string(),
+    }
+}
+
+fn in_file(path: &Path, e: arena_evaluator::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}: {e}", path.display())
+}
+
+fn open(path: &Path) -> anyhow::Result<BufReader<std::fs::File>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(BufReader::with_capacity(1 << 20, file))
+}
+
+/// Imports the votes of a JSONL, CSV or FastChat file; see the module docs for how
+/// re-imports are recognised.
+pub async fn import_votes(
+    store: &Store,
+    path: &Path,
+    format: Format,
+    judge_key: &[u8],
+) -> anyhow::Result<VoteImport> {
+    let format = match format {
+        Format::Auto => Format::from_extension(path),
+        known => known,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let source = format!("import:{name}");
+
+    // Pass 1: the whole file must parse before anything is written.
+    let owned = path.to_path_buf();
+    let (read, names) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let mut names = HashSet::new();
+        let mut read = 0u64;
+        let mut bad_time = None;
+        for_each_vote(open(&owned)?, format, |v| {
+            read += 1;
+            for m in [v.model_a, v.model_b] {
+                if !names.contains(m) {
+                    names.insert(m.to_string());
+                }
+            }
+            if bad_time.is_none() {
+                bad_time = cast_at(v).err();
+            }
+            Ok(())
+        })
+        .map_err(|e| in_file(&owned, e))?;
+        if let Some(e) = bad_time {
+            return Err(e.context(owned.display().to_string()));
+        }
+        Ok((read, names))
+    })
+    .await??;
+    if read == 0 {
+        bail!("{} holds no votes", path.display());
+    }
+
+    let mut report = VoteImport {
+        read,
+        ..VoteImport::default()
+    };
+    let mut model_ids = HashMap::new();
+    let mut names: Vec<String> = names.into_iter().collect();
+    names.sort();
+    for name in names {
+        let slug = model_slug(&name);
+        let (id, added) = store
+            .ensure_model_id(
+                &slug,
+                &name,
+                IMPORTED_BACKEND,
+                &format!("first seen in {source}"),
+            )
+            .await?;
+        if added {
+            report.models_added.push(slug);
+        }
+        model_ids.insert(name, id);
+    }
+
+    // Pass 2: read again, sending batches to this task, which writes them.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ImportedVote>>(2);
+    let (owned, key) = (path.to_path_buf(), judge_key.to_vec());
+    let reader = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut seen: HashMap<[u8; 16], u32> = HashMap::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        for_each_vote(open(&owned)?, format, |v| {
+            batch.push(resolve(v, &model_ids, &key, &mut seen));
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                // A closed channel means the writer failed; its error is the one reported.
+                if tx.blocking_send(full).is_err() {
+                    return Err(arena_evaluator::Error::InvalidOption("stopped".into()));
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| in_file(&owned, e))?;
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(batch);
+        }
+        Ok(())
+    });
+    let mut written = Ok(());
+    while let Some(batch) = rx.recv().await {
+        match store.import_votes(&batch, &source).await {
+            Ok(added) => {
+                report.added += added;
+                report.already_present += batch.len() as u64 - added;
+            }
+            Err(e) => {
+                written = Err(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    written?;
+    reader.await??;
+    Ok(report)
+}
+
+/// Turns a parsed vote into rows, deriving its battle id (see the module docs).
+fn resolve(
+    v: &Vote<'_>,
+    model_ids: &HashMap<String, i64>,
+    judge_key: &[u8],
+    seen: &mut HashMap<[u8; 16], u32>,
+) -> ImportedVote {
+    let voter_id = voter_for(judge_key, v.judge);
+    let tstamp = v
+        .tstamp
+        .map_or_else(|| "none".to_string(), |t| t.to_string());
+    let content = Sha256::new()
+        .chain_update(format!(
+            "{}\0{}\0{}\0{voter_id}\0{tstamp}\0{:?}\0{}\0{:?}",
+            v.model_a,
+            v.model_b,
+            v.outcome,
+            v.anony,
+            v.category.unwrap_or(""),
+            v.counts_for_leaderboard,
+        ))
+        .finalize();
+    let key: [u8; 16] = content[..16].try_into().unwrap_or_default();
+    let nth = seen.entry(key).or_insert(0);
+    *nth += 1;
+    let id = Sha256::new()
+        .chain_update(key)
+        .chain_update(nth.to_le_bytes())
+        .finalize();
+    let same_model = v.model_a == v.model_b;
+    let excluded_in_file = v.counts_for_leaderboard == Some(false);
+    ImportedVote {
+        battle_id: hex::encode(&id[..16]),
+        voter_id,
+        // Both names were registered in pass 1.
+        model_a_id: model_ids.get(v.model_a).copied().unwrap_or_default(),
+        model_b_id: model_ids.get(v.model_b).copied().unwrap_or_default(),
+        winner: stored_winner(v.outcome),
+        anony: v.anony.unwrap_or(true),
+        cast_at: cast_at(v).unwrap_or_else(|_| Utc::now()),
+        counts_for_leaderboard: !same_model && !excluded_in_file,
+        exclusion_reason: if same_model {
+            Some("the same model on both sides".into())
+        } else if excluded_in_file {
+            Some("excluded in the imported file".into())
+        } else {
+            None
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct GalleryPrompt {
+    id: serde_json::Value,
+    text: String,
+    #[serde(default)]
+    category: Option<String>,
+}
+
+/// `arena gallery import DIR`: `DIR/prompts.jsonl` (`id`, `text`, `category`) and
+/// `DIR/<model>/<prompt-id>.png`. Images are re-encoded like generated ones and become
+/// generations of models with backend `gallery`, so that they enter pool battles.
+pub async fn import_gallery(
+    store: &Store,
+    blobs: &BlobStore,
+    dir: &Path,
+    image_size: u32,
+) -> anyhow::Result<GalleryCounts> {
+    let prompts = read_gallery_prompts(&dir.join("prompts.jsonl"))?;
+    let mut files = Vec::new();
+    let mut models = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .collect::<Result<Vec<_>, _>>()?;
+    models.sort_by_key(|e| e.file_name());
+    for model in models.into_iter().filter(|e| e.path().is_dir()) {
+        let model_name = model.file_name().to_string_lossy().into_owned();
+        let mut images = std::fs::read_dir(model.path())?.collect::<Result<Vec<_>, _>>()?;
+        images.sort_by_key(|e| e.file_name());
+        for image in images {
+            let file_name = image.file_name().to_string_lossy().into_owned();
+            if file_name.starts_with('.') {
+                continue;
+            }
+            let Some(prompt_id) = file_name.strip_suffix(".png") else {
+                bail!("{model_name}/{file_name}: gallery images must be named <prompt-id>.png");
+            };
+            let Some((text, category)) = prompts.get(prompt_id) else {
+                bail!(
+                    "{model_name}/{file_name}: prompts.jsonl has no prompt with id {prompt_id:?}"
+                );
+            };
+            files.push((
+                image.path(),
+                model_name.clone(),
+                text.clone(),
+                category.clone(),
+                format!("{model_name}/{file_name}"),
+            ));
+        }
+    }
+    if files.is_empty() {
+        bail!(
+            "{} has no images (expected <model>/<prompt-id>.png)",
+            dir.display()
+        );
+    }
+    // Normalise (and so decode) every image before the database sees any of them.
+    let mut images = Vec::with_capacity(files.len());
+    for (path, model_name, prompt_text, prompt_category, file) in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {file}"))?;
+        let png = tokio::task::spawn_blocking(move || normalize_bytes(&bytes, image_size))
+            .await?
+            .with_context(|| format!("{file} is not a readable image"))?;
+        let (blob_key, sha256) = blobs.put_png(&png).await?;
+        images.push(GalleryImage {
+            model_slug: model_slug(&model_name),
+            model_name,
+            prompt_text,
+            prompt_category,
+            blob_key,
+            sha256,
+            size: image_size,
+            file,
+        });
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(store
+        .import_gallery(&images, &format!("gallery:{name}"))
+        .await?)
+}
+
+/// Prompt id → (text, category) from the gallery's `prompts.jsonl`.
+fn read_gallery_prompts(path: &Path) -> anyhow::Result<HashMap<String, (String, String)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut prompts = HashMap::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let at = || format!("{} line {}", path.display(), i + 1);
+        let p: GalleryPrompt = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{}: expected {{\"id\": …, \"text\": …, \"category\": …}}",
+                at()
+            )
+        })?;
+        let id = match p.id {
+            serde_json::Value::String(s) if !s.is_empty() => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => bail!("{}: id must be a non-empty string or a number", at()),
+        };
+        let text = p.text.trim().to_string();
+        if text.is_empty() || text.chars().count() > MAX_PROMPT_CHARS {
+            bail!(
+                "{}: the prompt text must be 1 to {MAX_PROMPT_CHARS} characters",
+                at()
+            );
+        }
+        let category = p
+            .category
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "general".to_string());
+        if prompts.insert(id.clone(), (text, category)).is_some() {
+            bail!("{}: the id {id:?} is used twice", at());
+        }
+    }
+    if prompts.is_empty() {
+        bail!("{} holds no prompts", path.display());
+    }
+    Ok(prompts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_keep_their_spelling_when_url_safe() {
+        assert_eq!(
+            model_slug("imagenhub_SDXLTurbo_generation"),
+            "imagenhub_SDXLTurbo_generation"
+        );
+        assert_eq!(model_slug("stabilityai/SDXL 1.0"), "stabilityai-sdxl-1.0");
+        assert_eq!(
+            model_slug("  "),
+            format!("model-{}", &crate::blob::sha256_hex(b"")[..12])
+        );
+    }
+
+    #[test]
+    fn imported_judges_are_keyed_never_stored_raw() {
+        let v = voter_for(b"k", Some("arena_user_::1"));
+        assert_eq!(v.len(), 32);
+        assert!(!v.contains("::1"));
+        assert_ne!(v, voter_for(b"other key", Some("arena_user_::1")));
+    }
+}

@@ -1,0 +1,183 @@
+//! Reading votes out for research exports: one streamed query for the rows and a few
+//! aggregates for the dataset card. Nothing here holds more than one row at a time.
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+
+use super::{Result, Store, StoreError, on_pool};
+
+/// Which votes an export holds.
+#[derive(Clone, Debug, Default)]
+pub struct ExportFilter {
+    /// Only votes cast at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Also votes that do not count for the leaderboard (each keeps its reason).
+    pub include_excluded: bool,
+}
+
+impl ExportFilter {
+    fn since_or_epoch(&self) -> DateTime<Utc> {
+        self.since.unwrap_or(DateTime::UNIX_EPOCH)
+    }
+}
+
+/// One vote with everything a researcher needs to reproduce it, as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ExportRow {
+    pub battle_id: String,
+    pub created_at: DateTime<Utc>,
+    pub prompt_id: Option<i64>,
+    pub prompt: Option<String>,
+    pub category: Option<String>,
+    pub model_a: String,
+    pub model_b: String,
+    /// As stored: `a`, `b`, `tie` or `both_bad`.
+    pub winner: String,
+    /// The raw voter id; exports only ever show its keyed hash.
+    pub voter_id: String,
+    pub anony: bool,
+    pub image_a_sha256: Option<String>,
+    pub image_b_sha256: Option<String>,
+    /// Blob-store keys of the two images, for `--images`.
+    pub image_a_key: Option<String>,
+    pub image_b_key: Option<String>,
+    pub gen_a_seed: Option<i64>,
+    pub gen_a_steps: Option<i32>,
+    pub gen_a_width: Option<i32>,
+    pub gen_a_height: Option<i32>,
+    pub gen_a_latency_ms: Option<i64>,
+    pub gen_b_seed: Option<i64>,
+    pub gen_b_steps: Option<i32>,
+    pub gen_b_width: Option<i32>,
+    pub gen_b_height: Option<i32>,
+    pub gen_b_latency_ms: Option<i64>,
+    pub counts_for_leaderboard: bool,
+    pub exclusion_reason: Option<String>,
+    pub source: String,
+}
+
+/// The votes an export filter admits; shared by the row query and the aggregates.
+const FILTERED_VOTES: &str = "v.axis = 'overall' and v.created_at >= $1 \
+     and (v.counts_for_leaderboard or $2)";
+
+/// Counts that describe a whole export, for its dataset card.
+#[derive(Clone, Debug, Default)]
+pub struct ExportSummary {
+    pub votes: i64,
+    pub counted: i64,
+    pub anonymous: i64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    /// (slug, display name, backend, votes it took part in), by slug.
+    pub models: Vec<(String, String, String, i64)>,
+    /// (source, votes), by source.
+    pub sources: Vec<(String, i64)>,
+    /// (exclusion reason, votes) of the votes that do not count.
+    pub exclusions: Vec<(String, i64)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Totals {
+    votes: i64,
+    counted: Option<i64>,
+    anonymous: Option<i64>,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// The votes `filter` admits in the order they were cast, streamed from the
+    /// database: the caller sees one row at a time and memory stays flat.
+    pub fn export_rows(&self, filter: &ExportFilter) -> BoxStream<'_, Result<ExportRow>> {
+        let (since, include) = (filter.since_or_epoch(), filter.include_excluded);
+        on_pool!(self, pool => sqlx::query_as(ROWS_SQL)
+            .bind(since)
+            .bind(include)
+            .fetch(pool)
+            .map_err(StoreError::from)
+            .boxed())
+    }
+
+    /// Totals, date range, models, sources and exclusions of what `filter` admits.
+    pub async fn export_summary(&self, filter: &ExportFilter) -> Result<ExportSummary> {
+        let (since, include) = (filter.since_or_epoch(), filter.include_excluded);
+        let totals_sql = format!(
+            "select count(*) as votes, \
+             sum(case when v.counts_for_leaderboard then 1 else 0 end) as counted, \
+             sum(case when b.anony then 1 else 0 end) as anonymous, \
+             min(v.created_at) as first, max(v.created_at) as last \
+             from vote v join battle b on b.id = v.battle_id where {FILTERED_VOTES}"
+        );
+        let models_sql = format!(
+            "select m.slug, m.display_name, m.backend, count(*) as n from \
+             (select v.model_a_id as model_id from vote v where {FILTERED_VOTES} \
+              union all select v.model_b_id from vote v where {FILTERED_VOTES}) x \
+             join model m on m.id = x.model_id \
+             group by m.slug, m.display_name, m.backend order by m.slug"
+        );
+        let sources_sql = format!(
+            "select v.source, count(*) as n from vote v where {FILTERED_VOTES} \
+             group by v.source order by v.source"
+        );
+        let exclusions_sql = format!(
+            "select coalesce(v.exclusion_reason, 'unspecified') as reason, count(*) as n \
+             from vote v where {FILTERED_VOTES} and not v.counts_for_leaderboard \
+             group by 1 order by 1"
+        );
+        on_pool!(self, pool => {
+            let totals: Totals = sqlx::query_as(sqlx::AssertSqlSafe(totals_sql))
+                .bind(since)
+                .bind(include)
+                .fetch_one(pool)
+                .await?;
+            let models = sqlx::query_as(sqlx::AssertSqlSafe(models_sql))
+                .bind(since)
+                .bind(include)
+                .fetch_all(pool)
+                .await?;
+            let sources = sqlx::query_as(sqlx::AssertSqlSafe(sources_sql))
+                .bind(since)
+                .bind(include)
+                .fetch_all(pool)
+                .await?;
+            let exclusions = sqlx::query_as(sqlx::AssertSqlSafe(exclusions_sql))
+                .bind(since)
+                .bind(include)
+                .fetch_all(pool)
+                .await?;
+            Ok(ExportSummary {
+                votes: totals.votes,
+                counted: totals.counted.unwrap_or(0),
+                anonymous: totals.anonymous.unwrap_or(0),
+                first: totals.first,
+                last: totals.last,
+                models,
+                sources,
+                exclusions,
+            })
+        })
+    }
+}
+
+/// The row query. The two image slots are joined separately so that imported votes,
+/// which have no generations, still come out (with empty image and parameter fields).
+const ROWS_SQL: &str = "select v.battle_id, v.created_at, b.prompt_id, p.text as prompt, p.category, \
+     ma.slug as model_a, mb.slug as model_b, v.winner, v.voter_id, b.anony, \
+     ga.sha256 as image_a_sha256, gb.sha256 as image_b_sha256, \
+     ga.blob_key as image_a_key, gb.blob_key as image_b_key, \
+     ga.seed as gen_a_seed, ga.steps as gen_a_steps, ga.width as gen_a_width, \
+     ga.height as gen_a_height, ga.latency_ms as gen_a_latency_ms, \
+     gb.seed as gen_b_seed, gb.steps as gen_b_steps, gb.width as gen_b_width, \
+     gb.height as gen_b_height, gb.latency_ms as gen_b_latency_ms, \
+     v.counts_for_leaderboard, v.exclusion_reason, v.source \
+     from vote v \
+     join battle b on b.id = v.battle_id \
+     join model ma on ma.id = v.model_a_id \
+     join model mb on mb.id = v.model_b_id \
+     left join prompt p on p.id = b.prompt_id \
+     left join battle_image ia on ia.battle_id = v.battle_id and ia.slot = 0 \
+     left join generation ga on ga.id = ia.generation_id \
+     left join battle_image ib on ib.battle_id = v.battle_id and ib.slot = 1 \
+     left join generation gb on gb.id = ib.generation_id \
+     where v.axis = 'overall' and v.created_at >= $1 and (v.counts_for_leaderboard or $2) \
+     order by v.id";
