@@ -9,7 +9,8 @@
 # Environment (all optional):
 #   OUT       results folder (log, summary.json, one image per backend); default target/gpu-check
 #   GPU_BIN   folder with make-tiny-model and candle-bench already built with --features cuda
-#             (skips the cargo build, for machines without a Rust toolchain)
+#             (skips the cargo build, for machines without a Rust toolchain; default: gpu-bin/
+#             when it holds them). They find CUDA's libraries in PyTorch's nvidia packages too.
 #   STEPS=25 SIZE=512x512 RUNS=3   the measured work
 #   WORK      scratch folder for the 2 GB model (default /tmp/arena-gpu-check)
 # Budget: build ~3-6 min on 16 cores (candle's CUDA kernels), model ~1 min, each
@@ -76,6 +77,10 @@ if ! command -v nvidia-smi >/dev/null; then note "nvidia-smi not found: no NVIDI
 nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader | head -1 | tee "$WORK/gpu.txt"
 
 # 2. The binaries: prebuilt ones (GPU_BIN), else cargo build --features cuda.
+if [ -z "${GPU_BIN:-}" ] && [ -x gpu-bin/candle-bench ] && [ -x gpu-bin/make-tiny-model ]; then GPU_BIN=gpu-bin; fi
+# CUDA libraries that PyTorch's wheels bring (cuBLAS, cuRAND, NVRTC), for binaries built elsewhere.
+NV_LIBS="$(python3 -c 'import glob, os, nvidia; print(":".join(sorted({os.path.dirname(p) for r in nvidia.__path__ for p in glob.glob(os.path.join(r, "**", "lib*.so*"), recursive=True)})))' 2>/dev/null)"
+[ -n "$NV_LIBS" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$NV_LIBS"
 if [ -n "${GPU_BIN:-}" ]; then
     BIN="$GPU_BIN"
 else
@@ -120,7 +125,7 @@ cp "$WORK/candle-images/candle-1.png" "$RESULTS/candle.png" 2>/dev/null
 
 # 5. PyTorch diffusers on the same folder, if it is here (or its wheels are in .whl/).
 if ! python3 -c "import diffusers, torch" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/arena-site .whl/*.whl \
+    python3 -m pip install -q --root-user-action=ignore --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/arena-site .whl/*.whl \
         && export PYTHONPATH="/tmp/arena-site${PYTHONPATH:+:$PYTHONPATH}"
 fi
 if python3 -c "import diffusers, torch; assert torch.cuda.is_available()" 2>/dev/null; then
