@@ -144,7 +144,7 @@ pub async fn gallery(
     }
     let store = crate::open_store(storage, demo_models).await?;
     let blobs = BlobStore::open(storage.images_dir())?;
-    let counts = crate::import::import_gallery(&store, &blobs, &dir, size).await?;
+    let counts = crate::gallery::import_gallery(&store, &blobs, &dir, size).await?;
     println!(
         "imported {} new images from {} ({} already present): {} new models, {} new prompts",
         counts.images_added,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod data_cmd;
 pub mod error;
 pub mod export;
+pub mod gallery;
 pub mod http;
 pub mod import;
 pub mod matchmaking;

@@ -16,8 +16,9 @@ use arena_evaluator::{
 use arena_server::App;
 use arena_server::config::{FileConfig, ServeConfig, Storage};
 use arena_server::export::{ExportFormat, ExportOptions, card, export_to_file};
+use arena_server::gallery::import_gallery;
 use arena_server::http::{AppState, app};
-use arena_server::import::{import_gallery, import_votes};
+use arena_server::import::import_votes;
 use arena_server::store::ExportFilter;
 use axum::Router;
 use axum::body::Body;

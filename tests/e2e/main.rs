@@ -7,4 +7,5 @@ mod support;
 mod arena;
 mod browser;
 mod cli;
+mod data;
 mod durability;

@@ -245,16 +245,20 @@ pub fn run_blocking(
     out: Box<dyn Write + Send>,
     images: Option<&ImageDir>,
 ) -> anyhow::Result<CardStats> {
-    let mut rows = store.export_rows(&options.filter);
+    // Rows that are already decoded are taken in one go (up to a few hundred): waking
+    // this thread once per row would cost more than writing the row.
+    let mut rows = store.export_rows(&options.filter).ready_chunks(256);
     let mut writer = writer(options.format, out)?;
     let mut stats = CardStats::default();
-    while let Some(row) = handle.block_on(rows.next()) {
-        let row = row?;
-        let record = Record::new(&row, &options.judge_key);
-        writer.write(&record)?;
-        stats.observe(&record);
-        if let Some(images) = images {
-            stats.images_written += images.save(handle, &row)?;
+    while let Some(chunk) = handle.block_on(rows.next()) {
+        for row in chunk {
+            let row = row?;
+            let record = Record::new(&row, &options.judge_key);
+            writer.write(&record)?;
+            stats.observe(&record);
+            if let Some(images) = images {
+                stats.images_written += images.save(handle, &row)?;
+            }
         }
     }
     writer.finish()?;
