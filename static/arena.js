@@ -74,6 +74,8 @@
   const keys = { ArrowLeft: "a", ArrowRight: "b", ArrowUp: "tie", ArrowDown: "both_bad" };
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    // Arrow keys and Enter in the prompt box edit and submit the prompt, not a vote.
+    if (event.target.closest && event.target.closest("input, textarea, select")) return;
     if (voted()) {
       if (event.key === "Enter" || event.key === "n") { event.preventDefault(); window.location.href = next.href; }
       return;

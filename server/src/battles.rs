@@ -18,9 +18,14 @@ pub struct ServedBattle {
     pub id: String,
     pub prompt: String,
     pub category: String,
-    /// `ready`, or `voted` once the vote is in.
+    /// `ready`, or `voted` once the vote is in; a live battle is `generating` until
+    /// both images exist, or `failed`.
     pub status: &'static str,
-    pub images: Images,
+    /// Both image URLs, or `None` while a live battle is not ready.
+    pub images: Option<Images>,
+    /// How far a live battle that is not ready has come.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::live::LiveProgress>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -110,10 +115,11 @@ pub async fn serve(app: &App, voter: &str, category: Option<&str>) -> Result<Opt
             prompt: prompt.text,
             category: prompt.category,
             status: "ready",
-            images: Images {
+            images: Some(Images {
                 a: image_url(&battle.images[0].2),
                 b: image_url(&battle.images[1].2),
-            },
+            }),
+            live: None,
         }));
     }
     Ok(None)
@@ -128,6 +134,31 @@ pub async fn view(app: &App, voter: &str, id: &str) -> Result<BattleView> {
     };
     let images = app.store.battle_images(id).await?;
     let [a, b] = two_images(&images)?;
+    if images.iter().any(|i| i.generation_id.is_none()) {
+        // A live battle still drawing (or given up): no image URL before both exist.
+        let (status, live) = match crate::live::state(app, id).await? {
+            crate::live::LiveState::Failed(p) => ("failed", p),
+            crate::live::LiveState::Generating(p) => ("generating", p),
+            crate::live::LiveState::Ready => (
+                "generating",
+                crate::live::LiveProgress {
+                    progress: 1.0,
+                    message: "Finishing…".into(),
+                },
+            ),
+        };
+        return Ok(BattleView {
+            battle: ServedBattle {
+                id: battle.id,
+                prompt: battle.prompt.unwrap_or_default(),
+                category: battle.category.unwrap_or_default(),
+                status,
+                images: None,
+                live: Some(live),
+            },
+            reveal: None,
+        });
+    }
     let vote = app.store.vote_for_battle(id).await?;
     Ok(BattleView {
         battle: ServedBattle {
@@ -135,10 +166,11 @@ pub async fn view(app: &App, voter: &str, id: &str) -> Result<BattleView> {
             prompt: battle.prompt.unwrap_or_default(),
             category: battle.category.unwrap_or_default(),
             status: if vote.is_some() { "voted" } else { "ready" },
-            images: Images {
+            images: Some(Images {
                 a: image_url(&a.token),
                 b: image_url(&b.token),
-            },
+            }),
+            live: None,
         },
         reveal: vote.map(|v| reveal(&battle.id, v.winner, a, b)),
     })
@@ -148,6 +180,18 @@ pub async fn view(app: &App, voter: &str, id: &str) -> Result<BattleView> {
 pub async fn vote(app: &App, voter: &str, id: &str, winner: &str) -> Result<Reveal> {
     check_battle_id(id)?;
     let winner = parse_winner(winner)?;
+    let images = app.store.battle_images(id).await?;
+    if images.iter().any(|i| i.generation_id.is_none()) {
+        // Also answers a stranger's vote on a live battle: nothing tells them it exists.
+        return match app.store.battle(id).await? {
+            Some(b) if b.voter_id == voter => Err(AppError::new(
+                StatusCode::CONFLICT,
+                "battle_not_ready",
+                "Both images are not ready yet; vote once you have seen them.",
+            )),
+            _ => Err(AppError::not_found("No such battle.")),
+        };
+    }
     let ttl = chrono::Duration::from_std(app.config.battle_ttl).unwrap_or(chrono::Duration::MAX);
     let outcome = app
         .store

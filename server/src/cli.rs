@@ -47,6 +47,9 @@ pub enum Command {
     /// Manage prompt sets.
     #[command(subcommand)]
     Prompts(PromptsCommand),
+    /// Create and list generation workers (`arena workers add NAME` prints a token).
+    #[command(subcommand)]
+    Workers(crate::workers::WorkersCommand),
     /// Write the votes for research: jsonl, csv, parquet, fastchat or genai-bench.
     Export(crate::data_cmd::ExportArgs),
     /// Bring in votes from another arena's file.
@@ -126,6 +129,9 @@ impl Cli {
             }
             Command::Gallery(cmd) => {
                 crate::data_cmd::gallery(cmd, &storage, &file, demo_models).await
+            }
+            Command::Workers(cmd) => {
+                crate::workers::run(cmd, crate::open_store(&storage, demo_models).await?).await
             }
             Command::Migrate => {
                 let store = crate::open_store(&storage, demo_models).await?;

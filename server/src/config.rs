@@ -34,6 +34,12 @@ pub struct FileConfig {
     /// Matchmaking weight per model slug, overriding the database's.
     #[serde(default)]
     pub model_weights: HashMap<String, f64>,
+    /// `[queue]`: leases, attempts, live-battle timeout, pool refill.
+    #[serde(default)]
+    pub queue: crate::queue::QueueConfig,
+    /// `[moderation]`: prompt length, block lists, an external moderation endpoint.
+    #[serde(default)]
+    pub moderation: crate::moderation::ModerationConfig,
     /// 32 random bytes as 64 hex digits: the key of the hash that turns voter ids into
     /// the `judge` of exports. Without it a key is generated in the data dir.
     pub judge_key: Option<String>,
@@ -106,6 +112,8 @@ pub struct ServeConfig {
     pub default_prompts: bool,
     pub embedded_worker: bool,
     pub model_weights: HashMap<String, f64>,
+    pub queue: crate::queue::QueueConfig,
+    pub moderation: crate::moderation::ModerationConfig,
     pub judge_key: Vec<u8>,
     pub export_public: bool,
     pub admin_token: Option<String>,
@@ -130,6 +138,7 @@ impl ServeConfig {
             bail!("model_weights.{slug} must be a non-negative number, not {w}");
         }
         let judge_key = judge_key(&file, &storage)?;
+        file.queue.check()?;
         let cookie_key = match file
             .cookie_key
             .or_else(|| std::env::var("ARENA_COOKIE_KEY").ok())
@@ -152,6 +161,8 @@ impl ServeConfig {
             default_prompts: file.default_prompts.unwrap_or(true),
             embedded_worker: !no_embedded_worker && file.embedded_worker.unwrap_or(true),
             model_weights: file.model_weights,
+            queue: file.queue,
+            moderation: file.moderation,
             storage,
         })
     }

@@ -18,12 +18,21 @@ impl ArenaProcess {
     /// Starts the arena on a free port with a small image size and waits until it
     /// serves battles.
     pub async fn start(database_url: &str, data_dir: &Path) -> ArenaProcess {
+        let process = ArenaProcess::spawn(database_url, data_dir, &[]).await;
+        process.wait_for_battles().await;
+        process
+    }
+
+    /// Starts the arena with `extra` arguments and returns once it listens (battles may
+    /// need a worker first).
+    pub async fn spawn(database_url: &str, data_dir: &Path, extra: &[&str]) -> ArenaProcess {
         let config = data_dir.join("arena.toml");
         if !config.exists() {
             std::fs::write(&config, "image_size = 128\n").unwrap();
         }
         let mut child = Command::new(BIN)
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
             .arg("--database-url")
             .arg(database_url)
             .arg("--data-dir")
@@ -60,12 +69,10 @@ impl ArenaProcess {
                 Err(e) => panic!("the arena did not report its address ({e}); see its log above"),
             }
         };
-        let process = ArenaProcess { child, base };
-        process.wait_for_battles().await;
-        process
+        ArenaProcess { child, base }
     }
 
-    async fn wait_for_battles(&self) {
+    pub async fn wait_for_battles(&self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         let client = reqwest::Client::new();
         loop {

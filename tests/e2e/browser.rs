@@ -98,7 +98,7 @@ pub async fn screenshot(client: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
-const BOTH_IMAGES_SHOWN: &str = "const imgs = Array.from(document.querySelectorAll('#pair img')); \
+pub const BOTH_IMAGES_SHOWN: &str = "const imgs = Array.from(document.querySelectorAll('#pair img')); \
      return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 0) \
      && !document.getElementById('pair').classList.contains('loading');";
 

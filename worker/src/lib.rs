@@ -7,4 +7,10 @@ pub mod backend;
 /// In-house generation (cargo feature `candle`).
 #[cfg(feature = "candle")]
 pub mod candle;
+pub mod client;
+pub mod config;
 pub mod demo;
+pub mod demo_backend;
+pub mod openai;
+pub mod protocol;
+pub mod run;

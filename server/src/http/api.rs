@@ -54,12 +54,9 @@ async fn create_battle(
     } else {
         parse_body(&body)?
     };
-    if request.prompt.is_some() {
-        return Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "live_battles_unavailable",
-            "This arena does not generate images for your own prompts yet; omit `prompt` to get a battle from the pool.",
-        ));
+    if let Some(prompt) = &request.prompt {
+        let battle = crate::live::start(&state, &voter.0, prompt).await?;
+        return Ok((StatusCode::CREATED, Json(battle)).into_response());
     }
     if let Some(category) = &request.category {
         let known = state.store.prompt_categories().await?;

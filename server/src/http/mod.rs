@@ -1,10 +1,13 @@
 //! The HTTP face of the arena: pages, the JSON API, images and static assets.
 
+mod admin;
 mod api;
 mod assets;
 mod data;
+mod live;
 mod pages;
 mod voter;
+mod worker_api;
 
 use std::sync::Arc;
 
@@ -42,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     let voter_routes = Router::new()
         .merge(pages::router())
         .merge(api::router())
+        .merge(live::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             voter::ensure_voter,
@@ -50,6 +54,8 @@ pub fn app(state: AppState) -> Router {
         .merge(voter_routes)
         .merge(assets::router())
         .merge(data::router())
+        .merge(worker_api::router())
+        .merge(admin::router())
         .fallback(pages::not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

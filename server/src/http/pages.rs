@@ -85,6 +85,15 @@ struct ArenaPage {
 }
 
 impl ArenaPage {
+    /// The URL of image A (0) or B (1); the page is only rendered once both exist.
+    fn image(&self, slot: usize) -> &str {
+        match (&self.battle.images, slot) {
+            (Some(i), 0) => &i.a,
+            (Some(i), _) => &i.b,
+            (None, _) => "",
+        }
+    }
+
     fn winner_label(&self) -> &'static str {
         match self.reveal.as_ref().map(|r| r.winner.as_str()) {
             Some("a") => "A is better",
@@ -153,6 +162,9 @@ async fn battle(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let view = battles::view(&state, &voter.0, &id).await?;
+    if view.battle.images.is_none() {
+        return Ok(super::live::waiting_page(view.battle));
+    }
     let page = ArenaPage {
         battle: view.battle,
         reveal: view.reveal,

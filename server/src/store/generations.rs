@@ -131,7 +131,7 @@ impl Store {
         let id = on_pool!(self, pool => sqlx::query_scalar(
             "select g.prompt_id from generation g \
              join model m on m.id = g.model_id join prompt p on p.id = g.prompt_id \
-             where m.status = 'active' and p.moderation = 'ok' \
+             where m.status = 'active' and p.moderation = 'ok' and p.source <> 'voter' \
                and (cast($1 as text) is null or p.category = $1) \
              group by g.prompt_id having count(distinct g.model_id) >= 2 \
              order by random() limit 1",

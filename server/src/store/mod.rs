@@ -9,17 +9,26 @@ mod battles;
 mod export;
 mod generations;
 mod imports;
+mod jobs;
+mod live;
 mod models;
 mod prompts;
 mod votes;
+mod workers;
 
 pub use battles::{Battle, BattleImage, NewBattle};
 pub use export::{ExportFilter, ExportRow, ExportSummary};
 pub use generations::{Candidate, Generation, MissingImage, NewGeneration};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
+pub use jobs::{
+    FailKind, FailedJob, Job, JobResult, LIVE_PRIORITY, LeasedJob, NewPoolJob, QueueCount, Reaped,
+    WantedImage,
+};
+pub use live::{LiveSide, NewLiveBattle, RejectedPrompt};
 pub use models::{Model, ModelStatus, NewModel};
 pub use prompts::{NewPrompt, Prompt, PromptCounts};
 pub use votes::{NewVote, PairCount, Vote, VoteOutcome};
+pub use workers::Worker;
 
 use std::str::FromStr;
 use std::time::Duration;

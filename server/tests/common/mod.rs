@@ -12,7 +12,7 @@ use std::time::Duration;
 use arena_server::config::{FileConfig, ServeConfig, Storage};
 use arena_server::http::{AppState, app};
 use arena_server::store::NewPrompt;
-use arena_server::{App, pregen};
+use arena_server::{App, embedded_worker};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -57,7 +57,7 @@ impl TestArena {
             )
             .await
             .unwrap();
-        let made = pregen::fill_demo_pool(&app).await.unwrap();
+        let made = embedded_worker::fill_pool(&app).await.unwrap();
         assert_eq!(made, 3 * arena_worker::demo::demo_models().len() as u64);
         Some(TestArena {
             router: app_router(&app),

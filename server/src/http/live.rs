@@ -1,0 +1,146 @@
+//! Live battles on the web: the prompt form (`POST /battles`, works without
+//! JavaScript), the page that waits for the two images, and its server-sent events
+//! (`GET /api/v1/battles/{id}/events`; `GET /api/v1/battles/{id}` is the polling
+//! fallback).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use futures_util::Stream;
+use serde::Deserialize;
+
+use super::pages::PageError;
+use super::{AppState, Voter};
+use crate::battles::{self, ServedBattle};
+use crate::error::{AppError, Result};
+
+const LIVE_JS: &str = include_str!("../../../static/live.js");
+
+/// How often the event stream looks at the jobs (they may be finished by another
+/// server, so it reads the database rather than waiting for an in-process signal).
+const POLL: Duration = Duration::from_millis(400);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/battles", post(create))
+        .route("/api/v1/battles/{id}/events", get(events))
+        .route(
+            "/static/live.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=300"),
+                    ],
+                    LIVE_JS,
+                )
+            }),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+struct PromptForm {
+    prompt: String,
+}
+
+/// The no-JavaScript start of a live battle: a form post, then the waiting page.
+async fn create(
+    State(state): State<AppState>,
+    voter: Voter,
+    form: std::result::Result<Form<PromptForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let Ok(Form(form)) = form else {
+        return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
+    };
+    let battle = crate::live::start(&state, &voter.0, &form.prompt).await?;
+    Ok(Redirect::to(&format!("/battles/{}", battle.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "live.html")]
+struct WaitingPage {
+    battle: ServedBattle,
+    percent: u32,
+    message: String,
+}
+
+/// The page of a live battle whose images are not both ready (or never will be).
+pub fn waiting_page(battle: ServedBattle) -> Response {
+    let (percent, message) = match &battle.live {
+        Some(p) => ((p.progress * 100.0).round() as u32, p.message.clone()),
+        None => (0, String::new()),
+    };
+    let page = WaitingPage {
+        battle,
+        percent,
+        message,
+    };
+    match page.render() {
+        Ok(body) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+/// Events: `progress` while drawing, then one `ready` (with the image URLs) or
+/// `failed`, and the stream ends. Each carries the battle as `GET /battles/{id}`
+/// shows it, so it names no model and keeps both sides' progress together.
+async fn events(
+    State(state): State<AppState>,
+    voter: Voter,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
+    // Refuse unknown or foreign battles before the stream starts.
+    battles::view(&state, &voter.0, &id).await?;
+    let stream = futures_util::stream::unfold(
+        (state, voter.0, id, None::<String>, false),
+        |(state, voter, id, last, finished)| async move {
+            if finished {
+                return None;
+            }
+            let mut last = last;
+            loop {
+                let (name, data, end) = match battles::view(&state, &voter, &id).await {
+                    Ok(view) => {
+                        let name = match view.battle.status {
+                            "generating" => "progress",
+                            "failed" => "failed",
+                            _ => "ready",
+                        };
+                        let data = serde_json::to_string(&view.battle).unwrap_or_default();
+                        (name, data, name != "progress")
+                    }
+                    Err(e) => (
+                        "error",
+                        serde_json::json!({ "error": { "code": e.code, "message": e.message } })
+                            .to_string(),
+                        true,
+                    ),
+                };
+                if last.as_deref() != Some(data.as_str()) {
+                    let event = Event::default().event(name).data(data.clone());
+                    return Some((Ok(event), (state, voter, id, Some(data), end)));
+                }
+                last = Some(data);
+                tokio::time::sleep(POLL).await;
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

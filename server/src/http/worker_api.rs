@@ -1,0 +1,226 @@
+//! The worker protocol under `/api/v1/worker` (see `arena_worker::protocol`): lease,
+//! heartbeat, result, fail. Workers authenticate with the bearer token that
+//! `arena workers add` printed; the database keeps only its hash.
+
+use std::time::Duration;
+
+use arena_worker::protocol::{
+    FailRequest, Heartbeat, HeartbeatResponse, JobSpec, JobStateResponse, LEASE_LOST, LeaseRequest,
+    LeaseResponse, MAX_WAIT_SECS, PARAMS_HEADER,
+};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::AppState;
+use crate::error::{AppError, Result};
+use crate::queue;
+use crate::store::{FailKind, Worker};
+
+/// Uploaded images may be large (a 2048² PNG); the server re-encodes them anyway.
+const MAX_RESULT_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/worker/lease", post(lease))
+        .route("/api/v1/worker/jobs/{id}/heartbeat", post(heartbeat))
+        .route(
+            "/api/v1/worker/jobs/{id}/result",
+            put(result).layer(DefaultBodyLimit::max(MAX_RESULT_BYTES)),
+        )
+        .route("/api/v1/worker/jobs/{id}/fail", post(fail))
+}
+
+/// The worker behind a request's bearer token.
+pub struct AuthWorker(pub Worker);
+
+impl FromRequestParts<AppState> for AuthWorker {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<AuthWorker> {
+        let unauthorized = || {
+            AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_worker_token",
+                "This request needs a valid worker token (Authorization: Bearer …); create one with `arena workers add NAME`.",
+            )
+        };
+        let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
+        let worker = state
+            .store
+            .worker_by_token_hash(&crate::workers::hash_token(token))
+            .await?
+            .ok_or_else(unauthorized)?;
+        Ok(AuthWorker(worker))
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// Parses a JSON body with the API's error shape (an empty body is the default).
+fn parse<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        AppError::bad_request(
+            "invalid_json",
+            format!("The request body is not valid: {e}"),
+        )
+    })
+}
+
+fn lease_lost(job_id: i64) -> AppError {
+    AppError::new(
+        StatusCode::CONFLICT,
+        LEASE_LOST,
+        format!("This worker does not hold job {job_id} (its lease expired or the job ended)."),
+    )
+}
+
+async fn lease(
+    State(state): State<AppState>,
+    AuthWorker(worker): AuthWorker,
+    body: Bytes,
+) -> Result<Json<LeaseResponse>> {
+    let request: LeaseRequest = serde_json::from_slice(&body).map_err(|e| {
+        AppError::bad_request(
+            "invalid_json",
+            format!("The request body is not valid: {e}"),
+        )
+    })?;
+    if request.models.is_empty() {
+        return Err(AppError::unprocessable(
+            "no_models",
+            "Name at least one model slug in `models`.",
+        ));
+    }
+    let known = state.store.list_models().await?;
+    let unknown: Vec<&String> = request
+        .models
+        .iter()
+        .filter(|slug| !known.iter().any(|m| &m.slug == *slug))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(AppError::unprocessable(
+            "unknown_model",
+            format!(
+                "This arena has no model {unknown:?}; register it with `arena models add` first."
+            ),
+        ));
+    }
+    let wait = Duration::from_secs(request.wait_secs.min(MAX_WAIT_SECS));
+    let job = queue::lease(&state, &worker, &request.models, wait).await?;
+    Ok(Json(LeaseResponse {
+        job: job.map(|j| JobSpec {
+            id: j.id,
+            model: j.model,
+            prompt: j.prompt,
+            seed: j.seed,
+            width: j.width as u32,
+            height: j.height as u32,
+            attempt: j.attempts as u32,
+        }),
+        lease_secs: state.config.queue.lease_secs,
+        heartbeat_secs: state.config.queue.heartbeat_secs(),
+    }))
+}
+
+async fn heartbeat(
+    State(state): State<AppState>,
+    AuthWorker(worker): AuthWorker,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<HeartbeatResponse>> {
+    let beat: Heartbeat = parse(&body)?;
+    let progress = match (beat.step, beat.steps) {
+        (Some(k), Some(n)) if n > 0 => Some((k.min(n) as i32, n as i32)),
+        _ => None,
+    };
+    let expires = Utc::now() + chrono::Duration::seconds(state.config.queue.lease_secs as i64);
+    if !state
+        .store
+        .heartbeat_job(id, worker.id, progress, expires)
+        .await?
+    {
+        return Err(lease_lost(id));
+    }
+    state
+        .store
+        .touch_worker(worker.id, &worker.model_slugs())
+        .await?;
+    Ok(Json(HeartbeatResponse {
+        lease_secs: state.config.queue.lease_secs,
+    }))
+}
+
+async fn result(
+    State(state): State<AppState>,
+    AuthWorker(worker): AuthWorker,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<JobStateResponse>> {
+    let params = match headers.get(PARAMS_HEADER) {
+        Some(v) => serde_json::from_slice::<serde_json::Value>(v.as_bytes())
+            .ok()
+            .filter(serde_json::Value::is_object)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "invalid_params",
+                    format!("The {PARAMS_HEADER} header must be a JSON object."),
+                )
+            })?,
+        None => serde_json::json!({}),
+    };
+    // Cheap check first: decoding a large image for a job that is gone is wasted work.
+    let held = state.store.job(id).await?.is_some_and(|j| {
+        j.state == "queued" || (j.state == "leased" && j.worker_id == Some(worker.id))
+    });
+    if !held {
+        return Err(lease_lost(id));
+    }
+    if !queue::complete_bytes(&state, worker.id, id, body.to_vec(), params).await? {
+        return Err(lease_lost(id));
+    }
+    tracing::info!(job.id = id, worker.name = %worker.name, "job done");
+    Ok(Json(JobStateResponse {
+        state: "done".into(),
+    }))
+}
+
+async fn fail(
+    State(state): State<AppState>,
+    AuthWorker(worker): AuthWorker,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<JobStateResponse>> {
+    let request: FailRequest = serde_json::from_slice(&body).map_err(|e| {
+        AppError::bad_request(
+            "invalid_json",
+            format!("The request body is not valid: {e}"),
+        )
+    })?;
+    let kind = match (request.release, request.retryable) {
+        (true, _) => FailKind::Release,
+        (false, true) => FailKind::Transient,
+        (false, false) => FailKind::Permanent,
+    };
+    let reason = format!("{} (worker {})", request.reason.trim(), worker.name);
+    match queue::fail(&state, worker.id, id, &reason, kind).await? {
+        Some(new_state) => Ok(Json(JobStateResponse {
+            state: new_state.into(),
+        })),
+        None => Err(lease_lost(id)),
+    }
+}

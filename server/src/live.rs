@@ -1,0 +1,149 @@
+//! Live battles: the voter types a prompt, two models with a live worker draw it, and
+//! the page follows the two jobs until both images are ready. Nothing about the jobs
+//! reaches the voter but one combined progress figure, so neither the models nor
+//! which side is faster can be told before the vote.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::App;
+use crate::battles::{ServedBattle, random_id};
+use crate::error::{AppError, Result};
+use crate::matchmaking::choose_pair;
+use crate::store::{Job, LiveSide, NewLiveBattle};
+
+/// What a voter may know about a live battle that is not ready.
+#[derive(Clone, Debug, Serialize)]
+pub struct LiveProgress {
+    /// Both images together, from 0 to 1.
+    pub progress: f64,
+    /// A sentence for the page.
+    pub message: String,
+}
+
+/// Where a live battle stands.
+#[derive(Clone, Debug)]
+pub enum LiveState {
+    Generating(LiveProgress),
+    Ready,
+    Failed(LiveProgress),
+}
+
+/// Checks the prompt, picks two models that a live worker serves and queues their
+/// jobs; the battle is returned as `generating`.
+pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle> {
+    let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+    let limits = app.moderator.config();
+    let chars = prompt.chars().count();
+    if chars < limits.min_prompt_chars || chars > limits.max_prompt_chars {
+        return Err(AppError::unprocessable(
+            "invalid_prompt_length",
+            format!(
+                "A prompt is {} to {} characters long (this one has {chars}).",
+                limits.min_prompt_chars, limits.max_prompt_chars
+            ),
+        ));
+    }
+    if let Some(rejection) = app.moderator.check(&prompt).await {
+        app.store
+            .add_rejected_prompt(&prompt, voter, &rejection.reason)
+            .await?;
+        tracing::info!(moderation.reason = %rejection.reason, "prompt rejected");
+        return Err(AppError::unprocessable(
+            "prompt_rejected",
+            rejection.message,
+        ));
+    }
+    let seen = Utc::now() - chrono::Duration::seconds(app.config.queue.worker_seen_secs as i64);
+    let served = app.store.served_model_slugs(seen).await?;
+    let candidates = app.store.live_candidates(&served).await?;
+    let pair = choose_pair(&candidates, &app.config.model_weights, &mut rand::rng());
+    let Some([a, b]) = pair else {
+        return Err(AppError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "no_live_models",
+            "No two models can draw a new prompt right now (they need a running worker). Vote on a battle from the pool instead.",
+        ));
+    };
+    let size = app.config.image_size;
+    let side = |model_id| LiveSide {
+        model_id,
+        token: random_id(),
+        seed: (rand::random::<u64>() >> 1) as i64,
+    };
+    let battle = NewLiveBattle {
+        id: random_id(),
+        voter_id: voter.to_string(),
+        prompt: prompt.clone(),
+        sides: [side(a.model_id), side(b.model_id)],
+        width: size,
+        height: size,
+        deadline: Utc::now() + chrono::Duration::seconds(app.config.queue.live_timeout_secs as i64),
+    };
+    app.store.add_live_battle(&battle).await?;
+    app.queue.jobs_added.notify_waiters();
+    tracing::info!(battle.id = %battle.id, "live battle queued");
+    Ok(ServedBattle {
+        id: battle.id,
+        prompt,
+        category: "voter".into(),
+        status: "generating",
+        images: None,
+        live: Some(progress_of(&[])),
+    })
+}
+
+/// The state of a live battle from its jobs.
+pub async fn state(app: &App, battle_id: &str) -> Result<LiveState> {
+    let jobs = app.store.battle_jobs(battle_id).await?;
+    Ok(state_of(&jobs))
+}
+
+fn state_of(jobs: &[Job]) -> LiveState {
+    if let Some(failed) = jobs.iter().find(|j| j.state == "failed") {
+        let timed_out = failed
+            .failure_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("timed out"));
+        let message = if timed_out {
+            "One of the two images took too long, so this battle was given up. Nothing was counted; try another battle."
+        } else {
+            "One of the two models could not draw this prompt, so this battle was given up. Nothing was counted; try another battle."
+        };
+        return LiveState::Failed(LiveProgress {
+            progress: 1.0,
+            message: message.into(),
+        });
+    }
+    if !jobs.is_empty() && jobs.iter().all(|j| j.state == "done") {
+        return LiveState::Ready;
+    }
+    LiveState::Generating(progress_of(jobs))
+}
+
+/// One figure for both jobs: per-side progress would tell which model is faster.
+fn progress_of(jobs: &[Job]) -> LiveProgress {
+    let share = |j: &Job| match j.state.as_str() {
+        "done" => 1.0,
+        "leased" => match (j.progress_step, j.progress_steps) {
+            (Some(k), Some(n)) if n > 0 => (k as f64 / n as f64).clamp(0.0, 1.0) * 0.95,
+            _ => 0.0,
+        },
+        _ => 0.0,
+    };
+    let progress = if jobs.is_empty() {
+        0.0
+    } else {
+        jobs.iter().map(share).sum::<f64>() / jobs.len() as f64
+    };
+    let started = jobs.iter().any(|j| j.state != "queued");
+    let message = if !started {
+        "Waiting for a free worker…".to_string()
+    } else {
+        format!(
+            "Drawing both images… {}%",
+            (progress * 100.0).round() as u32
+        )
+    };
+    LiveProgress { progress, message }
+}

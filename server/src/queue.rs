@@ -1,0 +1,272 @@
+//! The generation queue as the server runs it: leasing with a long poll, results
+//! re-encoded before they are stored, failures, and the background tasks that keep
+//! the queue honest (expired leases, live deadlines) and the pool full.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use image::DynamicImage;
+use serde::Deserialize;
+use tokio::sync::Notify;
+
+use crate::App;
+use crate::blob::normalize;
+use crate::error::{AppError, Result};
+use crate::store::{FailKind, JobResult, LeasedJob, NewPoolJob, Worker};
+
+/// `[queue]` in the server's config file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Seconds a lease lasts unless a heartbeat extends it.
+    pub lease_secs: u64,
+    /// Leases per job before it fails for good.
+    pub max_attempts: u32,
+    /// Seconds a voter waits for the two images of a live battle.
+    pub live_timeout_secs: u64,
+    /// Queue the missing pool images of every model a live worker serves.
+    pub pool_refill: bool,
+    /// A worker counts as live for this long after its latest request.
+    pub worker_seen_secs: u64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> QueueConfig {
+        QueueConfig {
+            lease_secs: 60,
+            max_attempts: 3,
+            live_timeout_secs: 180,
+            pool_refill: true,
+            worker_seen_secs: 90,
+        }
+    }
+}
+
+impl QueueConfig {
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.lease_secs == 0 || self.max_attempts == 0 || self.live_timeout_secs == 0 {
+            anyhow::bail!(
+                "queue.lease_secs, queue.max_attempts and queue.live_timeout_secs must be positive"
+            );
+        }
+        Ok(())
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+
+    /// Heartbeats come three times per lease, so one lost heartbeat costs nothing.
+    pub fn heartbeat_secs(&self) -> u64 {
+        (self.lease_secs / 3).max(1)
+    }
+}
+
+/// Wake-ups between the request handlers and the background tasks of this process.
+/// Other servers on the same database are reached by polling instead.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// A job was queued: long-polling leases look again at once.
+    pub jobs_added: Notify,
+    /// A worker appeared or changed its models: refill the pool now.
+    pub refill: Notify,
+}
+
+/// A fixed seed per (prompt, model) so that the pool is reproducible.
+pub fn pool_seed(prompt_id: i64, model_slug: &str) -> i64 {
+    let h = model_slug.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    ((h ^ (prompt_id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> 1) as i64
+}
+
+/// Leases a job of one of `models` to `worker`, waiting up to `wait` for one.
+pub async fn lease(
+    app: &App,
+    worker: &Worker,
+    models: &[String],
+    wait: Duration,
+) -> Result<Option<LeasedJob>> {
+    let mut models = models.to_vec();
+    models.sort();
+    models.dedup();
+    app.store.touch_worker(worker.id, &models).await?;
+    // After the touch, so that the refill sees this worker's models.
+    if worker.model_slugs() != models {
+        app.queue.refill.notify_one();
+    }
+    let deadline = Instant::now() + wait;
+    loop {
+        // Registered before looking, so a job queued in between still wakes us.
+        let added = app.queue.jobs_added.notified();
+        let expires = Utc::now() + chrono::Duration::seconds(app.config.queue.lease_secs as i64);
+        if let Some(job) = app.store.lease_job(worker.id, &models, expires).await? {
+            tracing::debug!(job.id = job.id, worker.name = %worker.name, "job leased");
+            return Ok(Some(job));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        // Jobs queued by another server are only seen by looking again.
+        tokio::select! {
+            _ = added => {}
+            _ = tokio::time::sleep(left.min(Duration::from_millis(500))) => {}
+        }
+    }
+}
+
+/// Decodes an uploaded image and finishes the job with it (see [`complete_image`]).
+pub async fn complete_bytes(
+    app: &App,
+    worker_id: i64,
+    job_id: i64,
+    bytes: Vec<u8>,
+    params: serde_json::Value,
+) -> Result<bool> {
+    let image = tokio::task::spawn_blocking(move || image::load_from_memory(&bytes))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| {
+            AppError::unprocessable("invalid_image", format!("The image cannot be decoded: {e}"))
+        })?;
+    complete_image(app, worker_id, job_id, image, params).await
+}
+
+/// Re-encodes the image to the arena's one format and size (blindness: no metadata,
+/// no size or format that could tell models apart), stores it and finishes the job.
+/// False when the worker no longer holds the job.
+pub async fn complete_image(
+    app: &App,
+    worker_id: i64,
+    job_id: i64,
+    image: DynamicImage,
+    params: serde_json::Value,
+) -> Result<bool> {
+    let size = app.config.image_size;
+    let png = tokio::task::spawn_blocking(move || normalize(image, size))
+        .await
+        .map_err(AppError::internal)??;
+    let (blob_key, sha256) = app.blobs.put_png(&png).await?;
+    let result = JobResult {
+        blob_key,
+        sha256,
+        width: size,
+        height: size,
+        steps: params["steps"].as_i64().map(|s| s as i32),
+        latency_ms: params["latency_ms"].as_i64().unwrap_or(0),
+        params,
+    };
+    Ok(app.store.complete_job(job_id, worker_id, &result).await?)
+}
+
+/// Ends an attempt without an image; `None` when the worker does not hold the job.
+pub async fn fail(
+    app: &App,
+    worker_id: i64,
+    job_id: i64,
+    reason: &str,
+    kind: FailKind,
+) -> Result<Option<&'static str>> {
+    let reason: String = reason.chars().take(2000).collect();
+    let state = app
+        .store
+        .fail_job(
+            job_id,
+            worker_id,
+            &reason,
+            kind,
+            app.config.queue.max_attempts as i32,
+        )
+        .await?;
+    if state == Some("queued") {
+        app.queue.jobs_added.notify_waiters();
+    }
+    if state == Some("failed") {
+        tracing::warn!(job.id = job_id, reason = %reason, "job failed");
+    }
+    Ok(state)
+}
+
+/// Queues every missing pool image of the models live workers serve; returns how
+/// many jobs were added.
+pub async fn refill_pool(app: &App) -> anyhow::Result<u64> {
+    let now = Utc::now();
+    let seen = now - chrono::Duration::seconds(app.config.queue.worker_seen_secs as i64);
+    let slugs = app.store.served_model_slugs(seen).await?;
+    if slugs.is_empty() {
+        return Ok(0);
+    }
+    // A pool image that failed is tried again an hour later, not in a tight loop.
+    let retry_failed_after = now - chrono::Duration::hours(1);
+    let size = app.config.image_size;
+    let mut added = 0;
+    loop {
+        let wanted = app
+            .store
+            .wanted_pool_images(&slugs, retry_failed_after, 500)
+            .await?;
+        if wanted.is_empty() {
+            break;
+        }
+        let jobs: Vec<NewPoolJob> = wanted
+            .iter()
+            .map(|w| NewPoolJob {
+                model_id: w.model_id,
+                prompt_id: w.prompt_id,
+                seed: pool_seed(w.prompt_id, &w.model_slug),
+                width: size,
+                height: size,
+            })
+            .collect();
+        let n = app.store.enqueue_pool_jobs(&jobs).await?;
+        added += n;
+        app.queue.jobs_added.notify_waiters();
+        if n == 0 {
+            break;
+        }
+    }
+    if added > 0 {
+        tracing::info!(jobs = added, "queued missing pool images");
+    }
+    Ok(added)
+}
+
+/// Runs the queue's background work until the process ends: the reaper (expired
+/// leases, live deadlines) and, when configured, the pool refill.
+pub fn spawn_background(app: std::sync::Arc<App>) {
+    let reaper = app.clone();
+    tokio::spawn(async move {
+        let every = Duration::from_millis((reaper.config.queue.lease_secs * 250).clamp(250, 5000));
+        loop {
+            match reaper
+                .store
+                .reap_jobs(reaper.config.queue.max_attempts as i32)
+                .await
+            {
+                Ok(r) if r.requeued > 0 => {
+                    tracing::warn!(
+                        jobs.requeued = r.requeued,
+                        jobs.failed = r.failed,
+                        "expired leases"
+                    );
+                    reaper.queue.jobs_added.notify_waiters();
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "reaping jobs failed"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+    if app.config.queue.pool_refill {
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = refill_pool(&app).await {
+                    tracing::error!(error = %format!("{e:#}"), "pool refill failed");
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(30), app.queue.refill.notified())
+                    .await;
+            }
+        });
+    }
+}

@@ -1,0 +1,498 @@
+//! The `job` table: the generation queue. A job is queued, leased by one worker at a
+//! time (with an expiry that heartbeats extend), and ends done, failed (with its
+//! reason) or cancelled. Postgres leases with `for update skip locked`; SQLite in one
+//! `begin immediate` transaction, which serialises writers.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+
+use super::{Backend, Result, Store, begin_write, on_pool};
+
+/// Priority of jobs a voter is waiting for; pool refills have 0.
+pub const LIVE_PRIORITY: i32 = 100;
+
+/// A pool image to generate.
+#[derive(Clone, Debug)]
+pub struct NewPoolJob {
+    pub model_id: i64,
+    pub prompt_id: i64,
+    pub seed: i64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A (prompt, model) pair of the pool with neither an image nor an open job.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WantedImage {
+    pub prompt_id: i64,
+    pub model_id: i64,
+    pub model_slug: String,
+}
+
+/// What a worker needs to do a leased job.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct LeasedJob {
+    pub id: i64,
+    pub model: String,
+    pub prompt: String,
+    pub seed: i64,
+    pub width: i32,
+    pub height: i32,
+    pub attempts: i32,
+}
+
+/// A job as stored (for the admin page, tests and live battles).
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub model_id: i64,
+    pub prompt_id: i64,
+    pub seed: i64,
+    pub state: String,
+    pub worker_id: Option<i64>,
+    pub attempts: i32,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub progress_step: Option<i32>,
+    pub progress_steps: Option<i32>,
+    pub failure_reason: Option<String>,
+    pub generation_id: Option<i64>,
+    pub battle_id: Option<String>,
+    pub slot: Option<i16>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! job_columns {
+    () => {
+        "id, kind, model_id, prompt_id, seed, state, worker_id, attempts, lease_expires_at, \
+         progress_step, progress_steps, failure_reason, generation_id, battle_id, slot, \
+         created_at, finished_at"
+    };
+}
+
+/// The image a worker made, already re-encoded and stored as a blob.
+#[derive(Clone, Debug)]
+pub struct JobResult {
+    pub blob_key: String,
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    pub steps: Option<i32>,
+    pub params: serde_json::Value,
+    pub latency_ms: i64,
+}
+
+/// How a worker ends an attempt without an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailKind {
+    /// The job cannot succeed (bad prompt, malformed response): fail it now.
+    Permanent,
+    /// Worth another attempt while attempts remain.
+    Transient,
+    /// The worker gives the job back unfinished (shutting down); no attempt is used.
+    Release,
+}
+
+/// Counts per model and state, for `/admin/queue`.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct QueueCount {
+    pub model: String,
+    pub state: String,
+    pub n: i64,
+}
+
+/// A failed job with its reason, for `/admin/queue` and model pages.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct FailedJob {
+    pub id: i64,
+    pub model: String,
+    pub kind: String,
+    pub attempts: i32,
+    pub failure_reason: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// What the reaper changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reaped {
+    pub requeued: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+impl Store {
+    /// `select` yielding the slugs of the JSON array bound at `$n`.
+    pub(super) fn slug_set(&self, n: u8) -> String {
+        match self.backend() {
+            Backend::Sqlite => format!("select value from json_each(${n})"),
+            Backend::Postgres => format!("select jsonb_array_elements_text(cast(${n} as jsonb))"),
+        }
+    }
+
+    /// Pool images of the given models that have no image and no open job, nor a job
+    /// that failed since `failed_since`, prompt by prompt.
+    pub async fn wanted_pool_images(
+        &self,
+        slugs: &[String],
+        failed_since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<WantedImage>> {
+        let sql = format!(
+            "select p.id as prompt_id, m.id as model_id, m.slug as model_slug \
+             from prompt p cross join model m \
+             where m.slug in ({}) and m.status = 'active' \
+               and p.moderation = 'ok' and p.source <> 'voter' \
+               and not exists (select 1 from generation g where g.prompt_id = p.id and g.model_id = m.id) \
+               and not exists (select 1 from job j where j.prompt_id = p.id and j.model_id = m.id \
+                   and j.kind = 'pool' and (j.state in ('queued', 'leased') \
+                   or (j.state = 'failed' and j.finished_at >= $2))) \
+             order by p.id, m.id limit $3",
+            self.slug_set(1)
+        );
+        let slugs = serde_json::to_string(slugs).unwrap_or_default();
+        let rows = on_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql))
+            .bind(slugs)
+            .bind(failed_since)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Queues pool jobs (one transaction); an image already queued is skipped.
+    pub async fn enqueue_pool_jobs(&self, jobs: &[NewPoolJob]) -> Result<u64> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = begin_write(pool).await?;
+            let mut added = 0;
+            for j in jobs {
+                added += sqlx::query(
+                    "insert into job (kind, priority, model_id, prompt_id, seed, width, height, created_at) \
+                     values ('pool', 0, $1, $2, $3, $4, $5, $6) on conflict do nothing",
+                )
+                .bind(j.model_id)
+                .bind(j.prompt_id)
+                .bind(j.seed)
+                .bind(j.width as i32)
+                .bind(j.height as i32)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(added)
+        })
+    }
+
+    /// Leases the most urgent queued job of one of `slugs` to `worker_id` until
+    /// `expires_at`; `None` when there is none.
+    pub async fn lease_job(
+        &self,
+        worker_id: i64,
+        slugs: &[String],
+        expires_at: DateTime<Utc>,
+    ) -> Result<Option<LeasedJob>> {
+        let now = Utc::now();
+        let slugs = serde_json::to_string(slugs).unwrap_or_default();
+        let pick = format!(
+            "select j.id from job j join model m on m.id = j.model_id \
+             where j.state = 'queued' and m.slug in ({}) order by j.priority desc, j.id limit 1",
+            self.slug_set(1)
+        );
+        let set = "update job set state = 'leased', worker_id = $2, attempts = attempts + 1, \
+                   leased_at = $3, lease_expires_at = $4, progress_step = null, progress_steps = null";
+        let id: Option<i64> = match self {
+            Store::Postgres(pool) => {
+                // One statement: concurrent leases skip each other's locked rows
+                // instead of waiting for them or taking the same job.
+                let sql =
+                    format!("{set} where id = ({pick} for update of j skip locked) returning id");
+                sqlx::query_scalar(AssertSqlSafe(sql))
+                    .bind(slugs)
+                    .bind(worker_id)
+                    .bind(now)
+                    .bind(expires_at)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Store::Sqlite(pool) => {
+                // `begin immediate` holds the write lock from the pick to the update.
+                let mut tx = begin_write(pool).await?;
+                let id: Option<i64> = sqlx::query_scalar(AssertSqlSafe(pick))
+                    .bind(&slugs)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(id) = id {
+                    sqlx::query(AssertSqlSafe(format!("{set} where id = $1")))
+                        .bind(id)
+                        .bind(worker_id)
+                        .bind(now)
+                        .bind(expires_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                id
+            }
+        };
+        let Some(id) = id else { return Ok(None) };
+        let job = on_pool!(self, pool => sqlx::query_as(
+            "select j.id, m.slug as model, p.text as prompt, j.seed, j.width, j.height, j.attempts \
+             from job j join model m on m.id = j.model_id join prompt p on p.id = j.prompt_id \
+             where j.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(job)
+    }
+
+    /// Extends the lease and records progress; false when the worker no longer holds it.
+    pub async fn heartbeat_job(
+        &self,
+        job_id: i64,
+        worker_id: i64,
+        progress: Option<(i32, i32)>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (step, steps) = progress.unzip();
+        let done = on_pool!(self, pool => sqlx::query(
+            "update job set lease_expires_at = $1, \
+             progress_step = coalesce($2, progress_step), progress_steps = coalesce($3, progress_steps) \
+             where id = $4 and state = 'leased' and worker_id = $5",
+        )
+        .bind(expires_at)
+        .bind(step)
+        .bind(steps)
+        .bind(job_id)
+        .bind(worker_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Finishes a job with its image: the job, its generation and (for a live battle)
+    /// the battle's image in one transaction. False, with nothing written, when the
+    /// worker no longer holds the job (another worker has it, or it ended): each job is
+    /// done once.
+    pub async fn complete_job(&self, job_id: i64, worker_id: i64, r: &JobResult) -> Result<bool> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = begin_write(pool).await?;
+            // A lease that expired but was not taken again may still be completed.
+            let claimed: Option<(i64, i64, i64, Option<String>, Option<i16>)> = sqlx::query_as(
+                "update job set state = 'done', worker_id = $1, finished_at = $2, \
+                 progress_step = progress_steps, failure_reason = null \
+                 where id = $3 and (state = 'queued' or (state = 'leased' and worker_id = $1)) \
+                 returning model_id, prompt_id, seed, battle_id, slot",
+            )
+            .bind(worker_id)
+            .bind(now)
+            .bind(job_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((model_id, prompt_id, seed, battle_id, slot)) = claimed else {
+                return Ok(false);
+            };
+            sqlx::query(
+                "insert into generation (model_id, prompt_id, blob_key, sha256, width, height, seed, \
+                 steps, params, latency_ms, created_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
+            )
+            .bind(model_id)
+            .bind(prompt_id)
+            .bind(&r.blob_key)
+            .bind(&r.sha256)
+            .bind(r.width as i32)
+            .bind(r.height as i32)
+            .bind(seed)
+            .bind(r.steps)
+            .bind(r.params.to_string())
+            .bind(r.latency_ms)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let generation_id: i64 = sqlx::query_scalar(
+                "select id from generation where model_id = $1 and prompt_id = $2 and seed = $3",
+            )
+            .bind(model_id)
+            .bind(prompt_id)
+            .bind(seed)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("update job set generation_id = $1 where id = $2")
+                .bind(generation_id)
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
+            if let (Some(battle_id), Some(slot)) = (battle_id, slot) {
+                sqlx::query("update battle_image set generation_id = $1 where battle_id = $2 and slot = $3")
+                    .bind(generation_id)
+                    .bind(battle_id)
+                    .bind(slot)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Ends an attempt without an image; returns the job's new state, or `None` when
+    /// the worker does not hold the job. A failed live job cancels its sibling.
+    pub async fn fail_job(
+        &self,
+        job_id: i64,
+        worker_id: i64,
+        reason: &str,
+        kind: FailKind,
+        max_attempts: i32,
+    ) -> Result<Option<&'static str>> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = begin_write(pool).await?;
+            let held: Option<(i32, Option<String>)> = sqlx::query_as(
+                "select attempts, battle_id from job where id = $1 and state = 'leased' and worker_id = $2",
+            )
+            .bind(job_id)
+            .bind(worker_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((attempts, battle_id)) = held else {
+                return Ok(None);
+            };
+            let (state, attempts, reason) = match kind {
+                FailKind::Release => ("queued", attempts - 1, None),
+                FailKind::Transient if attempts < max_attempts => ("queued", attempts, Some(reason.to_string())),
+                _ if attempts > 1 => ("failed", attempts, Some(format!("{reason} (after {attempts} attempts)"))),
+                _ => ("failed", attempts, Some(reason.to_string())),
+            };
+            sqlx::query(
+                "update job set state = $1, attempts = $2, failure_reason = coalesce($3, failure_reason), \
+                 lease_expires_at = null, finished_at = $4 where id = $5",
+            )
+            .bind(state)
+            .bind(attempts)
+            .bind(reason)
+            .bind((state == "failed").then_some(now))
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
+            if state == "failed" && let Some(battle_id) = battle_id {
+                sqlx::query(
+                    "update job set state = 'cancelled', finished_at = $1, lease_expires_at = null, \
+                     failure_reason = 'the other image of its battle failed' \
+                     where battle_id = $2 and state in ('queued', 'leased')",
+                )
+                .bind(now)
+                .bind(battle_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(state))
+        })
+    }
+
+    /// Puts expired leases back in the queue (or fails them after `max_attempts`),
+    /// fails live jobs past their deadline and cancels what their battles still wait for.
+    pub async fn reap_jobs(&self, max_attempts: i32) -> Result<Reaped> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = begin_write(pool).await?;
+            let failed_expired = sqlx::query(
+                "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
+                 failure_reason = 'the worker stopped responding (lease expired) ' || attempts || ' times' \
+                 where state = 'leased' and lease_expires_at < $1 and attempts >= $2",
+            )
+            .bind(now)
+            .bind(max_attempts)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let requeued = sqlx::query(
+                "update job set state = 'queued', lease_expires_at = null, \
+                 failure_reason = 'the worker stopped responding (lease expired)' \
+                 where state = 'leased' and lease_expires_at < $1",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let timed_out = sqlx::query(
+                "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
+                 failure_reason = 'timed out: no image before the live battle''s deadline' \
+                 where kind = 'live' and state in ('queued', 'leased') and deadline_at < $1",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let cancelled = sqlx::query(
+                "update job set state = 'cancelled', finished_at = $1, lease_expires_at = null, \
+                 failure_reason = 'the other image of its battle failed' \
+                 where kind = 'live' and state in ('queued', 'leased') and battle_id in \
+                 (select battle_id from job where kind = 'live' and state = 'failed')",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(Reaped { requeued, failed: failed_expired + timed_out, cancelled })
+        })
+    }
+
+    pub async fn job(&self, id: i64) -> Result<Option<Job>> {
+        let sql = concat!("select ", job_columns!(), " from job where id = $1");
+        let row = on_pool!(self, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+        Ok(row)
+    }
+
+    /// Every job, oldest first (tests and benchmarks check them all).
+    pub async fn all_jobs(&self) -> Result<Vec<Job>> {
+        let sql = concat!("select ", job_columns!(), " from job order by id");
+        let rows = on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
+        Ok(rows)
+    }
+
+    /// The jobs of a live battle, in slot order.
+    pub async fn battle_jobs(&self, battle_id: &str) -> Result<Vec<Job>> {
+        let sql = concat!(
+            "select ",
+            job_columns!(),
+            " from job where battle_id = $1 order by slot, id"
+        );
+        let rows =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(battle_id).fetch_all(pool).await)?;
+        Ok(rows)
+    }
+
+    /// Jobs per model and state.
+    pub async fn queue_counts(&self) -> Result<Vec<QueueCount>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select m.slug as model, j.state, count(*) as n from job j \
+             join model m on m.id = j.model_id group by m.slug, j.state order by m.slug, j.state",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// The latest failed jobs, newest first.
+    pub async fn failed_jobs(&self, limit: i64) -> Result<Vec<FailedJob>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select j.id, m.slug as model, j.kind, j.attempts, j.failure_reason, j.finished_at \
+             from job j join model m on m.id = j.model_id where j.state = 'failed' \
+             order by j.finished_at desc, j.id desc limit $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,369 @@
+//! Live battles as one story on SQLite and on the real Postgres: a voter's prompt is
+//! checked, two jobs are queued ahead of pool refills, the battle reports only joint
+//! progress, both images appear together, the vote reveals the models; a failed side
+//! gives the battle up without a vote; moderated prompts are kept with their reason;
+//! `/admin/queue` needs the admin token.
+
+mod common;
+mod queue_support;
+
+use arena_server::queue::{self, QueueConfig};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{Backend, Client};
+use queue_support::{ADMIN_TOKEN, TestWorker, arena, png_with_metadata, send};
+
+const DEMO: [&str; 5] = [
+    "demo-confused",
+    "demo-faithful",
+    "demo-geometric",
+    "demo-lowfi",
+    "demo-painterly",
+];
+
+/// Nothing in `text` names a model.
+fn assert_blind(what: &str, text: &str) {
+    let lower = text.to_lowercase();
+    for word in [
+        "faithful",
+        "painterly",
+        "geometric",
+        "confused",
+        "lowfi",
+        "low-fi",
+        "demo-",
+    ] {
+        assert!(
+            !lower.contains(word),
+            "{what} names a model ({word}): {text}"
+        );
+    }
+}
+
+async fn live_battle_story(backend: Backend) {
+    let Some(arena) = arena(backend, QueueConfig::default(), &["an old pool prompt"]).await else {
+        return;
+    };
+    let store = &arena.app.store;
+    let mut voter = Client::new(arena.router.clone());
+
+    // Without a live worker no two models can draw a prompt.
+    let none = voter
+        .post_json(
+            "/api/v1/battles",
+            serde_json::json!({ "prompt": "a blue boat on a lake" }),
+        )
+        .await;
+    assert_eq!(
+        (none.status, none.error_code().as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "no_live_models")
+    );
+
+    // A worker appears; the pool refill queues its images first.
+    let worker = TestWorker::add(&arena, "gpu-1").await;
+    assert!(worker.lease(&DEMO).await.is_null());
+    assert_eq!(queue::refill_pool(&arena.app).await.unwrap(), 5);
+
+    // Bad prompts: too short, too long, moderated (kept with the reason).
+    let cases = [
+        (
+            "hi",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_prompt_length",
+        ),
+        (
+            &*"x".repeat(501),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_prompt_length",
+        ),
+        (
+            "a NSFW painting of a dragon",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "prompt_rejected",
+        ),
+    ];
+    for (prompt, status, code) in cases {
+        let r = voter
+            .post_json("/api/v1/battles", serde_json::json!({ "prompt": prompt }))
+            .await;
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (status, code),
+            "{prompt}"
+        );
+    }
+    let rejected: Vec<(String, Option<String>)> = store
+        .rejected_prompts(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.text, p.moderation_reason))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![(
+            "a NSFW painting of a dragon".into(),
+            Some("blocked word: nsfw".into())
+        )]
+    );
+
+    // A live battle starts as `generating`, without images.
+    let created = voter
+        .post_json(
+            "/api/v1/battles",
+            serde_json::json!({ "prompt": "  a blue   boat on a lake " }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_blind("the new live battle", &created.text());
+    let battle = created.json();
+    let id = battle["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (battle["status"].as_str(), battle["prompt"].as_str()),
+        (Some("generating"), Some("a blue boat on a lake"))
+    );
+    assert!(battle["images"].is_null());
+    assert_eq!(voter.vote(&id, "a").await.error_code(), "battle_not_ready");
+    let mut stranger = Client::new(arena.router.clone());
+    assert_eq!(
+        stranger.get(&format!("/api/v1/battles/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(stranger.vote(&id, "a").await.status, StatusCode::NOT_FOUND);
+
+    // Its two jobs are leased before the older pool jobs; progress is joint.
+    let first = worker.lease(&DEMO).await;
+    assert_eq!(first["prompt"], "a blue boat on a lake");
+    worker.heartbeat(first["id"].as_i64().unwrap(), 5, 10).await;
+    let seen = voter.get(&format!("/api/v1/battles/{id}")).await;
+    assert_blind("a live battle's progress", &seen.text());
+    let seen = seen.json();
+    assert_eq!(seen["status"], "generating");
+    let progress = seen["live"]["progress"].as_f64().unwrap();
+    assert!(progress > 0.2 && progress < 0.3, "{seen}");
+    let page = voter.get(&format!("/battles/{id}")).await;
+    assert!(page.text().contains("id=\"live-bar\""), "{}", page.text());
+    assert!(
+        !page.text().contains("<img"),
+        "an image is on the page before both exist"
+    );
+    assert_blind("the waiting page", &page.text());
+
+    let second = worker.lease(&DEMO).await;
+    assert_eq!(second["prompt"], "a blue boat on a lake");
+    assert_ne!(first["model"], second["model"]);
+    assert_eq!(
+        worker
+            .result(first["id"].as_i64().unwrap(), png_with_metadata(64, 64))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let half = voter.get(&format!("/api/v1/battles/{id}")).await.json();
+    assert_eq!(
+        half["status"], "generating",
+        "one image must not be shown before the other"
+    );
+    assert!(half["images"].is_null());
+    assert_eq!(
+        worker
+            .result(second["id"].as_i64().unwrap(), png_with_metadata(64, 64))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Both ready: the events stream says so once and ends; the page shows both.
+    let events = voter.get(&format!("/api/v1/battles/{id}/events")).await;
+    assert_eq!(events.headers["content-type"], "text/event-stream");
+    let text = events.text();
+    assert!(text.starts_with("event: ready\n"), "{text}");
+    assert_blind("the events", &text);
+    let ready = voter.get(&format!("/api/v1/battles/{id}")).await.json();
+    assert_eq!(ready["status"], "ready");
+    for side in ["a", "b"] {
+        let image = voter.get(ready["images"][side].as_str().unwrap()).await;
+        assert_eq!(image.status, StatusCode::OK);
+    }
+    assert_eq!(
+        voter
+            .get(&format!("/battles/{id}"))
+            .await
+            .text()
+            .matches("<img")
+            .count(),
+        2
+    );
+    let reveal = voter.vote(&id, "b").await;
+    assert_eq!(reveal.status, StatusCode::OK, "{}", reveal.text());
+    let reveal = reveal.json();
+    let models = [
+        first["model"].as_str().unwrap(),
+        second["model"].as_str().unwrap(),
+    ];
+    assert!(
+        models.contains(&reveal["model_a"].as_str().unwrap())
+            && models.contains(&reveal["model_b"].as_str().unwrap())
+    );
+    // Voter prompts stay out of the pool.
+    for _ in 0..5 {
+        let pooled = voter
+            .post_json("/api/v1/battles", serde_json::json!({}))
+            .await;
+        assert_ne!(pooled.json()["prompt"], "a blue boat on a lake");
+    }
+
+    // One side fails: the battle is given up, the other job cancelled, nothing voted.
+    let failing = voter
+        .post_json(
+            "/api/v1/battles",
+            serde_json::json!({ "prompt": "a castle made of glass" }),
+        )
+        .await
+        .json();
+    let failing_id = failing["id"].as_str().unwrap();
+    let job = worker.lease(&DEMO).await;
+    assert_eq!(job["prompt"], "a castle made of glass");
+    assert_eq!(
+        worker
+            .fail(job["id"].as_i64().unwrap(), "out of memory", false)
+            .await
+            .json()["state"],
+        "failed"
+    );
+    let given_up = voter.get(&format!("/api/v1/battles/{failing_id}")).await;
+    assert_blind("a failed battle", &given_up.text());
+    let given_up = given_up.json();
+    assert_eq!(given_up["status"], "failed");
+    assert!(
+        given_up["live"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("try another battle")
+    );
+    let jobs = store.battle_jobs(failing_id).await.unwrap();
+    let states: Vec<&str> = jobs.iter().map(|j| j.state.as_str()).collect();
+    assert!(
+        states.contains(&"failed") && states.contains(&"cancelled"),
+        "{states:?}"
+    );
+    assert_eq!(
+        voter.vote(failing_id, "a").await.error_code(),
+        "battle_not_ready"
+    );
+    let events = voter
+        .get(&format!("/api/v1/battles/{failing_id}/events"))
+        .await
+        .text();
+    assert!(events.starts_with("event: failed\n"), "{events}");
+    let page = voter.get(&format!("/battles/{failing_id}")).await.text();
+    assert!(page.contains("id=\"another\""), "{page}");
+    assert_eq!(store.vote_count().await.unwrap(), 1);
+
+    // The no-JavaScript form starts a battle and redirects to its page.
+    let form = voter
+        .send(
+            Method::POST,
+            "/battles",
+            "application/x-www-form-urlencoded",
+            "prompt=a+green+teapot",
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER);
+    assert!(
+        form.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/battles/")
+    );
+
+    // The admin page: 401 without the token; per-model counts and workers with it.
+    let anonymous = send(
+        &arena.router,
+        Request::get("/admin/queue").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let request = |accept: &str| {
+        Request::get("/admin/queue")
+            .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+            .header("accept", accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let json = send(&arena.router, request("application/json"))
+        .await
+        .json();
+    let failed: i64 = json["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["failed"].as_i64().unwrap())
+        .sum();
+    assert_eq!(failed, 1);
+    assert_eq!(json["workers"][0]["name"], "gpu-1");
+    assert_eq!(json["workers"][0]["live"], true);
+    assert!(
+        json["recent_failures"][0]["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("out of memory")
+    );
+    let html = send(&arena.router, request("text/html")).await;
+    let html = String::from_utf8_lossy(&html.body);
+    assert!(
+        html.contains("<table class=\"queue\"") && html.contains("gpu-1"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn live_battle_story_on_sqlite() {
+    live_battle_story(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn live_battle_story_on_postgres() {
+    live_battle_story(Backend::Postgres).await;
+}
+
+/// A live battle whose images do not come in time fails with the reason kept.
+#[tokio::test]
+async fn a_live_battle_past_its_deadline_is_given_up() {
+    let config = QueueConfig {
+        live_timeout_secs: 1,
+        ..QueueConfig::default()
+    };
+    let Some(arena) = arena(Backend::Sqlite, config, &[]).await else {
+        return;
+    };
+    let worker = TestWorker::add(&arena, "slow").await;
+    assert!(worker.lease(&DEMO).await.is_null());
+    let mut voter = Client::new(arena.router.clone());
+    let battle = voter
+        .post_json(
+            "/api/v1/battles",
+            serde_json::json!({ "prompt": "a slow snail" }),
+        )
+        .await
+        .json();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    arena.app.store.reap_jobs(3).await.unwrap();
+    let id = battle["id"].as_str().unwrap();
+    let seen = voter.get(&format!("/api/v1/battles/{id}")).await.json();
+    assert_eq!(seen["status"], "failed");
+    assert!(
+        seen["live"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("took too long")
+    );
+    let jobs = arena.app.store.battle_jobs(id).await.unwrap();
+    assert!(jobs.iter().all(|j| {
+        j.state == "failed"
+            && j.failure_reason
+                .as_deref()
+                .unwrap()
+                .starts_with("timed out")
+    }));
+}

@@ -1,0 +1,205 @@
+//! The `openai` backend against a fake OpenAI-compatible server inside the test: the
+//! real worker loop leases jobs from a real arena socket and each provider behaviour
+//! ends as the right job state — b64_json and URL answers done, a 500 failed after its
+//! retries, a timeout failed, a malformed body failed at once.
+
+mod common;
+mod queue_support;
+
+use std::time::Duration;
+
+use arena_server::queue::{self, QueueConfig};
+use arena_server::store::NewModel;
+use arena_worker::client::WorkerClient;
+use arena_worker::config::{WorkerConfig, load_backends};
+use arena_worker::run::{RunOptions, run};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use common::Backend;
+use queue_support::{arena, png_with_metadata};
+
+/// The fake provider: what it does depends on the `model` asked for.
+async fn fake_openai() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let image_url = format!("{base}/files/image.png");
+    let generations = move |Json(body): Json<serde_json::Value>| {
+        let image_url = image_url.clone();
+        async move {
+            let png = png_with_metadata(40, 30);
+            match body["model"].as_str().unwrap_or("") {
+                "b64" => Json(serde_json::json!({
+                    "created": 1, "data": [{ "b64_json": base64::engine::general_purpose::STANDARD.encode(png) }]
+                }))
+                .into_response(),
+                "url" => Json(serde_json::json!({ "data": [{ "url": image_url }] })).into_response(),
+                "server-error" => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(serde_json::json!({ "error": { "message": "the GPU caught fire" } })),
+                )
+                    .into_response(),
+                "slow" => {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    Json(serde_json::json!({ "data": [] })).into_response()
+                }
+                _ => (StatusCode::OK, "<html>definitely not JSON</html>").into_response(),
+            }
+        }
+    };
+    let app = axum::Router::new()
+        .route("/v1/images/generations", post(generations))
+        .route(
+            "/files/image.png",
+            get(|| async { Response::new(axum::body::Body::from(png_with_metadata(50, 50))) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_openai_outcome_ends_as_the_right_job_state() {
+    let config = QueueConfig {
+        max_attempts: 2,
+        ..QueueConfig::default()
+    };
+    let Some(arena) = arena(Backend::Sqlite, config, &["a lighthouse at dusk"]).await else {
+        return;
+    };
+    let models = [
+        ("fake-b64", "b64"),
+        ("fake-url", "url"),
+        ("fake-500", "server-error"),
+        ("fake-timeout", "slow"),
+        ("fake-malformed", "malformed"),
+    ];
+    for (slug, _) in models {
+        arena
+            .app
+            .store
+            .add_model(&NewModel {
+                slug: slug.into(),
+                display_name: slug.into(),
+                backend: "openai".into(),
+                version: String::new(),
+                description: String::new(),
+                weight: 1.0,
+            })
+            .await
+            .unwrap();
+    }
+    let provider = fake_openai().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    let router = arena.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let mut toml = String::new();
+    for (slug, model) in models {
+        toml.push_str(&format!(
+            "[[models]]\nslug = \"{slug}\"\nbackend = \"openai\"\nbase_url = \"{provider}/v1\"\n\
+             model = \"{model}\"\nresponse_format = \"b64_json\"\ntimeout_secs = 1\nmax_retries = 1\nbackoff_ms = 10\n"
+        ));
+    }
+    let worker_config: WorkerConfig = toml::from_str(&toml).unwrap();
+    let backends = load_backends(&worker_config).unwrap();
+    let token = arena_server::workers::new_token();
+    let worker_id = arena
+        .app
+        .store
+        .add_worker("api-worker", &arena_server::workers::hash_token(&token))
+        .await
+        .unwrap();
+    let slugs: Vec<String> = models.iter().map(|(s, _)| s.to_string()).collect();
+    arena
+        .app
+        .store
+        .touch_worker(worker_id, &slugs)
+        .await
+        .unwrap();
+    assert_eq!(queue::refill_pool(&arena.app).await.unwrap(), 5);
+
+    let client = WorkerClient::new(&server, &token).unwrap();
+    let options = RunOptions {
+        wait_secs: 0,
+        exit_when_idle: true,
+        ..RunOptions::default()
+    };
+    let (_stop_tx, stop) = tokio::sync::watch::channel(0);
+    let summary = tokio::time::timeout(
+        Duration::from_secs(60),
+        run(&client, &backends, &options, stop),
+    )
+    .await
+    .expect("the worker drained the queue")
+    .unwrap();
+    assert_eq!(summary.done, 2, "{summary:?}");
+
+    let jobs = arena.app.store.all_jobs().await.unwrap();
+    let all_models = arena.app.store.list_models().await.unwrap();
+    let state_of = |slug: &str| {
+        let model = all_models.iter().find(|m| m.slug == slug).unwrap();
+        let job = jobs.iter().find(|j| j.model_id == model.id).unwrap();
+        (
+            job.state.clone(),
+            job.attempts,
+            job.failure_reason.clone().unwrap_or_default(),
+        )
+    };
+    let (state, attempts, _) = state_of("fake-b64");
+    assert_eq!((state.as_str(), attempts), ("done", 1));
+    let (state, _, _) = state_of("fake-url");
+    assert_eq!(state, "done");
+    let (state, attempts, reason) = state_of("fake-500");
+    assert_eq!((state.as_str(), attempts), ("failed", 2), "{reason}");
+    assert!(
+        reason.contains("HTTP 500") && reason.contains("the GPU caught fire"),
+        "{reason}"
+    );
+    let (state, attempts, reason) = state_of("fake-timeout");
+    assert_eq!((state.as_str(), attempts), ("failed", 2), "{reason}");
+    assert!(reason.contains("timed out"), "{reason}");
+    let (state, attempts, reason) = state_of("fake-malformed");
+    assert_eq!(
+        (state.as_str(), attempts),
+        ("failed", 1),
+        "a malformed answer is not retried: {reason}"
+    );
+    assert!(reason.contains("malformed"), "{reason}");
+
+    // Both successes were re-encoded to the arena's size.
+    for job in jobs.iter().filter(|j| j.state == "done") {
+        let g = arena
+            .app
+            .store
+            .generation(job.generation_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let bytes = arena.app.blobs.get(&g.blob_key).await.unwrap();
+        assert_eq!(common::support::png_size(&bytes), (64, 64));
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_stops_the_worker_with_a_clear_message() {
+    let Some(arena) = arena(Backend::Sqlite, QueueConfig::default(), &[]).await else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    let router = arena.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let client = WorkerClient::new(&server, "arw_wrong").unwrap();
+    let backends = load_backends(&WorkerConfig::demo()).unwrap();
+    let (_stop_tx, stop) = tokio::sync::watch::channel(0);
+    let err = run(&client, &backends, &RunOptions::default(), stop)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err}").contains("refused this worker's token"),
+        "{err}"
+    );
+}

@@ -1,0 +1,216 @@
+//! Helpers for the queue and live-battle tests: an arena with a chosen `[queue]` and
+//! admin token, and a worker that speaks the worker protocol to the router.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::sync::Arc;
+
+use arena_server::App;
+use arena_server::config::{FileConfig, ServeConfig, Storage};
+use arena_server::http::{AppState, app};
+use arena_server::queue::QueueConfig;
+use arena_server::store::NewPrompt;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::common::support::{self, Backend, PgDb};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+pub struct QueueArena {
+    pub app: Arc<App>,
+    pub router: Router,
+    pub dir: std::path::PathBuf,
+    _db: Option<PgDb>,
+}
+
+/// An arena with the demo models, `prompts` and no images yet; `None` to skip.
+pub async fn arena(backend: Backend, queue: QueueConfig, prompts: &[&str]) -> Option<QueueArena> {
+    let dir = support::temp_dir("arena-queue");
+    let (url, db) = support::database(backend, &dir).await?;
+    let storage = Storage {
+        database_url: url,
+        data_dir: dir.clone(),
+    };
+    let file = FileConfig {
+        image_size: Some(64),
+        default_prompts: Some(false),
+        embedded_worker: Some(false),
+        admin_token: Some(ADMIN_TOKEN.into()),
+        queue,
+        ..FileConfig::default()
+    };
+    let config = ServeConfig::resolve(storage, None, true, file).unwrap();
+    let app = Arc::new(App::open(config).await.unwrap());
+    let prompts: Vec<NewPrompt> = prompts
+        .iter()
+        .map(|t| NewPrompt {
+            text: t.to_string(),
+            category: "test".into(),
+            source: "test".into(),
+        })
+        .collect();
+    app.store.import_prompts(&prompts).await.unwrap();
+    Some(QueueArena {
+        router: app_router(&app),
+        app,
+        dir,
+        _db: db,
+    })
+}
+
+fn app_router(arena: &Arc<App>) -> Router {
+    app(AppState(arena.clone()))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+/// Sends one request to the router.
+pub async fn send(router: &Router, request: Request<Body>) -> Reply {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Reply { status, body }
+}
+
+/// A worker speaking the protocol with a bearer token.
+pub struct TestWorker {
+    pub router: Router,
+    pub token: String,
+}
+
+impl TestWorker {
+    /// Registers a worker called `name` and keeps its token.
+    pub async fn add(arena: &QueueArena, name: &str) -> TestWorker {
+        let token = arena_server::workers::new_token();
+        arena
+            .app
+            .store
+            .add_worker(name, &arena_server::workers::hash_token(&token))
+            .await
+            .unwrap();
+        TestWorker {
+            router: arena.router.clone(),
+            token,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Body,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        send(&self.router, request.body(body).unwrap()).await
+    }
+
+    pub async fn post(&self, uri: &str, json: serde_json::Value) -> Reply {
+        self.call(
+            Method::POST,
+            uri,
+            Body::from(json.to_string()),
+            &[("content-type", "application/json")],
+        )
+        .await
+    }
+
+    /// Leases a job of `models` without waiting; the job's JSON or `Null`.
+    pub async fn lease(&self, models: &[&str]) -> serde_json::Value {
+        let r = self
+            .post(
+                "/api/v1/worker/lease",
+                serde_json::json!({ "models": models, "wait_secs": 0 }),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()["job"].clone()
+    }
+
+    pub async fn heartbeat(&self, job: i64, step: u32, steps: u32) -> Reply {
+        self.post(
+            &format!("/api/v1/worker/jobs/{job}/heartbeat"),
+            serde_json::json!({ "step": step, "steps": steps }),
+        )
+        .await
+    }
+
+    pub async fn result(&self, job: i64, png: Vec<u8>) -> Reply {
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/worker/jobs/{job}/result"),
+            Body::from(png),
+            &[
+                ("content-type", "image/png"),
+                (
+                    "arena-params",
+                    r#"{"steps":4,"latency_ms":12,"note":"caf\u00e9"}"#,
+                ),
+            ],
+        )
+        .await
+    }
+
+    pub async fn fail(&self, job: i64, reason: &str, retryable: bool) -> Reply {
+        self.post(
+            &format!("/api/v1/worker/jobs/{job}/fail"),
+            serde_json::json!({ "reason": reason, "retryable": retryable }),
+        )
+        .await
+    }
+}
+
+/// A PNG of another size than the arena's, with a text chunk that names its maker:
+/// what the server must never pass on.
+pub fn png_with_metadata(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder
+            .add_text_chunk("Software".into(), "demo-faithful generator".into())
+            .unwrap();
+        let mut writer = encoder.write_header().unwrap();
+        let pixels: Vec<u8> = (0..width * height * 3).map(|i| (i % 251) as u8).collect();
+        writer.write_image_data(&pixels).unwrap();
+    }
+    out
+}

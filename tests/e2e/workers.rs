@@ -1,0 +1,349 @@
+//! Real `arena-worker` processes against a real `arena serve` on Postgres: three
+//! workers do every job exactly once; a worker killed with SIGKILL mid-job has its job
+//! leased again after the lease expires, and the job completes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+use crate::arena::{ArenaProcess, BIN, run};
+use crate::support;
+
+pub const ADMIN_TOKEN: &str = "e2e-admin-token";
+
+/// The `arena-worker` binary beside `arena` (built by `cargo test --workspace`, or
+/// `cargo build -p arena-worker`), or `None` after a loud message.
+pub fn worker_bin() -> Option<PathBuf> {
+    let path = Path::new(BIN).with_file_name("arena-worker");
+    if path.exists() {
+        Some(path)
+    } else {
+        support::skip_or_fail(&format!(
+            "the arena-worker binary at {} (cargo build -p arena-worker)",
+            path.display()
+        ));
+        None
+    }
+}
+
+/// A running `arena-worker`, killed when dropped; its log lines are kept.
+pub struct WorkerProcess {
+    pub child: Child,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl WorkerProcess {
+    pub fn start(
+        bin: &Path,
+        name: &str,
+        server: &str,
+        token: &str,
+        config: &Path,
+    ) -> WorkerProcess {
+        let mut child = Command::new(bin)
+            .args(["--server", server, "--token", token, "--config"])
+            .arg(config)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting arena-worker");
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (stderr, lines, name) = (child.stderr.take().unwrap(), log.clone(), name.to_string());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[{name}] {line}");
+                lines.lock().unwrap().push(line);
+            }
+        });
+        WorkerProcess { child, log }
+    }
+
+    pub fn count(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the worker did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `arena workers add NAME`: the token on the last line of stdout.
+pub fn add_worker(name: &str, database_url: &str, dir: &Path) -> String {
+    let (code, out, err) = run(
+        &["workers", "add", name, "--database-url", database_url],
+        dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    out.trim().lines().last().unwrap().to_string()
+}
+
+/// A worker.toml serving `models` with the demo backend, each image taking
+/// `steps` × `delay_ms`.
+pub fn demo_config(dir: &Path, file: &str, models: &[&str], steps: u32, delay_ms: u64) -> PathBuf {
+    let mut text = String::from("wait_secs = 2\nshutdown_grace_secs = 10\n");
+    for m in models {
+        text.push_str(&format!(
+            "[[models]]\nslug = \"{m}\"\nbackend = \"demo\"\nsteps = {steps}\nstep_delay_ms = {delay_ms}\n"
+        ));
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub const DEMO: [&str; 5] = [
+    "demo-faithful",
+    "demo-painterly",
+    "demo-geometric",
+    "demo-confused",
+    "demo-lowfi",
+];
+
+/// A data dir whose config has `extra` lines and whose database holds `prompts`.
+pub fn prepare(dir: &Path, database_url: &str, extra: &str, prompts: &[String]) {
+    std::fs::write(
+        dir.join("arena.toml"),
+        format!(
+            "image_size = 64\ndefault_prompts = false\nadmin_token = \"{ADMIN_TOKEN}\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    let file = dir.join("prompts.jsonl");
+    let lines: Vec<String> = prompts
+        .iter()
+        .map(|p| serde_json::json!({ "text": p, "category": "e2e" }).to_string())
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let (code, _, err) = run(
+        &[
+            "prompts",
+            "import",
+            file.to_str().unwrap(),
+            "--database-url",
+            database_url,
+        ],
+        dir,
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Jobs per state, from the admin JSON.
+pub async fn queue_totals(base: &str) -> (i64, i64, i64, i64) {
+    let report: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/admin/queue"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sum = |key: &str| -> i64 {
+        report["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m[key].as_i64().unwrap())
+            .sum()
+    };
+    (sum("queued"), sum("leased"), sum("done"), sum("failed"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_concurrent_workers_do_every_job_exactly_once_on_postgres() {
+    let Some(bin) = worker_bin() else { return };
+    let dir = support::temp_dir("arena-workers");
+    let Some((url, _db)) = support::database(support::Backend::Postgres, &dir).await else {
+        return;
+    };
+    let prompts: Vec<String> = (0..20)
+        .map(|i| format!("a lantern number {i} in the fog"))
+        .collect();
+    prepare(&dir, &url, "", &prompts);
+    let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
+    let config = demo_config(&dir, "worker.toml", &DEMO, 2, 15);
+    let workers: Vec<WorkerProcess> = (1..=3)
+        .map(|i| {
+            let name = format!("worker-{i}");
+            let token = add_worker(&name, &url, &dir);
+            WorkerProcess::start(&bin, &name, &arena.base, &token, &config)
+        })
+        .collect();
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (queued, leased, done, failed) = queue_totals(&arena.base).await;
+        assert_eq!(failed, 0);
+        if done == 100 && queued == 0 && leased == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not drained: {queued} queued, {leased} leased, {done} done"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    arena.wait_for_battles().await;
+
+    // Each job leased once, done once, with its own image; each worker took a share.
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+    let (jobs, done, single, images): (i64, i64, i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where state = 'done'), count(*) filter (where attempts = 1), \
+         count(distinct generation_id) from job",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!((jobs, done, single, images), (100, 100, 100, 100));
+    let generations: i64 = sqlx::query_scalar("select count(*) from generation")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(generations, 100);
+    let uploads: Vec<usize> = workers.iter().map(|w| w.count("uploaded")).collect();
+    assert_eq!(uploads.iter().sum::<usize>(), 100, "{uploads:?}");
+    assert!(
+        uploads.iter().all(|n| *n > 0),
+        "a worker did nothing: {uploads:?}"
+    );
+
+    // SIGTERM while idle: a clean exit.
+    for w in workers {
+        assert!(w.terminate().success());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_job_has_its_job_leased_again_after_expiry_on_postgres() {
+    let Some(bin) = worker_bin() else { return };
+    let dir = support::temp_dir("arena-workers");
+    let Some((url, _db)) = support::database(support::Backend::Postgres, &dir).await else {
+        return;
+    };
+    prepare(
+        &dir,
+        &url,
+        "[queue]\nlease_secs = 2\n",
+        &["a fox under the moon".to_string()],
+    );
+    let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+
+    // A slow worker takes the job and heartbeats; then it is killed.
+    let slow = demo_config(&dir, "slow.toml", &["demo-faithful"], 100, 100);
+    let victim = WorkerProcess::start(
+        &bin,
+        "victim",
+        &arena.base,
+        &add_worker("victim", &url, &dir),
+        &slow,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let job_id: i64 = loop {
+        let leased: Option<(i64, Option<i32>)> =
+            sqlx::query_as("select id, progress_step from job where state = 'leased'")
+                .fetch_optional(&mut db)
+                .await
+                .unwrap();
+        if let Some((id, Some(step))) = leased
+            && step > 0
+        {
+            break id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slow worker never reported progress"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut victim = victim;
+    victim.child.kill().unwrap();
+    victim.child.wait().unwrap();
+    let killed_at = Instant::now();
+
+    // The lease expires (2 s) and the job is queued again, its attempt counted.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (state, attempts): (String, i32) =
+            sqlx::query_as("select state, attempts from job where id = $1")
+                .bind(job_id)
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        if state == "queued" {
+            assert_eq!(attempts, 1);
+            break;
+        }
+        assert_eq!(state, "leased");
+        assert!(
+            Instant::now() < deadline,
+            "the expired lease was never returned to the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        killed_at.elapsed() >= Duration::from_millis(500),
+        "requeued before the lease could expire"
+    );
+
+    // Another worker leases it again and completes it.
+    let fast = demo_config(&dir, "fast.toml", &["demo-faithful"], 1, 0);
+    let rescuer = WorkerProcess::start(
+        &bin,
+        "rescuer",
+        &arena.base,
+        &add_worker("rescuer", &url, &dir),
+        &fast,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (state, attempts, worker): (String, i32, String) = sqlx::query_as(
+            "select j.state, j.attempts, w.name from job j join worker w on w.id = j.worker_id where j.id = $1",
+        )
+        .bind(job_id)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        if state == "done" {
+            assert_eq!((attempts, worker.as_str()), (2, "rescuer"));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job was not completed by the second worker ({state})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(rescuer.terminate().success());
+}

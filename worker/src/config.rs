@@ -1,0 +1,153 @@
+//! `worker.toml`: which models an `arena-worker` serves and with which backend.
+//!
+//! ```toml
+//! server = "http://127.0.0.1:8080"   # optional; --server wins
+//!
+//! [[models]]
+//! slug = "demo-faithful"
+//! backend = "demo"
+//!
+//! [[models]]
+//! slug = "dall-e-3"
+//! backend = "openai"
+//! base_url = "https://api.openai.com/v1"
+//! model = "dall-e-3"
+//! api_key_env = "OPENAI_API_KEY"
+//! size = "1024x1024"
+//! response_format = "b64_json"
+//! ```
+//!
+//! A `candle` entry takes the keys of `arena_worker::candle::CandleModelConfig`
+//! (model_dir, steps, …) in the same table.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::backend::Backend;
+use crate::demo_backend::{DemoBackend, DemoConfig};
+use crate::openai::{OpenAiBackend, OpenAiConfig};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// The arena's base URL; `--server` overrides it.
+    pub server: Option<String>,
+    /// Seconds a lease request waits for a job (at most 30).
+    pub wait_secs: Option<u64>,
+    /// Seconds to finish the current job after SIGTERM/Ctrl-C before giving it back.
+    pub shutdown_grace_secs: Option<u64>,
+    #[serde(default)]
+    pub models: Vec<ModelEntry>,
+}
+
+/// `[[models]]`: the arena's slug and the backend that draws it.
+#[derive(Debug, Deserialize)]
+pub struct ModelEntry {
+    pub slug: String,
+    #[serde(flatten)]
+    pub backend: BackendConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum BackendConfig {
+    Demo(DemoConfig),
+    Openai(OpenAiConfig),
+    #[cfg(feature = "candle")]
+    Candle(crate::candle::CandleModelConfig),
+    #[cfg(not(feature = "candle"))]
+    Candle(serde::de::IgnoredAny),
+}
+
+impl WorkerConfig {
+    pub fn load(path: &Path) -> anyhow::Result<WorkerConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the worker config {}", path.display()))?;
+        let config: WorkerConfig = toml::from_str(&text)
+            .with_context(|| format!("invalid worker config {}", path.display()))?;
+        if config.models.is_empty() {
+            bail!("{} names no [[models]]", path.display());
+        }
+        Ok(config)
+    }
+
+    /// Every built-in demo model with the demo backend (`--demo`).
+    pub fn demo() -> WorkerConfig {
+        WorkerConfig {
+            models: crate::demo::demo_models()
+                .iter()
+                .map(|m| ModelEntry {
+                    slug: m.slug.to_string(),
+                    backend: BackendConfig::Demo(DemoConfig::default()),
+                })
+                .collect(),
+            ..WorkerConfig::default()
+        }
+    }
+}
+
+/// The loaded backend of each model slug.
+pub type Backends = BTreeMap<String, Arc<dyn Backend>>;
+
+/// Loads every model's backend (weights, API keys); fails on the first that cannot load.
+/// Must be called inside a tokio runtime (the HTTP backends use it).
+pub fn load_backends(config: &WorkerConfig) -> anyhow::Result<Backends> {
+    let mut backends = Backends::new();
+    for entry in &config.models {
+        let backend: Arc<dyn Backend> = match &entry.backend {
+            BackendConfig::Demo(c) => Arc::new(DemoBackend::new(&entry.slug, c)?),
+            BackendConfig::Openai(c) => Arc::new(OpenAiBackend::load(c)?),
+            #[cfg(feature = "candle")]
+            BackendConfig::Candle(c) => Arc::new(crate::candle::CandleBackend::load(c)?),
+            #[cfg(not(feature = "candle"))]
+            BackendConfig::Candle(_) => bail!(
+                "model {}: this arena-worker was built without the `candle` feature",
+                entry.slug
+            ),
+        };
+        if backends.insert(entry.slug.clone(), backend).is_some() {
+            bail!("model {} is listed twice", entry.slug);
+        }
+    }
+    Ok(backends)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_names_models_with_their_backends() {
+        let config: WorkerConfig = toml::from_str(
+            r#"
+            server = "http://127.0.0.1:8080"
+            [[models]]
+            slug = "demo-faithful"
+            backend = "demo"
+            steps = 4
+            [[models]]
+            slug = "remote"
+            backend = "openai"
+            base_url = "http://127.0.0.1:9/v1"
+            model = "m"
+            timeout_secs = 5
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.models.len(), 2);
+        assert!(matches!(&config.models[0].backend, BackendConfig::Demo(c) if c.steps == 4));
+        assert!(
+            matches!(&config.models[1].backend, BackendConfig::Openai(c) if c.timeout_secs == 5 && c.max_retries == 3)
+        );
+    }
+
+    #[test]
+    fn an_unknown_backend_is_an_error() {
+        let err = toml::from_str::<WorkerConfig>("[[models]]\nslug = \"x\"\nbackend = \"magic\"\n");
+        assert!(err.is_err());
+    }
+}
