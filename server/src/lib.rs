@@ -7,15 +7,19 @@ pub mod blob;
 pub mod cli;
 pub mod config;
 pub mod data_cmd;
+pub mod embedded_worker;
 pub mod error;
 pub mod export;
 pub mod gallery;
 pub mod http;
 pub mod import;
+pub mod live;
 pub mod matchmaking;
-pub mod pregen;
+pub mod moderation;
 pub mod prompts;
+pub mod queue;
 pub mod store;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -37,6 +41,10 @@ pub struct App {
     pub config: ServeConfig,
     /// Encrypts the voter cookie.
     pub cookie_key: Key,
+    /// Wake-ups between queue requests and background tasks of this process.
+    pub queue: queue::Signals,
+    /// Checks the prompts voters type.
+    pub moderator: moderation::Moderator,
 }
 
 impl App {
@@ -51,6 +59,7 @@ impl App {
         }
         let blobs = BlobStore::open(config.storage.images_dir())
             .with_context(|| format!("cannot use {}", config.storage.images_dir().display()))?;
+        let moderator = moderation::Moderator::new(&config.moderation)?;
         let cookie_key = Key::try_from(config.cookie_key.as_slice())
             .map_err(|_| anyhow::anyhow!("the cookie key must be at least 64 bytes"))?;
         Ok(App {
@@ -58,6 +67,8 @@ impl App {
             blobs,
             config,
             cookie_key,
+            queue: queue::Signals::default(),
+            moderator,
         })
     }
 }
@@ -81,7 +92,7 @@ pub async fn register_demo_models(store: &Store) -> anyhow::Result<()> {
         let model = NewModel {
             slug: m.slug.to_string(),
             display_name: m.display_name.to_string(),
-            backend: pregen::DEMO_BACKEND.to_string(),
+            backend: embedded_worker::DEMO_BACKEND.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             description: m.description.to_string(),
             weight: 1.0,
@@ -102,13 +113,9 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
+    queue::spawn_background(app.clone());
     if embedded_worker {
-        let app = app.clone();
-        tokio::spawn(async move {
-            if let Err(e) = pregen::fill_demo_pool(&app).await {
-                tracing::error!(error = %format!("{e:#}"), "pre-generation stopped");
-            }
-        });
+        embedded_worker::spawn(app.clone());
     }
     tracing::info!(
         database = app.store.backend_name(),

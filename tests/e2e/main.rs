@@ -9,3 +9,5 @@ mod browser;
 mod cli;
 mod data;
 mod durability;
+mod live;
+mod workers;
