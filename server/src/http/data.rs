@@ -252,7 +252,7 @@ fn human_size(bytes: u64) -> String {
 fn purpose(format: ExportFormat) -> &'static str {
     match format {
         ExportFormat::Jsonl => {
-            "every field, one vote per line; `arena leaderboard --input` reads it"
+            "every field, one vote per line; what arena leaderboard --input reads"
         }
         ExportFormat::Csv => "every field, for spreadsheets and pandas",
         ExportFormat::Parquet => "every field in typed columns, for pandas, Polars, DuckDB, Spark",
@@ -264,8 +264,13 @@ fn purpose(format: ExportFormat) -> &'static str {
 }
 
 async fn data_page(State(state): State<AppState>) -> std::result::Result<DataPage, PageError> {
-    let filter = ExportFilter::default();
-    let summary = state.store.export_summary(&filter).await?;
+    // The summary counts every vote, excluded ones too; the downloads (and the card)
+    // hold the ones that count unless asked otherwise.
+    let everything = ExportFilter {
+        since: None,
+        include_excluded: true,
+    };
+    let summary = state.store.export_summary(&everything).await?;
     let stats = CardStats::from_summary(&summary);
     let formats = ExportFormat::ALL
         .into_iter()
@@ -274,7 +279,7 @@ async fn data_page(State(state): State<AppState>) -> std::result::Result<DataPag
             href: format!("/api/v1/export/votes?format={f}"),
             file_name: f.file_name(),
             purpose: purpose(f),
-            approx_size: human_size(stats.votes * bytes_per_vote(f)),
+            approx_size: human_size(stats.counted * bytes_per_vote(f)),
         })
         .collect();
     let date = |t: Option<DateTime<Utc>>| {
@@ -291,6 +296,6 @@ async fn data_page(State(state): State<AppState>) -> std::result::Result<DataPag
         last: date(summary.last),
         public: state.config.export_public,
         formats,
-        card: card_text(&state, ExportFormat::Jsonl, &filter).await?,
+        card: card_text(&state, ExportFormat::Jsonl, &ExportFilter::default()).await?,
     })
 }
