@@ -47,9 +47,6 @@ pub enum Command {
     /// Manage prompt sets.
     #[command(subcommand)]
     Prompts(PromptsCommand),
-    /// Create and list generation workers (`arena workers add NAME` prints a token).
-    #[command(subcommand)]
-    Workers(crate::workers::WorkersCommand),
     /// Write the votes for research: jsonl, csv, parquet, fastchat or genai-bench.
     Export(crate::data_cmd::ExportArgs),
     /// Bring in votes from another arena's file.
@@ -58,6 +55,11 @@ pub enum Command {
     /// Bring your own pre-generated images.
     #[command(subcommand)]
     Gallery(crate::data_cmd::GalleryCommand),
+    /// Create and list generation workers (`arena workers add NAME` prints a token).
+    #[command(subcommand)]
+    Workers(crate::workers::WorkersCommand),
+    /// Print a leaderboard from a vote file or from the database.
+    Leaderboard(crate::leaderboard_cmd::LeaderboardArgs),
 }
 
 #[derive(Debug, Default, Args)]
@@ -121,6 +123,12 @@ impl Cli {
                     ServeConfig::resolve(storage, args.bind, args.no_embedded_worker, file)?;
                 crate::serve(config).await
             }
+            Command::Leaderboard(args) => {
+                crate::leaderboard_cmd::run(args, &storage, demo_models).await
+            }
+            Command::Workers(cmd) => {
+                crate::workers::run(cmd, crate::open_store(&storage, demo_models).await?).await
+            }
             Command::Export(args) => {
                 crate::data_cmd::export(args, &storage, &file, demo_models).await
             }
@@ -129,9 +137,6 @@ impl Cli {
             }
             Command::Gallery(cmd) => {
                 crate::data_cmd::gallery(cmd, &storage, &file, demo_models).await
-            }
-            Command::Workers(cmd) => {
-                crate::workers::run(cmd, crate::open_store(&storage, demo_models).await?).await
             }
             Command::Migrate => {
                 let store = crate::open_store(&storage, demo_models).await?;

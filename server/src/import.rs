@@ -244,8 +244,18 @@ fn resolve(
         .chain_update(key)
         .chain_update(nth.to_le_bytes())
         .finalize();
-    let same_model = v.model_a == v.model_b;
-    let excluded_in_file = v.counts_for_leaderboard == Some(false);
+    let anony = v.anony.unwrap_or(true);
+    // Leaderboards count only anonymous battles (as LMArena's): a vote cast with the
+    // model names in view stays in the database, excluded with its reason.
+    let exclusion_reason = if v.model_a == v.model_b {
+        Some("the same model on both sides".to_string())
+    } else if v.counts_for_leaderboard == Some(false) {
+        Some("excluded in the imported file".to_string())
+    } else if !anony {
+        Some("not anonymous: the model names were shown before the vote".to_string())
+    } else {
+        None
+    };
     ImportedVote {
         battle_id: hex::encode(&id[..16]),
         voter_id,
@@ -253,16 +263,10 @@ fn resolve(
         model_a_id: model_ids.get(v.model_a).copied().unwrap_or_default(),
         model_b_id: model_ids.get(v.model_b).copied().unwrap_or_default(),
         winner: stored_winner(v.outcome),
-        anony: v.anony.unwrap_or(true),
+        anony,
         cast_at: cast_at(v).unwrap_or_else(|_| Utc::now()),
-        counts_for_leaderboard: !same_model && !excluded_in_file,
-        exclusion_reason: if same_model {
-            Some("the same model on both sides".into())
-        } else if excluded_in_file {
-            Some("excluded in the imported file".into())
-        } else {
-            None
-        },
+        counts_for_leaderboard: exclusion_reason.is_none(),
+        exclusion_reason,
     }
 }
 

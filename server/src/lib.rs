@@ -4,6 +4,7 @@
 
 pub mod battles;
 pub mod blob;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod data_cmd;
@@ -13,6 +14,8 @@ pub mod export;
 pub mod gallery;
 pub mod http;
 pub mod import;
+pub mod leaderboard;
+pub mod leaderboard_cmd;
 pub mod live;
 pub mod matchmaking;
 pub mod moderation;
@@ -45,6 +48,8 @@ pub struct App {
     pub queue: queue::Signals,
     /// Checks the prompts voters type.
     pub moderator: moderation::Moderator,
+    /// Cached leaderboards of this process.
+    pub rankings: leaderboard::Rankings,
 }
 
 impl App {
@@ -69,6 +74,7 @@ impl App {
             cookie_key,
             queue: queue::Signals::default(),
             moderator,
+            rankings: Default::default(),
         })
     }
 }
@@ -117,6 +123,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     if embedded_worker {
         embedded_worker::spawn(app.clone());
     }
+    tokio::spawn(leaderboard::refresh_loop(
+        app.clone(),
+        std::time::Duration::from_secs(2),
+    ));
     tracing::info!(
         database = app.store.backend_name(),
         "Arena is running at http://{addr}"

@@ -101,7 +101,8 @@ async fn exporting_then_rating_the_file_gives_the_servers_leaderboard(backend: B
         .await
         .unwrap();
     assert_eq!(stats.votes, 34);
-    assert_eq!(stats.counted, 33);
+    // Left out of leaderboards: the vote the file excluded and the named battle.
+    assert_eq!(stats.counted, 32);
 
     let options = LeaderboardOptions::default();
     let from_file = leaderboard_from_path(&out, Format::Auto, &options).unwrap();
@@ -504,8 +505,9 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
         frames > 1,
         "the body is streamed in chunks ({frames} frame)"
     );
-    // The one self-battle of the file is kept, excluded, and left out by default.
-    assert_eq!(body.iter().filter(|b| **b == b'\n').count(), 2060);
+    // The 546 named (not anonymous) battles, the one self-battle among them, are kept,
+    // excluded from leaderboards, and left out of the export by default.
+    assert_eq!(body.iter().filter(|b| **b == b'\n').count(), 2061 - 546);
     let everything = format!("{uri}&include_excluded=true");
     let (_, _, _, body) = get_frames(&router, &everything, Some("let-me-in")).await;
     let lines: Vec<&[u8]> = body
@@ -518,10 +520,17 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
         .map(|l| serde_json::from_slice::<serde_json::Value>(l).unwrap())
         .filter(|v| v["counts_for_leaderboard"] == false)
         .collect::<Vec<_>>();
-    assert_eq!(excluded.len(), 1);
+    assert_eq!(excluded.len(), 546);
+    let reasons = |r: &str| {
+        excluded
+            .iter()
+            .filter(|v| v["exclusion_reason"] == r)
+            .count()
+    };
+    assert_eq!(reasons("the same model on both sides"), 1);
     assert_eq!(
-        excluded[0]["exclusion_reason"],
-        "the same model on both sides"
+        reasons("not anonymous: the model names were shown before the vote"),
+        545
     );
 
     let (status, _, _, body) = get_frames(

@@ -203,5 +203,45 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
     .await;
     wait_for(&client, "both images of the next battle", BOTH_IMAGES_SHOWN).await;
     screenshot(&client, "next-battle.png").await;
+
+    // The leaderboard counts the vote, and each model has a page.
+    client
+        .goto(&format!("{}/leaderboard", arena.base))
+        .await
+        .unwrap();
+    let rows = client
+        .find_all(Locator::Css("#ranking tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "the two voted models are ranked");
+    assert!(
+        client
+            .find(Locator::Css("#ratings-chart circle.point"))
+            .await
+            .is_ok()
+    );
+    screenshot(&client, "leaderboard.png").await;
+    client
+        .find(Locator::Css("#ranking tbody tr td.model a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let name = client
+        .find(Locator::Id("model-name"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(name == a || name == b, "model page of {name:?}");
+    assert!(
+        client
+            .find(Locator::Css("#recent-battles .battle-card img"))
+            .await
+            .is_ok()
+    );
+    screenshot(&client, "model.png").await;
     client.close().await.unwrap();
 }

@@ -9,5 +9,6 @@ mod browser;
 mod cli;
 mod data;
 mod durability;
+mod leaderboard;
 mod live;
 mod workers;

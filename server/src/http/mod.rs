@@ -6,6 +6,7 @@ mod assets;
 mod data;
 mod live;
 mod pages;
+mod rankings;
 mod voter;
 mod worker_api;
 
@@ -56,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .merge(data::router())
         .merge(worker_api::router())
         .merge(admin::router())
+        .merge(rankings::router())
         .fallback(pages::not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

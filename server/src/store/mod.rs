@@ -13,6 +13,7 @@ mod jobs;
 mod live;
 mod models;
 mod prompts;
+mod rankings;
 mod votes;
 mod workers;
 
@@ -27,6 +28,7 @@ pub use jobs::{
 pub use live::{LiveSide, NewLiveBattle, RejectedPrompt};
 pub use models::{Model, ModelStatus, NewModel};
 pub use prompts::{NewPrompt, Prompt, PromptCounts};
+pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
 pub use votes::{NewVote, PairCount, Vote, VoteOutcome};
 pub use workers::Worker;
 

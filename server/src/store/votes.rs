@@ -121,14 +121,14 @@ impl Store {
         Ok(row)
     }
 
-    /// Leaderboard input: counts per (model pair, outcome) over the votes that count,
-    /// aggregated by the database so that no vote is loaded into memory.
+    /// Leaderboard input: counts per (model pair, outcome) over the votes that count
+    /// (as [`Store::pair_counts_by_id`], by slug), aggregated by the database so that
+    /// no vote is loaded into memory.
     pub async fn pair_counts(&self) -> Result<Vec<PairCount>> {
         let rows = on_pool!(self, pool => sqlx::query_as(
             "select ma.slug as model_a, mb.slug as model_b, c.winner, c.n from \
              (select model_a_id, model_b_id, winner, count(*) as n from vote v \
-              join battle b on b.id = v.battle_id \
-              where v.counts_for_leaderboard and v.axis = 'overall' and b.anony \
+              where v.counts_for_leaderboard and v.axis = 'overall' \
               group by model_a_id, model_b_id, winner) c \
              join model ma on ma.id = c.model_a_id join model mb on mb.id = c.model_b_id",
         )

@@ -1,0 +1,126 @@
+//! Leaderboard benchmark on Postgres: recomputation from 10M votes and the latency of
+//! the cached `/api/v1/leaderboard` over loopback HTTP.
+//!
+//!     cargo bench -p arena-server --bench leaderboard -- [VOTES] [MODELS]
+//!
+//! Needs the Postgres of `ARENA_TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432/postgres);
+//! creates and drops its own database. Prints one JSON object.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arena_server::config::{FileConfig, ServeConfig, Storage};
+use arena_server::leaderboard::{BoardQuery, compute};
+use arena_server::{App, http};
+use sqlx::Connection;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let votes: u64 = args.first().map_or(Ok(10_000_000), |v| v.parse())?;
+    let models: u64 = args.get(1).map_or(Ok(20), |v| v.parse())?;
+    let admin = std::env::var("ARENA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("arena_bench_{:08x}", rand::random::<u32>());
+    let mut conn = sqlx::PgConnection::connect(&admin).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut conn)
+        .await?;
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let result = run(&url, votes, models).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database {name} with (force)"
+    )))
+    .execute(&mut conn)
+    .await?;
+    println!("{}", result?);
+    Ok(())
+}
+
+async fn run(url: &str, votes: u64, models: u64) -> anyhow::Result<serde_json::Value> {
+    let dir = std::env::temp_dir().join(format!("arena-bench-{:08x}", rand::random::<u32>()));
+    let storage = Storage {
+        database_url: url.to_string(),
+        data_dir: dir.clone(),
+    };
+    storage.prepare_data_dir()?;
+    let file = FileConfig {
+        default_prompts: Some(false),
+        register_demo_models: Some(false),
+        ..Default::default()
+    };
+    let app = Arc::new(App::open(ServeConfig::resolve(storage, None, true, file)?).await?);
+    let arena_server::store::Store::Postgres(pool) = &app.store else {
+        anyhow::bail!("Postgres only")
+    };
+
+    let seeding = Instant::now();
+    for i in 1..=models {
+        sqlx::query("insert into model (slug, display_name, backend, added_at) values ($1, $1, 'bench', now())")
+            .bind(format!("model-{i:03}"))
+            .execute(pool)
+            .await?;
+    }
+    sqlx::query("insert into voter (id, created_at) values ('bench', now())")
+        .execute(pool)
+        .await?;
+    // Model i has strength i: the winner is drawn from the Bradley–Terry probability.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "insert into battle (id, voter_id, mode, anony, served_at) \
+         select lpad(to_hex(g), 32, '0'), 'bench', 'imported', true, now() from generate_series(1, {votes}) g;
+         insert into vote (battle_id, winner, voter_id, model_a_id, model_b_id, created_at, source)
+         select lpad(to_hex(g), 32, '0'),
+                case when r < 0.1 then 'tie' when r < 0.15 then 'both_bad'
+                     when random() < 1 / (1 + power(10, (b - a) / 20.0)) then 'a' else 'b' end,
+                'bench', a, b, now() - (g || ' seconds')::interval, 'bench'
+         from (select g, random() as r, 1 + g % {models} as a,
+                      1 + (g % {models} + 1 + (g / {models}) % ({models} - 1)) % {models} as b
+               from generate_series(1, {votes}) g) s;
+         analyze vote;"
+    )))
+    .execute(pool)
+    .await?;
+    let seed_s = seeding.elapsed().as_secs_f64();
+
+    let mut recompute = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let board = compute(&app.store, &BoardQuery::default())
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        recompute.push(started.elapsed().as_secs_f64());
+        assert_eq!(board.leaderboard.models.len() as u64, models);
+    }
+
+    // Cached reads over real HTTP on loopback.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let router = http::app(http::AppState(app.clone()));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let endpoint = format!("{base}/api/v1/leaderboard");
+    client.get(&endpoint).send().await?.error_for_status()?;
+    let mut latencies: Vec<Duration> = Vec::new();
+    for _ in 0..5000 {
+        let started = Instant::now();
+        let body = client.get(&endpoint).send().await?.bytes().await?;
+        latencies.push(started.elapsed());
+        assert!(!body.is_empty());
+    }
+    latencies.sort();
+    let pct =
+        |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(serde_json::json!({
+        "votes": votes,
+        "models": models,
+        "seed_s": seed_s,
+        "recompute_s": recompute,
+        "cached_p50_ms": pct(0.5),
+        "cached_p99_ms": pct(0.99),
+        "cached_requests": latencies.len(),
+    }))
+}

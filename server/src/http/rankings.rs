@@ -1,0 +1,348 @@
+//! Rankings for teams: `/leaderboard`, its methodology, a page per model, and their
+//! JSON twins under `/api/v1`.
+
+use std::sync::Arc;
+
+use arena_evaluator::{CiMethod, LeaderboardEntry, Method};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::AppState;
+use super::pages::PageError;
+use crate::charts::{Heatmap, LineChart, RatingsChart, diverging, sequential};
+use crate::error::{AppError, Result};
+use crate::leaderboard::{Board, BoardParams, BoardQuery};
+use crate::store::Model;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/leaderboard", get(leaderboard_page))
+        .route("/leaderboard/methodology", get(methodology_page))
+        .route("/models/{slug}", get(model_page))
+        .route("/api/v1/leaderboard", get(leaderboard_json))
+        .route("/api/v1/models/{slug}", get(model_json))
+}
+
+async fn board(state: &AppState, params: &BoardParams) -> Result<(BoardQuery, Arc<Board>)> {
+    let query = params.parse()?;
+    if let Some(category) = &query.category {
+        let known = state.store.prompt_categories().await?;
+        if !known.iter().any(|c| &c.category == category) {
+            return Err(AppError::unprocessable(
+                "unknown_category",
+                format!("There is no prompt category {category:?}."),
+            ));
+        }
+    }
+    let board = state.rankings.get(&state.store, &query).await?;
+    Ok((query, board))
+}
+
+async fn leaderboard_json(
+    State(state): State<AppState>,
+    Query(params): Query<BoardParams>,
+) -> Result<Response> {
+    let (_, board) = board(&state, &params).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        board.json.clone(),
+    )
+        .into_response())
+}
+
+/// "12 s ago", "5 min ago": how fresh a computation is.
+fn age(at: DateTime<Utc>) -> String {
+    let secs = (Utc::now() - at).num_seconds().max(0);
+    match secs {
+        0..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        _ => format!("{} h ago", secs / 3600),
+    }
+}
+
+/// One row of the leaderboard table, formatted.
+struct Row {
+    rank: usize,
+    slug: String,
+    name: String,
+    rating: String,
+    ci: String,
+    battles: u64,
+    win_rate: String,
+    provisional: bool,
+}
+
+fn row(board: &Board, e: &LeaderboardEntry) -> Row {
+    let ci = match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => format!("+{:.1} / −{:.1}", hi - e.rating, e.rating - lo),
+        _ => "–".to_string(),
+    };
+    Row {
+        rank: e.rank_ub,
+        slug: e.model.clone(),
+        name: board.display_name(&e.model).to_string(),
+        rating: format!("{:.1}", e.rating),
+        ci,
+        battles: e.battles,
+        win_rate: format!("{:.1}%", e.win_rate * 100.0),
+        provisional: e.provisional,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "leaderboard.html")]
+struct LeaderboardPage {
+    query: BoardQuery,
+    categories: Vec<String>,
+    rows: Vec<Row>,
+    n_votes: u64,
+    computed: String,
+    level_pct: String,
+    warnings: Vec<String>,
+    provisional_below: u64,
+    ratings: RatingsChart,
+    win_rates: Heatmap,
+    battle_counts: Heatmap,
+}
+
+impl LeaderboardPage {
+    fn method(&self) -> String {
+        self.query.method.to_string()
+    }
+
+    fn ci(&self) -> String {
+        self.query.ci.to_string()
+    }
+
+    fn both_bad(&self) -> String {
+        self.query.both_bad.to_string()
+    }
+
+    fn is_category(&self, category: &str) -> bool {
+        self.query.category.as_deref() == Some(category)
+    }
+
+    fn method_label(&self) -> &'static str {
+        match (self.query.method, self.query.ci) {
+            (Method::Elo, _) => "Online Elo (K = 4), in vote order",
+            (Method::Bt, CiMethod::Sandwich) => "Bradley–Terry, sandwich (robust) intervals",
+            (Method::Bt, CiMethod::Bootstrap) => "Bradley–Terry, bootstrap intervals",
+        }
+    }
+}
+
+async fn leaderboard_page(
+    State(state): State<AppState>,
+    Query(params): Query<BoardParams>,
+) -> std::result::Result<Response, PageError> {
+    let (query, board) = board(&state, &params).await?;
+    let categories = state
+        .store
+        .prompt_categories()
+        .await?
+        .into_iter()
+        .map(|c| c.category)
+        .collect();
+    let lb = &board.leaderboard;
+    let rows: Vec<Row> = lb.models.iter().map(|e| row(&board, e)).collect();
+    let chart_rows: Vec<_> = lb
+        .models
+        .iter()
+        .map(|e| {
+            (
+                board.display_name(&e.model).to_string(),
+                e.rating,
+                e.ci_low,
+                e.ci_high,
+            )
+        })
+        .collect();
+    let m = &board.matrices;
+    let labels: Vec<String> = m
+        .models
+        .iter()
+        .map(|s| board.display_name(s).to_string())
+        .collect();
+    let max_battles = m.battles.iter().flatten().copied().max().unwrap_or(0) as f64;
+    let counts: Vec<Vec<Option<u64>>> = m
+        .battles
+        .iter()
+        .map(|r| r.iter().map(|n| (*n > 0).then_some(*n)).collect())
+        .collect();
+    let page = LeaderboardPage {
+        categories,
+        rows,
+        n_votes: lb.n_votes,
+        computed: age(board.computed_at),
+        level_pct: format!("{:.0}%", lb.level * 100.0),
+        warnings: lb.warnings.clone(),
+        provisional_below: crate::leaderboard::options_for(&query).provisional_below,
+        ratings: RatingsChart::new(&chart_rows),
+        win_rates: Heatmap::new(&labels, &m.observed_win_rate, diverging, |v| {
+            format!("{:.0}%", v * 100.0)
+        }),
+        battle_counts: Heatmap::new(
+            &labels,
+            &counts,
+            |n| sequential(n as f64, max_battles),
+            |n| n.to_string(),
+        ),
+        query,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "methodology.html")]
+struct MethodologyPage {
+    bootstrap_rounds: usize,
+    seed: u64,
+    provisional_below: u64,
+}
+
+async fn methodology_page() -> MethodologyPage {
+    let options = crate::leaderboard::options_for(&BoardQuery::default());
+    MethodologyPage {
+        bootstrap_rounds: options.bootstrap_rounds,
+        seed: options.seed,
+        provisional_below: options.provisional_below,
+    }
+}
+
+struct Opponent {
+    slug: String,
+    name: String,
+    battles: u64,
+    win_rate: Option<f64>,
+}
+
+struct BattleCard {
+    prompt: String,
+    a_name: String,
+    b_name: String,
+    a_url: Option<String>,
+    b_url: Option<String>,
+    verdict: &'static str,
+    voted_at: String,
+}
+
+/// What a model page and its JSON show.
+struct ModelDetails {
+    model: Model,
+    entry: Option<LeaderboardEntry>,
+    opponents: Vec<Opponent>,
+    history: Vec<(String, f64)>,
+    battles: Vec<BattleCard>,
+}
+
+async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
+    let Some(model) = state.store.model_by_slug(slug).await? else {
+        return Err(AppError::not_found(format!(
+            "There is no model called {slug:?}."
+        )));
+    };
+    let board = state
+        .rankings
+        .get(&state.store, &BoardQuery::default())
+        .await?;
+    let entry = board.leaderboard.entry(slug).cloned();
+    let m = &board.matrices;
+    let mut opponents = Vec::new();
+    if let Some(i) = m.models.iter().position(|s| s == slug) {
+        for (j, other) in m.models.iter().enumerate() {
+            if i != j && m.battles[i][j] > 0 {
+                opponents.push(Opponent {
+                    slug: other.clone(),
+                    name: board.display_name(other).to_string(),
+                    battles: m.battles[i][j],
+                    win_rate: m.observed_win_rate[i][j],
+                });
+            }
+        }
+    }
+    opponents.sort_by_key(|o| std::cmp::Reverse(o.battles));
+    let history = state
+        .rankings
+        .history(&state.store)
+        .await?
+        .series
+        .get(slug)
+        .cloned()
+        .unwrap_or_default();
+    let models = state.store.list_models().await?;
+    let name_of = |id: i64| {
+        models
+            .iter()
+            .find(|m| m.id == id)
+            .map_or("?".to_string(), |m| m.display_name.clone())
+    };
+    let battles = state
+        .store
+        .recent_battles_of(model.id, 12)
+        .await?
+        .into_iter()
+        .map(|b| BattleCard {
+            prompt: b.prompt.unwrap_or_default(),
+            a_name: name_of(b.model_a_id),
+            b_name: name_of(b.model_b_id),
+            a_url: b.token_a.as_deref().map(crate::battles::image_url),
+            b_url: b.token_b.as_deref().map(crate::battles::image_url),
+            verdict: match b.winner.as_str() {
+                "a" => "A won",
+                "b" => "B won",
+                "tie" => "tie",
+                _ => "both bad",
+            },
+            voted_at: b.voted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect();
+    Ok(ModelDetails {
+        model,
+        entry,
+        opponents,
+        history,
+        battles,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "model.html")]
+struct ModelPage {
+    d: ModelDetails,
+    rating: Option<Row>,
+    history: Option<LineChart>,
+}
+
+async fn model_page(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> std::result::Result<Response, PageError> {
+    let d = model_details(&state, &slug).await?;
+    let board = state
+        .rankings
+        .get(&state.store, &BoardQuery::default())
+        .await?;
+    let rating = d.entry.as_ref().map(|e| row(&board, e));
+    let history = (d.history.len() >= 2).then(|| LineChart::new(&d.history));
+    Ok(ModelPage { d, rating, history }.into_response())
+}
+
+async fn model_json(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response> {
+    let d = model_details(&state, &slug).await?;
+    let body = json!({
+        "model": d.model,
+        "rating": d.entry,
+        "opponents": d.opponents.iter().map(|o| json!({
+            "model": o.slug, "battles": o.battles, "win_rate": o.win_rate,
+        })).collect::<Vec<_>>(),
+        "history": d.history.iter().map(|(day, rating)| json!({ "day": day, "rating": rating })).collect::<Vec<_>>(),
+    });
+    Ok(axum::Json(body).into_response())
+}

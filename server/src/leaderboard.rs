@@ -1,0 +1,348 @@
+//! Leaderboards as the server serves them: counts aggregated by the database, handed
+//! to the evaluator, cached per query and recomputed in the background shortly after
+//! new votes arrive.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arena_evaluator::{
+    BothBad, CiMethod, Counts, Leaderboard, LeaderboardOptions, Matrices, Method, Outcome,
+    leaderboard_from_counts, leaderboard_from_counts_with_progress, leaderboard_from_ordered_votes,
+    matrices,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, RwLock};
+
+use crate::error::{AppError, Result};
+use crate::store::{Store, VoteMarker};
+
+/// Which leaderboard: the switches of `/leaderboard` and `/api/v1/leaderboard`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
+pub struct BoardQuery {
+    pub method: Method,
+    pub ci: CiMethod,
+    pub category: Option<String>,
+    pub both_bad: BothBad,
+}
+
+impl Default for BoardQuery {
+    fn default() -> BoardQuery {
+        BoardQuery {
+            method: Method::Bt,
+            ci: CiMethod::Sandwich,
+            category: None,
+            both_bad: BothBad::Tie,
+        }
+    }
+}
+
+/// Query-string form of [`BoardQuery`]; every field optional, validated by `parse`.
+#[derive(Debug, Default, Deserialize)]
+pub struct BoardParams {
+    pub method: Option<String>,
+    pub ci: Option<String>,
+    pub category: Option<String>,
+    pub both_bad: Option<String>,
+}
+
+impl BoardParams {
+    pub fn parse(&self) -> Result<BoardQuery> {
+        fn field<T: std::str::FromStr>(
+            value: &Option<String>,
+            name: &str,
+            allowed: &str,
+        ) -> Result<Option<T>> {
+            match value.as_deref().filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => v.parse().map(Some).map_err(|_| {
+                    AppError::unprocessable(
+                        "invalid_parameter",
+                        format!("{name} must be one of {allowed} (got {v:?})"),
+                    )
+                }),
+            }
+        }
+        let defaults = BoardQuery::default();
+        Ok(BoardQuery {
+            method: field(&self.method, "method", "bt, elo")?.unwrap_or(defaults.method),
+            ci: field(&self.ci, "ci", "sandwich, bootstrap")?.unwrap_or(defaults.ci),
+            category: self.category.clone().filter(|c| !c.is_empty()),
+            both_bad: field(&self.both_bad, "both_bad", "tie, exclude")?
+                .unwrap_or(defaults.both_bad),
+        })
+    }
+}
+
+/// A computed leaderboard with what the pages need beside it.
+#[derive(Debug, Serialize)]
+pub struct Board {
+    #[serde(flatten)]
+    pub leaderboard: Leaderboard,
+    pub category: Option<String>,
+    pub computed_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub matrices: Matrices,
+    /// Slug → display name of every model.
+    #[serde(skip)]
+    pub names: HashMap<String, String>,
+    /// The API response body, serialised once.
+    #[serde(skip)]
+    pub json: String,
+}
+
+impl Board {
+    pub fn display_name<'a>(&'a self, slug: &'a str) -> &'a str {
+        self.names.get(slug).map(String::as_str).unwrap_or(slug)
+    }
+}
+
+/// Options of the evaluator for a query; bootstrap rounds and seed are fixed so that
+/// the same votes always give the same numbers.
+pub fn options_for(query: &BoardQuery) -> LeaderboardOptions {
+    LeaderboardOptions {
+        method: query.method,
+        ci: query.ci,
+        both_bad: query.both_bad,
+        ..LeaderboardOptions::default()
+    }
+}
+
+fn outcome(winner: &str) -> Option<Outcome> {
+    match winner {
+        "a" => Some(Outcome::A),
+        "b" => Some(Outcome::B),
+        "tie" => Some(Outcome::Tie),
+        "both_bad" => Some(Outcome::BothBad),
+        _ => None,
+    }
+}
+
+/// Counted votes gathered from the database, ready for the evaluator.
+pub struct Gathered {
+    pub counts: Counts,
+    /// The votes in the order they were cast (only gathered for online Elo).
+    pub ordered: Vec<(String, String, Outcome)>,
+}
+
+/// Reads the counted votes of `category`: per-pair counts aggregated by the
+/// database, plus the votes in order when `method` is online Elo.
+pub async fn gather(store: &Store, category: Option<&str>, method: Method) -> Result<Gathered> {
+    let models = store.list_models().await?;
+    let slug_of: HashMap<i64, String> = models.iter().map(|m| (m.id, m.slug.clone())).collect();
+    let slug = |id: i64| {
+        slug_of
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("model-{id}"))
+    };
+    let mut counts = Counts::new();
+    let mut ordered = Vec::new();
+    if method == Method::Elo {
+        store
+            .for_each_counted_vote(category, |a, b, winner| {
+                if let Some(o) = outcome(winner) {
+                    ordered.push((slug(a), slug(b), o));
+                }
+            })
+            .await?;
+        for (a, b, o) in &ordered {
+            counts.add(a, b, *o);
+        }
+    } else {
+        for row in store.pair_counts_by_id(category).await? {
+            if let Some(o) = outcome(&row.winner) {
+                counts.add_n(
+                    &slug(row.model_a_id),
+                    &slug(row.model_b_id),
+                    o,
+                    row.n as u64,
+                );
+            }
+        }
+    }
+    Ok(Gathered { counts, ordered })
+}
+
+/// Fits the gathered votes (CPU-bound: call off the async runtime).
+pub fn fit(
+    gathered: &Gathered,
+    options: &LeaderboardOptions,
+    progress: Option<arena_evaluator::Progress<'_>>,
+) -> arena_evaluator::Result<Leaderboard> {
+    match (options.method, progress) {
+        (Method::Elo, _) => {
+            leaderboard_from_ordered_votes(gathered.ordered.iter().cloned(), options)
+        }
+        (Method::Bt, Some(p)) => {
+            leaderboard_from_counts_with_progress(&gathered.counts, options, p)
+        }
+        (Method::Bt, None) => leaderboard_from_counts(&gathered.counts, options),
+    }
+}
+
+/// Computes a leaderboard from the database.
+pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
+    let names = store
+        .list_models()
+        .await?
+        .into_iter()
+        .map(|m| (m.slug, m.display_name))
+        .collect();
+    let options = options_for(query);
+    let gathered = gather(store, query.category.as_deref(), query.method).await?;
+    let (leaderboard, matrices) = tokio::task::spawn_blocking(move || {
+        let board = fit(&gathered, &options, None)?;
+        let m = matrices(&gathered.counts, &board);
+        Ok::<_, arena_evaluator::Error>((board, m))
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    let mut board = Board {
+        leaderboard,
+        category: query.category.clone(),
+        computed_at: Utc::now(),
+        matrices,
+        names,
+        json: String::new(),
+    };
+    board.json = serde_json::to_string(&board).map_err(AppError::internal)?;
+    Ok(board)
+}
+
+/// Ratings of every model over time: one Bradley–Terry fit on the votes up to the
+/// end of each day (at most [`MAX_HISTORY_POINTS`] days, evenly spread).
+#[derive(Debug, Default)]
+pub struct History {
+    /// Slug → (day, rating) in time order.
+    pub series: HashMap<String, Vec<(String, f64)>>,
+}
+
+pub const MAX_HISTORY_POINTS: usize = 60;
+
+pub async fn compute_history(store: &Store) -> Result<History> {
+    let models = store.list_models().await?;
+    let slug_of: HashMap<i64, String> = models.iter().map(|m| (m.id, m.slug.clone())).collect();
+    let rows = store.daily_pair_counts().await?;
+    tokio::task::spawn_blocking(move || {
+        let mut days: Vec<String> = rows.iter().map(|r| r.day.clone()).collect();
+        days.dedup();
+        let step = days.len().div_ceil(MAX_HISTORY_POINTS).max(1);
+        let options = LeaderboardOptions {
+            ci: CiMethod::Sandwich,
+            ..LeaderboardOptions::default()
+        };
+        let mut history = History::default();
+        let mut counts = Counts::new();
+        let mut rows = rows.iter().peekable();
+        for (i, day) in days.iter().enumerate() {
+            while let Some(row) = rows.next_if(|r| &r.day == day) {
+                let (Some(a), Some(b), Some(o)) = (
+                    slug_of.get(&row.model_a_id),
+                    slug_of.get(&row.model_b_id),
+                    outcome(&row.winner),
+                ) else {
+                    continue;
+                };
+                counts.add_n(a, b, o, row.n as u64);
+            }
+            if i % step != 0 && i + 1 != days.len() {
+                continue;
+            }
+            let board = leaderboard_from_counts(&counts, &options).map_err(AppError::internal)?;
+            for entry in board.models {
+                history
+                    .series
+                    .entry(entry.model)
+                    .or_default()
+                    .push((day.clone(), entry.rating));
+            }
+        }
+        Ok(history)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
+/// Most distinct queries kept; switches and categories are few, so this is plenty.
+const MAX_CACHED: usize = 64;
+
+/// Cached leaderboards, shared by the handlers of one server process.
+#[derive(Default)]
+pub struct Rankings {
+    boards: RwLock<HashMap<BoardQuery, Arc<Board>>>,
+    /// Ratings over time, computed on first use.
+    history: RwLock<Option<Arc<History>>>,
+    /// The vote table as of the last (re)computation.
+    marker: Mutex<Option<VoteMarker>>,
+}
+
+impl Rankings {
+    /// The cached board for `query`, computed now if it is not cached yet.
+    pub async fn get(&self, store: &Store, query: &BoardQuery) -> Result<Arc<Board>> {
+        if let Some(board) = self.boards.read().await.get(query) {
+            return Ok(board.clone());
+        }
+        {
+            let mut marker = self.marker.lock().await;
+            if marker.is_none() {
+                *marker = Some(store.vote_marker().await?);
+            }
+        }
+        let board = Arc::new(compute(store, query).await?);
+        let mut boards = self.boards.write().await;
+        if boards.len() >= MAX_CACHED {
+            boards.clear();
+        }
+        boards.insert(query.clone(), board.clone());
+        Ok(board)
+    }
+
+    /// Ratings over time, cached like the boards.
+    pub async fn history(&self, store: &Store) -> Result<Arc<History>> {
+        if let Some(history) = self.history.read().await.as_ref() {
+            return Ok(history.clone());
+        }
+        let history = Arc::new(compute_history(store).await?);
+        *self.history.write().await = Some(history.clone());
+        Ok(history)
+    }
+
+    /// Recomputes every cached board when votes were added since the last check.
+    pub async fn refresh_if_stale(&self, store: &Store) -> Result<bool> {
+        let now = store.vote_marker().await?;
+        let mut marker = self.marker.lock().await;
+        if *marker == Some(now) {
+            return Ok(false);
+        }
+        let queries: Vec<BoardQuery> = self.boards.read().await.keys().cloned().collect();
+        let mut fresh = HashMap::new();
+        for query in queries {
+            fresh.insert(query.clone(), Arc::new(compute(store, &query).await?));
+        }
+        self.boards.write().await.extend(fresh);
+        *self.history.write().await = None;
+        *marker = Some(now);
+        Ok(true)
+    }
+
+    /// Forgets every cached board (e.g. after a bulk import by this process).
+    pub async fn clear(&self) {
+        self.boards.write().await.clear();
+        *self.history.write().await = None;
+        *self.marker.lock().await = None;
+    }
+}
+
+/// Keeps the cached leaderboards fresh: checks for new votes every `every`.
+pub async fn refresh_loop(app: Arc<crate::App>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.rankings.refresh_if_stale(&app.store).await {
+            tracing::warn!(error = %e.message, "leaderboard refresh failed");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `arena leaderboard`: the evaluator's command-line face, on a vote file (any export
+//! or FastChat-format file) or on this arena's database.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use arena_evaluator::{
+    Anchor, BothBad, CiMethod, Format, LeaderboardOptions, Method, VoteFilter,
+    leaderboard_from_path, leaderboard_from_reader_with_progress,
+};
+use clap::{Args, ValueEnum};
+
+use crate::config::Storage;
+
+#[derive(Debug, Args)]
+pub struct LeaderboardArgs {
+    /// A vote file (JSONL, CSV or FastChat clean-battle JSON); without it, the database.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Format of --input.
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    /// bt (Bradley–Terry) or elo (online Elo, in vote order).
+    #[arg(long, default_value = "bt")]
+    pub method: Method,
+    /// sandwich (robust standard errors) or bootstrap.
+    #[arg(long, default_value = "sandwich")]
+    pub ci: CiMethod,
+    /// Bootstrap rounds.
+    #[arg(long = "bootstrap", default_value_t = 1000)]
+    pub bootstrap_rounds: usize,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Pin one model's rating instead of centring the mean on 1000: MODEL=RATING.
+    #[arg(long)]
+    pub anchor: Option<Anchor>,
+    /// What "both bad" votes count as: tie or exclude.
+    #[arg(long, default_value = "tie")]
+    pub both_bad: BothBad,
+    /// Only votes of this prompt category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Include votes on battles that were not anonymous (files only).
+    #[arg(long)]
+    pub all_battles: bool,
+    /// Only votes at or after this Unix time (files only).
+    #[arg(long)]
+    pub since: Option<f64>,
+    /// Only votes before this Unix time (files only).
+    #[arg(long)]
+    pub until: Option<f64>,
+    /// Hide models with fewer battles.
+    #[arg(long, default_value_t = 0)]
+    pub min_battles: u64,
+    /// Mark models with fewer battles as provisional.
+    #[arg(long, default_value_t = 100)]
+    pub provisional_below: u64,
+    /// table (for people), json or csv.
+    #[arg(long, default_value = "table")]
+    pub output: Output,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+    Csv,
+}
+
+impl LeaderboardArgs {
+    fn options(&self) -> LeaderboardOptions {
+        LeaderboardOptions {
+            method: self.method,
+            ci: self.ci,
+            bootstrap_rounds: self.bootstrap_rounds,
+            seed: self.seed,
+            level: self.level,
+            anchor: self.anchor.clone(),
+            both_bad: self.both_bad,
+            min_battles: self.min_battles,
+            provisional_below: self.provisional_below,
+            filter: VoteFilter {
+                anonymous_only: !self.all_battles,
+                category: self.category.clone(),
+                since: self.since,
+                until: self.until,
+            },
+            ..LeaderboardOptions::default()
+        }
+    }
+}
+
+/// Draws "bootstrap k/n" on stderr when it is a terminal.
+fn progress_bar(done: usize, total: usize) {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "\rbootstrap {done}/{total}");
+    if done == total {
+        let _ = writeln!(err);
+    }
+    let _ = err.flush();
+}
+
+pub async fn run(
+    args: LeaderboardArgs,
+    storage: &Storage,
+    demo_models: bool,
+) -> anyhow::Result<()> {
+    let options = args.options();
+    options.validate()?;
+    let show_progress = options.ci == CiMethod::Bootstrap && std::io::stderr().is_terminal();
+    let board = match &args.input {
+        Some(path) => {
+            let format = match args.format {
+                Format::Auto => Format::from_extension(path),
+                known => known,
+            };
+            if show_progress {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+                let reader = std::io::BufReader::with_capacity(1 << 20, file);
+                leaderboard_from_reader_with_progress(reader, format, &options, &progress_bar)?
+            } else {
+                leaderboard_from_path(path, format, &options)?
+            }
+        }
+        None => {
+            if args.all_battles || args.since.is_some() || args.until.is_some() {
+                anyhow::bail!("--all-battles, --since and --until apply to --input files only");
+            }
+            let store = crate::open_store(storage, demo_models).await?;
+            let gathered =
+                crate::leaderboard::gather(&store, args.category.as_deref(), options.method)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let progress: Option<arena_evaluator::Progress<'_>> =
+                show_progress.then_some(&progress_bar);
+            crate::leaderboard::fit(&gathered, &options, progress)?
+        }
+    };
+    for warning in &board.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let text = match args.output {
+        Output::Table => board.to_table(),
+        Output::Json => board.to_json(),
+        Output::Csv => board.to_csv(),
+    };
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The web leaderboard on real votes: GenAI-Arena's anonymous text-to-image battles
+//! imported with `arena import votes`, served by the real binary on both databases,
+//! must match `arena leaderboard` on the same file and arena-rank's published numbers.
+
+use std::path::PathBuf;
+
+use crate::arena::{ArenaProcess, BIN};
+use crate::support::{self, Backend};
+
+fn shared_data() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
+    if dir.exists() {
+        Some(dir)
+    } else {
+        support::skip_or_fail(&format!("the shared vote data at {}", dir.display()));
+        None
+    }
+}
+
+/// Runs `arena ARGS --database-url URL`, expecting success; returns stdout.
+fn arena(args: &[&str], url: &str, dir: &std::path::Path) -> String {
+    let out = std::process::Command::new(BIN)
+        .args(args)
+        .args(["--database-url", url])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "arena {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn ratings(json: &serde_json::Value) -> Vec<(String, f64, f64, f64)> {
+    json["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["model"].as_str().unwrap().to_string(),
+                m["rating"].as_f64().unwrap(),
+                m["ci_low"].as_f64().unwrap(),
+                m["ci_high"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn web_leaderboard_matches_the_cli_and_arena_rank(backend: Backend) {
+    let Some(data) = shared_data() else { return };
+    let dir = support::temp_dir("arena-board");
+    let Some((url, _db)) = support::database(backend, &dir).await else {
+        return;
+    };
+    let votes = data.join("genai-arena/genai_arena_20240220_t2i_anony.jsonl");
+    arena(&["import", "votes", votes.to_str().unwrap()], &url, &dir);
+
+    let server = ArenaProcess::start(&url, &dir).await;
+    let web: serde_json::Value = reqwest::get(format!("{}/api/v1/leaderboard", server.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let from_file: serde_json::Value = serde_json::from_str(&arena(
+        &[
+            "leaderboard",
+            "--input",
+            votes.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        &url,
+        &dir,
+    ))
+    .unwrap();
+    let from_db: serde_json::Value =
+        serde_json::from_str(&arena(&["leaderboard", "--output", "json"], &url, &dir)).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("reference/genai_t2i_anony.arena_rank_sandwich.json"))
+            .unwrap(),
+    )
+    .unwrap();
+
+    let web = ratings(&web);
+    assert_eq!(
+        web.len(),
+        reference["ratings"].as_object().unwrap().len(),
+        "{web:?}"
+    );
+    assert_eq!(web.len(), ratings(&from_file).len());
+    for (i, (model, rating, low, high)) in web.iter().enumerate() {
+        let r = &reference["ratings"][model];
+        assert!(
+            (rating - r["rating"].as_f64().unwrap()).abs() < 0.01,
+            "{model}: {rating} vs {r}"
+        );
+        assert!(
+            (low - r["ci_low"].as_f64().unwrap()).abs() < 0.05,
+            "{model} low"
+        );
+        assert!(
+            (high - r["ci_high"].as_f64().unwrap()).abs() < 0.05,
+            "{model} high"
+        );
+        for other in [&from_file, &from_db] {
+            let (m, o_rating, o_low, o_high) = &ratings(other)[i];
+            assert_eq!(m, model);
+            assert!(
+                (rating - o_rating).abs() < 1e-6
+                    && (low - o_low).abs() < 1e-6
+                    && (high - o_high).abs() < 1e-6
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_leaderboard_matches_the_cli_and_arena_rank_on_sqlite() {
+    web_leaderboard_matches_the_cli_and_arena_rank(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_leaderboard_matches_the_cli_and_arena_rank_on_postgres() {
+    web_leaderboard_matches_the_cli_and_arena_rank(Backend::Postgres).await;
+}
