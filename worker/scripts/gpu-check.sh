@@ -9,8 +9,9 @@
 # Environment (all optional):
 #   OUT       results folder (log, summary.json, one image per backend); default target/gpu-check
 #   GPU_BIN   folder with make-tiny-model and candle-bench already built with --features cuda
-#             (skips the cargo build, for machines without a Rust toolchain; default: gpu-bin/
-#             when it holds them). They find CUDA's libraries in PyTorch's nvidia packages too.
+#             (skips the cargo build, for machines without a Rust toolchain; default: unpacked
+#             from gpu-bin/*.xz, which build-gpu-bin.sh writes). They find cuBLAS, cuRAND
+#             and NVRTC in PyTorch's nvidia packages.
 #   STEPS=25 SIZE=512x512 RUNS=3   the measured work
 #   WORK      scratch folder for the 2 GB model (default /tmp/arena-gpu-check)
 # Budget: build ~3-6 min on 16 cores (candle's CUDA kernels), model ~1 min, each
@@ -77,7 +78,15 @@ if ! command -v nvidia-smi >/dev/null; then note "nvidia-smi not found: no NVIDI
 nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv,noheader | head -1 | tee "$WORK/gpu.txt"
 
 # 2. The binaries: prebuilt ones (GPU_BIN), else cargo build --features cuda.
-if [ -z "${GPU_BIN:-}" ] && [ -x gpu-bin/candle-bench ] && [ -x gpu-bin/make-tiny-model ]; then GPU_BIN=gpu-bin; fi
+# gpu-bin/ holds them xz-compressed (build-gpu-bin.sh), to fit what travels to a GPU machine.
+if [ -z "${GPU_BIN:-}" ] && [ -f gpu-bin/candle-bench.xz ] && [ -f gpu-bin/make-tiny-model.xz ]; then
+    mkdir -p "$WORK/bin"
+    for bin in candle-bench make-tiny-model; do
+        python3 -c 'import lzma, sys; open(sys.argv[2], "wb").write(lzma.open(sys.argv[1]).read())' \
+            "gpu-bin/$bin.xz" "$WORK/bin/$bin" && chmod +x "$WORK/bin/$bin"
+    done
+    GPU_BIN="$WORK/bin"
+fi
 # CUDA libraries that PyTorch's wheels bring (cuBLAS, cuRAND, NVRTC), for binaries built elsewhere.
 NV_LIBS="$(python3 -c 'import glob, os, nvidia; print(":".join(sorted({os.path.dirname(p) for r in nvidia.__path__ for p in glob.glob(os.path.join(r, "**", "lib*.so*"), recursive=True)})))' 2>/dev/null)"
 [ -n "$NV_LIBS" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$NV_LIBS"
