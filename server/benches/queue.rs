@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use arena_server::App;
 use arena_server::config::{FileConfig, ServeConfig, Storage};

@@ -90,9 +90,17 @@ pub async fn lease(
     let mut models = models.to_vec();
     models.sort();
     models.dedup();
-    app.store.touch_worker(worker.id, &models).await?;
+    let changed = worker.model_slugs() != models;
+    // A worker seen a moment ago is still live: skipping the write saves a commit
+    // (an fsync on SQLite) on every lease of a busy worker.
+    let recent = worker
+        .last_seen_at
+        .is_some_and(|t| Utc::now() - t < chrono::Duration::seconds(5));
+    if changed || !recent {
+        app.store.touch_worker(worker.id, &models).await?;
+    }
     // After the touch, so that the refill sees this worker's models.
-    if worker.model_slugs() != models {
+    if changed {
         app.queue.refill.notify_one();
     }
     let deadline = Instant::now() + wait;

@@ -367,3 +367,45 @@ async fn a_live_battle_past_its_deadline_is_given_up() {
                 .starts_with("timed out")
     }));
 }
+
+/// The external moderation endpoint's verdict is followed; one that cannot answer
+/// refuses the prompt (unchecked prompts are not drawn).
+#[tokio::test]
+async fn an_external_moderation_endpoint_flags_prompts_and_its_failure_refuses_them() {
+    use arena_server::moderation::{ModerationConfig, Moderator};
+    use axum::Json;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/moderations", listener.local_addr().unwrap());
+    let service = axum::Router::new().route(
+        "/v1/moderations",
+        axum::routing::post(|Json(body): Json<serde_json::Value>| async move {
+            let flagged = body["input"].as_str().unwrap_or("").contains("forbidden");
+            Json(serde_json::json!({
+                "results": [{ "flagged": flagged, "categories": { "violence": flagged, "sexual": false } }]
+            }))
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let moderator = Moderator::new(&ModerationConfig {
+        endpoint: Some(url),
+        ..ModerationConfig::default()
+    })
+    .unwrap();
+    assert_eq!(moderator.check("a calm meadow").await, None);
+    let flagged = moderator.check("a forbidden scene").await.unwrap();
+    assert_eq!(
+        flagged.reason,
+        "flagged by the moderation service: violence"
+    );
+    let down = Moderator::new(&ModerationConfig {
+        endpoint: Some("http://127.0.0.1:9/v1/moderations".into()),
+        ..ModerationConfig::default()
+    })
+    .unwrap();
+    let refused = down.check("a calm meadow").await.unwrap();
+    assert!(
+        refused.reason.starts_with("not checked"),
+        "{}",
+        refused.reason
+    );
+}

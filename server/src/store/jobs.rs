@@ -84,6 +84,9 @@ pub struct JobResult {
     pub latency_ms: i64,
 }
 
+/// A job just marked done: (model, prompt, seed, live battle, slot).
+type Claimed = (i64, i64, i64, Option<String>, Option<i16>);
+
 /// How a worker ends an attempt without an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailKind {
@@ -284,7 +287,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = begin_write(pool).await?;
             // A lease that expired but was not taken again may still be completed.
-            let claimed: Option<(i64, i64, i64, Option<String>, Option<i16>)> = sqlx::query_as(
+            let claimed: Option<Claimed> = sqlx::query_as(
                 "update job set state = 'done', worker_id = $1, finished_at = $2, \
                  progress_step = progress_steps, failure_reason = null \
                  where id = $3 and (state = 'queued' or (state = 'leased' and worker_id = $1)) \
