@@ -145,6 +145,22 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "candle")]
+    #[test]
+    fn a_candle_entry_takes_the_candle_keys_in_the_same_table() {
+        let config: WorkerConfig = toml::from_str(
+            "[[models]]\nslug = \"sd-turbo\"\nbackend = \"candle\"\nmodel_dir = \"/m/sd-turbo\"\nsteps = 2\nsize = \"512x512\"\n",
+        )
+        .unwrap();
+        match &config.models[0].backend {
+            BackendConfig::Candle(c) => {
+                assert_eq!(c.model_dir.as_deref(), Some(Path::new("/m/sd-turbo")));
+                assert_eq!((c.steps, c.size.as_deref()), (Some(2), Some("512x512")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn an_unknown_backend_is_an_error() {
         let err = toml::from_str::<WorkerConfig>("[[models]]\nslug = \"x\"\nbackend = \"magic\"\n");
