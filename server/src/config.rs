@@ -31,6 +31,9 @@ pub struct FileConfig {
     pub default_prompts: Option<bool>,
     /// Run a generation worker inside the server process.
     pub embedded_worker: Option<bool>,
+    /// A worker.toml whose models the embedded worker serves besides the demo ones
+    /// (demo and openai backends; candle only in builds with that feature).
+    pub embedded_worker_config: Option<PathBuf>,
     /// Matchmaking weight per model slug, overriding the database's.
     #[serde(default)]
     pub model_weights: HashMap<String, f64>,
@@ -111,6 +114,7 @@ pub struct ServeConfig {
     pub register_demo_models: bool,
     pub default_prompts: bool,
     pub embedded_worker: bool,
+    pub embedded_worker_config: Option<PathBuf>,
     pub model_weights: HashMap<String, f64>,
     pub queue: crate::queue::QueueConfig,
     pub moderation: crate::moderation::ModerationConfig,
@@ -160,6 +164,7 @@ impl ServeConfig {
             register_demo_models: file.register_demo_models.unwrap_or(true),
             default_prompts: file.default_prompts.unwrap_or(true),
             embedded_worker: !no_embedded_worker && file.embedded_worker.unwrap_or(true),
+            embedded_worker_config: file.embedded_worker_config,
             model_weights: file.model_weights,
             queue: file.queue,
             moderation: file.moderation,

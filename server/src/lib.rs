@@ -121,7 +121,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     queue::spawn_background(app.clone());
     if embedded_worker {
-        embedded_worker::spawn(app.clone());
+        embedded_worker::spawn(app.clone())?;
     }
     tokio::spawn(leaderboard::refresh_loop(
         app.clone(),

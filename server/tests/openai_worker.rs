@@ -203,3 +203,75 @@ async fn a_refused_token_stops_the_worker_with_a_clear_message() {
         "{err}"
     );
 }
+
+/// `embedded_worker_config`: the in-process worker serves an OpenAI-compatible model
+/// besides the demo ones, through the same queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_embedded_worker_serves_the_models_of_its_worker_config() {
+    use std::sync::Arc;
+
+    use arena_server::App;
+    use arena_server::config::{FileConfig, ServeConfig, Storage};
+
+    let provider = fake_openai().await;
+    let dir = common::support::temp_dir("arena-embedded");
+    let worker_toml = dir.join("worker.toml");
+    std::fs::write(
+        &worker_toml,
+        format!(
+            "[[models]]\nslug = \"fake-b64\"\nbackend = \"openai\"\nbase_url = \"{provider}/v1\"\nmodel = \"b64\"\n"
+        ),
+    )
+    .unwrap();
+    let storage = Storage {
+        database_url: format!("sqlite:{}", dir.join("arena.db").display()),
+        data_dir: dir.clone(),
+    };
+    let file = FileConfig {
+        image_size: Some(64),
+        default_prompts: Some(false),
+        embedded_worker_config: Some(worker_toml),
+        ..FileConfig::default()
+    };
+    let app = Arc::new(
+        App::open(ServeConfig::resolve(storage, None, false, file).unwrap())
+            .await
+            .unwrap(),
+    );
+    app.store
+        .add_model(&NewModel {
+            slug: "fake-b64".into(),
+            display_name: "Fake".into(),
+            backend: "openai".into(),
+            version: String::new(),
+            description: String::new(),
+            weight: 1.0,
+        })
+        .await
+        .unwrap();
+    app.store
+        .import_prompts(&[arena_server::store::NewPrompt {
+            text: "a kettle on a stove".into(),
+            category: "test".into(),
+            source: "test".into(),
+        }])
+        .await
+        .unwrap();
+    arena_server::queue::spawn_background(app.clone());
+    arena_server::embedded_worker::spawn(app.clone()).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let jobs = app.store.all_jobs().await.unwrap();
+        let done = jobs.iter().filter(|j| j.state == "done").count();
+        if jobs.len() == 6 && done == 6 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {} jobs done",
+            done,
+            jobs.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
