@@ -32,5 +32,9 @@ pub type Progress<'a> = &'a (dyn Fn(u32, u32) + Send + Sync);
 
 pub trait Backend: Send + Sync {
     /// Generates one image; blocks until done or failed.
-    fn generate(&self, request: &GenerationRequest, progress: Progress<'_>) -> anyhow::Result<GeneratedImage>;
+    fn generate(
+        &self,
+        request: &GenerationRequest,
+        progress: Progress<'_>,
+    ) -> anyhow::Result<GeneratedImage>;
 }
