@@ -315,6 +315,33 @@ async fn live_battle_story(backend: Backend) {
         html.contains("<table class=\"queue\"") && html.contains("gpu-1"),
         "{html}"
     );
+
+    // A browser signs in once; the private cookie then opens the page.
+    let mut operator = Client::new(arena.router.clone());
+    let form = "application/x-www-form-urlencoded";
+    let wrong = operator
+        .send(Method::POST, "/admin/login", form, "token=guess")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let signed_in = operator
+        .send(
+            Method::POST,
+            "/admin/login",
+            form,
+            &format!("token={ADMIN_TOKEN}"),
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert!(
+        !signed_in.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains(ADMIN_TOKEN),
+        "the cookie is encrypted"
+    );
+    let page = operator.get("/admin/queue").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("gpu-1"));
 }
 
 #[tokio::test]

@@ -1,18 +1,22 @@
 //! Operator pages behind the admin token (`admin_token` in the config file):
 //! `/admin/queue` shows the generation queue per model and the workers, as HTML or,
-//! with `Accept: application/json` (or at `/api/v1/admin/queue`), as JSON.
+//! with `Accept: application/json` (or at `/api/v1/admin/queue`), as JSON. Scripts send
+//! the token as a bearer header; a browser signs in once at `/admin/login`, which keeps
+//! it in a private (encrypted) cookie.
 
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use axum_extra::extract::PrivateCookieJar;
+use axum_extra::extract::cookie::{Cookie, Key, SameSite};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::worker_api::bearer;
@@ -22,11 +26,20 @@ use crate::store::{FailedJob, RejectedPrompt};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/queue", get(queue_page))
+        .route("/admin/login", get(login_form).post(login))
         .route("/api/v1/admin/queue", get(queue_json))
 }
 
-/// A request that carried the admin token.
+/// The cookie that carries the admin token for a signed-in browser.
+const ADMIN_COOKIE: &str = "arena_admin";
+
+/// A request that carried the admin token (bearer header or the sign-in cookie).
 pub struct Admin;
+
+/// Compares hashes: equal length, so the time taken says nothing about the token.
+fn same_token(given: &str, expected: &str) -> bool {
+    crate::blob::sha256_hex(given.as_bytes()) == crate::blob::sha256_hex(expected.as_bytes())
+}
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;
@@ -37,10 +50,15 @@ impl FromRequestParts<AppState> for Admin {
                 "Admin pages are off: set `admin_token` in the config file.",
             ));
         };
-        let given = bearer(&parts.headers).unwrap_or("");
-        // Compare hashes: equal length, so the time taken says nothing about the token.
-        if crate::blob::sha256_hex(given.as_bytes()) == crate::blob::sha256_hex(expected.as_bytes())
-        {
+        let cookie =
+            PrivateCookieJar::<Key>::from_headers(&parts.headers, state.cookie_key.clone())
+                .get(ADMIN_COOKIE)
+                .map(|c| c.value().to_string());
+        let given = bearer(&parts.headers)
+            .map(str::to_string)
+            .or(cookie)
+            .unwrap_or_default();
+        if same_token(&given, expected) {
             Ok(Admin)
         } else {
             Err(AppError::new(
@@ -149,4 +167,49 @@ async fn queue_page(
         body,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+const LOGIN_PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Arena · admin sign-in</title><link rel="stylesheet" href="/static/arena.css"></head>
+<body><main class="message"><h1>Admin sign-in</h1>
+<form method="post" action="/admin/login" class="live-form">
+<label for="token">The admin token (<code>admin_token</code> in the config file):</label>
+<span class="live-row"><input id="token" name="token" type="password" required autocomplete="off">
+<button type="submit">Sign in</button></span></form></main></body></html>"#;
+
+async fn login_form() -> Html<&'static str> {
+    Html(LOGIN_PAGE)
+}
+
+/// Keeps a correct token in a private cookie for the admin pages; a wrong one is a 401.
+async fn login(
+    State(state): State<AppState>,
+    jar: PrivateCookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response> {
+    let Some(expected) = state.config.admin_token.as_deref() else {
+        return Err(AppError::not_found(
+            "Admin pages are off: set `admin_token` in the config file.",
+        ));
+    };
+    let token = form.token.trim().to_string();
+    if !same_token(&token, expected) {
+        return Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_admin_token",
+            "That is not the admin token.",
+        ));
+    }
+    let cookie = Cookie::build((ADMIN_COOKIE, token))
+        .path("/admin")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.cookie_secure)
+        .build();
+    Ok((jar.add(cookie), Redirect::to("/admin/queue")).into_response())
 }
