@@ -94,6 +94,14 @@ impl ArenaPage {
         }
     }
 
+    /// Live battles' prompts are the voter's own, not a category of the prompt set.
+    fn category_label(&self) -> &str {
+        match self.battle.category.as_str() {
+            "voter" => "your prompt",
+            other => other,
+        }
+    }
+
     fn winner_label(&self) -> &'static str {
         match self.reveal.as_ref().map(|r| r.winner.as_str()) {
             Some("a") => "A is better",
