@@ -98,6 +98,34 @@ pub async fn screenshot(client: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
+/// Presses ← (A is better), waits for the reveal and returns the names it shows
+/// for A and B.
+pub async fn vote_a_with_the_keyboard(client: &Client) -> (String, String) {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E012}")
+        .await
+        .unwrap();
+    wait_for(
+        client,
+        "the reveal",
+        "return !document.getElementById('reveal').hidden && document.getElementById('reveal-a').textContent.length > 0;",
+    )
+    .await;
+    let text = |id| async move {
+        client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    (text("reveal-a").await, text("reveal-b").await)
+}
+
 pub const BOTH_IMAGES_SHOWN: &str = "const imgs = Array.from(document.querySelectorAll('#pair img')); \
      return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 0) \
      && !document.getElementById('pair').classList.contains('loading');";
@@ -134,33 +162,7 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
     screenshot(&client, "battle.png").await;
 
     // ← votes for A.
-    client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("\u{E012}")
-        .await
-        .unwrap();
-    wait_for(
-        &client,
-        "the reveal",
-        "return !document.getElementById('reveal').hidden && document.getElementById('reveal-a').textContent.length > 0;",
-    )
-    .await;
-    let a = client
-        .find(Locator::Id("reveal-a"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let b = client
-        .find(Locator::Id("reveal-b"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (a, b) = vote_a_with_the_keyboard(&client).await;
     assert!(
         !a.is_empty() && !b.is_empty() && a != b,
         "reveal shows {a:?} and {b:?}"

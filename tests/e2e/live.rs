@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 
 use crate::arena::ArenaProcess;
-use crate::browser::{BOTH_IMAGES_SHOWN, browser, screenshot, wait_for};
+use crate::browser::{BOTH_IMAGES_SHOWN, browser, screenshot, vote_a_with_the_keyboard, wait_for};
 use crate::support;
 use crate::workers::{DEMO, WorkerProcess, add_worker, demo_config, prepare, worker_bin};
 
@@ -121,33 +121,7 @@ async fn a_voter_types_a_prompt_watches_progress_and_votes_on_both_images() {
     screenshot(&client, "live-battle.png").await;
 
     // ← votes for A; the reveal names two different models.
-    client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .send_keys("\u{E012}")
-        .await
-        .unwrap();
-    wait_for(
-        &client,
-        "the reveal",
-        "return !document.getElementById('reveal').hidden && document.getElementById('reveal-a').textContent.length > 0;",
-    )
-    .await;
-    let a = client
-        .find(Locator::Id("reveal-a"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let b = client
-        .find(Locator::Id("reveal-b"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (a, b) = vote_a_with_the_keyboard(&client).await;
     assert!(
         a.starts_with("Demo ") && b.starts_with("Demo ") && a != b,
         "{a} / {b}"
