@@ -10,6 +10,9 @@
 //! of them (flat memory: the two peaks are the same); the other formats on all of
 //! them, for their sizes. Prints one JSON line per scenario.
 
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -18,7 +21,6 @@ use arena_server::config::Storage;
 use arena_server::export::{ExportFormat, ExportOptions, export_to_file};
 use arena_server::store::{ExportFilter, Store};
 use chrono::{DateTime, Utc};
-use sqlx::Connection;
 
 /// The first vote's time; vote `i` is cast `i` seconds later.
 const START: i64 = 1_767_225_600;
@@ -43,29 +45,18 @@ async fn main() -> anyhow::Result<()> {
         std::env::temp_dir().join(format!("arena-export-bench-{:08x}", rand::random::<u32>()));
     std::fs::create_dir_all(&dir)?;
     let (url, pg) = if postgres {
-        let admin = std::env::var("ARENA_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("arena_export_bench_{:08x}", rand::random::<u32>());
-        let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-            .execute(&mut conn)
-            .await?;
-        let base = admin
-            .rsplit_once('/')
-            .map_or(admin.as_str(), |(b, _)| b)
-            .to_string();
-        (format!("{base}/{name}"), Some((admin, name)))
+        let db = support::PgDb::create().await.ok_or_else(|| {
+            anyhow::anyhow!(
+                "PostgreSQL is not reachable at {}",
+                support::postgres_admin_url()
+            )
+        })?;
+        (db.url.clone(), Some(db))
     } else {
         (format!("sqlite:{}", dir.join("arena.db").display()), None)
     };
     let result = run(&url, &dir, votes).await;
-    if let Some((admin, name)) = pg {
-        let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        let drop = format!("drop database {name} with (force)");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-            .execute(&mut conn)
-            .await?;
-    }
+    drop(pg);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }

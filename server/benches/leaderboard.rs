@@ -6,13 +6,15 @@
 //! Needs the Postgres of `ARENA_TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432/postgres);
 //! creates and drops its own database. Prints one JSON object.
 
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arena_server::config::{FileConfig, ServeConfig, Storage};
 use arena_server::leaderboard::{BoardQuery, compute};
 use arena_server::{App, http};
-use sqlx::Connection;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -22,20 +24,14 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let votes: u64 = args.first().map_or(Ok(10_000_000), |v| v.parse())?;
     let models: u64 = args.get(1).map_or(Ok(20), |v| v.parse())?;
-    let admin = std::env::var("ARENA_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("arena_bench_{:08x}", rand::random::<u32>());
-    let mut conn = sqlx::PgConnection::connect(&admin).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut conn)
-        .await?;
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    let result = run(&url, votes, models).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "drop database {name} with (force)"
-    )))
-    .execute(&mut conn)
-    .await?;
+    let db = support::PgDb::create().await.ok_or_else(|| {
+        anyhow::anyhow!(
+            "PostgreSQL is not reachable at {}",
+            support::postgres_admin_url()
+        )
+    })?;
+    let result = run(&db.url, votes, models).await;
+    drop(db);
     println!("{}", result?);
     Ok(())
 }

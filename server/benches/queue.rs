@@ -10,6 +10,9 @@
 //! SQLite in a temporary directory by default; `--postgres` creates (and drops) a
 //! database on `ARENA_TEST_POSTGRES_URL`. Prints one JSON object per scenario.
 
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,7 +24,6 @@ use arena_server::store::NewPrompt;
 use arena_worker::client::WorkerClient;
 use arena_worker::config::{WorkerConfig, load_backends};
 use arena_worker::run::{RunOptions, run};
-use sqlx::Connection;
 
 const DEMO: [&str; 5] = [
     "demo-confused",
@@ -51,24 +53,18 @@ async fn start(
     postgres: bool,
     size: u32,
     prompts: usize,
-) -> anyhow::Result<(Arc<App>, String, Option<PgGuard>)> {
+) -> anyhow::Result<(Arc<App>, String, Option<support::PgDb>)> {
     let dir =
         std::env::temp_dir().join(format!("arena-bench-queue-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir)?;
     let (url, guard) = if postgres {
-        let admin = std::env::var("ARENA_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("arena_bench_{:016x}", rand::random::<u64>());
-        let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-            .execute(&mut conn)
-            .await?;
-        let base = admin
-            .rsplit_once('/')
-            .map(|(b, _)| b)
-            .unwrap_or(&admin)
-            .to_string();
-        (format!("{base}/{name}"), Some(PgGuard { admin, name }))
+        let db = support::PgDb::create().await.ok_or_else(|| {
+            anyhow::anyhow!(
+                "PostgreSQL is not reachable at {}",
+                support::postgres_admin_url()
+            )
+        })?;
+        (db.url.clone(), Some(db))
     } else {
         (format!("sqlite:{}", dir.join("arena.db").display()), None)
     };
@@ -216,31 +212,4 @@ fn stats(values: &mut [f64]) -> (f64, f64, f64) {
     let round = |x: f64| (x * 1000.0).round() / 1000.0;
     let mean = values.iter().sum::<f64>() / values.len() as f64;
     (round(at(0.5)), round(at(0.99)), round(mean))
-}
-
-/// Drops the benchmark's Postgres database at the end.
-struct PgGuard {
-    admin: String,
-    name: String,
-}
-
-impl Drop for PgGuard {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let sql = format!("drop database if exists {name} with (force)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
 }
