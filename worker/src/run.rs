@@ -218,15 +218,7 @@ async fn upload(
     image: GeneratedImage,
     took: Duration,
 ) -> anyhow::Result<Outcome> {
-    let mut params = match image.params {
-        serde_json::Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    params.insert("seed".into(), job.seed.into());
-    params.insert("width".into(), job.width.into());
-    params.insert("height".into(), job.height.into());
-    params.insert("latency_ms".into(), (took.as_millis() as u64).into());
-    let params = serde_json::Value::Object(params);
+    let params = recorded_params(image.params, job, took);
     let mut backoff = Duration::from_millis(500);
     for _ in 0..5 {
         match client.result(job.id, image.png.clone(), &params).await {
@@ -263,6 +255,26 @@ async fn upload(
         }
     }
     report_failure(client, job, "the image could not be uploaded", true).await
+}
+
+/// The parameters recorded with an image: what the backend reported, the job's seed
+/// and size only where it reported none, and the latency this worker measured. The
+/// backend's own values win because they made the image: a candle model with
+/// `seed_policy = "fixed"` or a configured `size` ignores the job's.
+fn recorded_params(
+    reported: serde_json::Value,
+    job: &JobSpec,
+    took: Duration,
+) -> serde_json::Value {
+    let mut params = match reported {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    params.entry("seed").or_insert(job.seed.into());
+    params.entry("width").or_insert(job.width.into());
+    params.entry("height").or_insert(job.height.into());
+    params.insert("latency_ms".into(), (took.as_millis() as u64).into());
+    serde_json::Value::Object(params)
 }
 
 async fn report_failure(
@@ -302,4 +314,42 @@ async fn release(client: &WorkerClient, job: &JobSpec) -> anyhow::Result<Outcome
         }
     }
     Ok(Outcome::Released)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> JobSpec {
+        JobSpec {
+            id: 1,
+            model: "m".into(),
+            prompt: "a fox".into(),
+            seed: 11,
+            width: 64,
+            height: 64,
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn the_seed_and_size_a_backend_reports_are_recorded_rather_than_the_jobs() {
+        let reported =
+            serde_json::json!({ "seed": 42, "width": 32, "height": 48, "latency_ms": 5 });
+        let params = recorded_params(reported, &job(), Duration::from_millis(70));
+        assert_eq!(
+            params,
+            serde_json::json!({ "seed": 42, "width": 32, "height": 48, "latency_ms": 70 })
+        );
+    }
+
+    #[test]
+    fn the_jobs_seed_and_size_fill_in_what_a_backend_does_not_report() {
+        let reported = serde_json::json!({ "generator": "faithful" });
+        let params = recorded_params(reported, &job(), Duration::from_millis(3));
+        assert_eq!(
+            params,
+            serde_json::json!({ "generator": "faithful", "seed": 11, "width": 64, "height": 64, "latency_ms": 3 })
+        );
+    }
 }
