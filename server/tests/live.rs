@@ -10,8 +10,9 @@ mod queue_support;
 use arena_server::queue::{self, QueueConfig};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use common::support::png_with_metadata;
 use common::{Backend, Client};
-use queue_support::{ADMIN_TOKEN, TestWorker, arena, png_with_metadata, send};
+use queue_support::{ADMIN_TOKEN, TestWorker, arena, send};
 
 const DEMO: [&str; 5] = [
     "demo-confused",

@@ -13,51 +13,9 @@ use arena_server::store::NewModel;
 use arena_worker::client::WorkerClient;
 use arena_worker::config::{WorkerConfig, load_backends};
 use arena_worker::run::{RunOptions, run};
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use base64::Engine;
 use common::Backend;
-use queue_support::{arena, png_with_metadata};
-
-/// The fake provider: what it does depends on the `model` asked for.
-async fn fake_openai() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let image_url = format!("{base}/files/image.png");
-    let generations = move |Json(body): Json<serde_json::Value>| {
-        let image_url = image_url.clone();
-        async move {
-            let png = png_with_metadata(40, 30);
-            match body["model"].as_str().unwrap_or("") {
-                "b64" => Json(serde_json::json!({
-                    "created": 1, "data": [{ "b64_json": base64::engine::general_purpose::STANDARD.encode(png) }]
-                }))
-                .into_response(),
-                "url" => Json(serde_json::json!({ "data": [{ "url": image_url }] })).into_response(),
-                "server-error" => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(serde_json::json!({ "error": { "message": "the GPU caught fire" } })),
-                )
-                    .into_response(),
-                "slow" => {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    Json(serde_json::json!({ "data": [] })).into_response()
-                }
-                _ => (StatusCode::OK, "<html>definitely not JSON</html>").into_response(),
-            }
-        }
-    };
-    let app = axum::Router::new()
-        .route("/v1/images/generations", post(generations))
-        .route(
-            "/files/image.png",
-            get(|| async { Response::new(axum::body::Body::from(png_with_metadata(50, 50))) }),
-        );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    base
-}
+use common::support::fake_openai::FakeOpenAi;
+use queue_support::arena;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_openai_outcome_ends_as_the_right_job_state() {
@@ -90,7 +48,7 @@ async fn each_openai_outcome_ends_as_the_right_job_state() {
             .await
             .unwrap();
     }
-    let provider = fake_openai().await;
+    let provider = FakeOpenAi::start().await.base;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = format!("http://{}", listener.local_addr().unwrap());
     let router = arena.router.clone();
@@ -213,7 +171,7 @@ async fn the_embedded_worker_serves_the_models_of_its_worker_config() {
     use arena_server::App;
     use arena_server::config::{FileConfig, ServeConfig, Storage};
 
-    let provider = fake_openai().await;
+    let provider = FakeOpenAi::start().await.base;
     let dir = common::support::temp_dir("arena-embedded");
     let worker_toml = dir.join("worker.toml");
     std::fs::write(

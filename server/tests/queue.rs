@@ -13,8 +13,9 @@ use arena_server::store::FailKind;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::Backend;
+use common::support::png_with_metadata;
 use common::support::{png_chunks, png_size};
-use queue_support::{TestWorker, arena, png_with_metadata, send};
+use queue_support::{TestWorker, arena, send};
 
 const DEMO: [&str; 5] = [
     "demo-confused",

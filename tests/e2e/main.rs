@@ -11,4 +11,5 @@ mod data;
 mod durability;
 mod leaderboard;
 mod live;
+mod mixed_worker;
 mod workers;

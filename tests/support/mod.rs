@@ -1,6 +1,9 @@
 //! Test support shared by the server's integration tests and the end-to-end tests:
-//! throw-away databases on both backends.
+//! throw-away databases on both backends, PNG helpers, a fake OpenAI-compatible
+//! image API ([`fake_openai`]).
 #![allow(dead_code)] // each test binary uses a different part of this module
+
+pub mod fake_openai;
 
 use std::path::PathBuf;
 
@@ -123,4 +126,22 @@ pub fn png_size(bytes: &[u8]) -> (u32, u32) {
     let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
     (w, h)
+}
+
+/// A PNG of another size than the arena's, with a text chunk that names its maker:
+/// what the server must never pass on.
+pub fn png_with_metadata(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder
+            .add_text_chunk("Software".into(), "demo-faithful generator".into())
+            .unwrap();
+        let mut writer = encoder.write_header().unwrap();
+        let pixels: Vec<u8> = (0..width * height * 3).map(|i| (i % 251) as u8).collect();
+        writer.write_image_data(&pixels).unwrap();
+    }
+    out
 }

@@ -196,21 +196,3 @@ impl TestWorker {
         .await
     }
 }
-
-/// A PNG of another size than the arena's, with a text chunk that names its maker:
-/// what the server must never pass on.
-pub fn png_with_metadata(width: u32, height: u32) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, width, height);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder
-            .add_text_chunk("Software".into(), "demo-faithful generator".into())
-            .unwrap();
-        let mut writer = encoder.write_header().unwrap();
-        let pixels: Vec<u8> = (0..width * height * 3).map(|i| (i % 251) as u8).collect();
-        writer.write_image_data(&pixels).unwrap();
-    }
-    out
-}
