@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::tally::{TallyDelta, apply_tally};
 use super::{Result, Store, on_pool};
 
 /// One imported vote, resolved to model ids. Its battle id is derived from the vote's
@@ -84,6 +85,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = super::begin_write(pool).await?;
             let mut added = 0;
+            let mut delta = TallyDelta::default();
             for v in votes {
                 sqlx::query(
                     "insert into voter (id, created_at) values ($1, $2) on conflict do nothing",
@@ -135,8 +137,13 @@ impl Store {
                 .bind(source)
                 .execute(&mut *tx)
                 .await?;
+                if v.counts_for_leaderboard {
+                    // Imported battles have no prompt, hence no category.
+                    delta.add(None, v.cast_at, v.model_a_id, v.model_b_id, v.winner);
+                }
                 added += 1;
             }
+            apply_tally!(tx, delta);
             tx.commit().await?;
             Ok(added)
         })

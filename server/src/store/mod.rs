@@ -14,6 +14,7 @@ mod live;
 mod models;
 mod prompts;
 mod rankings;
+mod tally;
 mod votes;
 mod workers;
 

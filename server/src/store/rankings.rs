@@ -1,5 +1,6 @@
-//! Read-side queries for leaderboards and model pages. Votes are aggregated by the
-//! database (`group by` pair and outcome), so no query here loads every vote.
+//! Read-side queries for leaderboards and model pages. Counts per pair and outcome
+//! come from the running tallies kept with every vote (`tally.rs`), so recomputing a
+//! leaderboard reads O(pairs) rows; only online Elo streams the votes themselves.
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
@@ -38,17 +39,19 @@ pub struct VotedBattle {
     pub token_b: Option<String>,
 }
 
-/// Identifies the state of the vote table: changes whenever a vote is added.
+/// Identifies the state of the counted votes: changes whenever a vote is added.
+/// The count catches a vote whose transaction commits after one with a higher id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct VoteMarker {
+    /// Counted votes, from the tallies.
     pub votes: i64,
     pub last_id: Option<i64>,
 }
 
 /// Votes that count for leaderboards: not excluded (a vote on a battle whose models
-/// were visible is stored excluded, reason "not anonymous"), on the overall axis.
-/// Without a category this reads the vote table alone, so aggregating millions of
-/// votes is one scan; a category joins the battle's prompt.
+/// were visible is stored excluded, reason "not anonymous"), on the overall axis;
+/// with a category, of battles whose prompt has it. Read in order for online Elo;
+/// leaderboards of counts read the tallies instead.
 macro_rules! counted_votes {
     (all) => {
         "from vote v where v.counts_for_leaderboard and v.axis = 'overall'"
@@ -70,8 +73,40 @@ macro_rules! by_category {
 }
 
 impl Store {
-    /// Counted votes per (model pair, outcome).
+    /// Counted votes per (model pair, outcome), from the running tallies: a few rows
+    /// per pair whatever the number of votes.
     pub async fn pair_counts_by_id(&self, category: Option<&str>) -> Result<Vec<IdPairCount>> {
+        let rows = match category {
+            None => on_pool!(self, pool => sqlx::query_as(
+                "select model_a_id, model_b_id, winner, cast(sum(n) as bigint) as n from vote_tally \
+                 group by model_a_id, model_b_id, winner",
+            )
+            .fetch_all(pool)
+            .await),
+            Some(c) => on_pool!(self, pool => sqlx::query_as(
+                "select model_a_id, model_b_id, winner, n from vote_tally where category = $1",
+            )
+            .bind(c)
+            .fetch_all(pool)
+            .await),
+        };
+        Ok(rows?)
+    }
+
+    /// Counted votes per UTC day, (model pair, outcome), oldest first, from the
+    /// running tallies.
+    pub async fn daily_pair_counts(&self) -> Result<Vec<DailyPairCount>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select day, model_a_id, model_b_id, winner, n from vote_daily_tally order by day",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// The same counts as [`Store::pair_counts_by_id`], aggregated from the vote
+    /// table itself: what the tallies must always equal.
+    pub async fn pair_counts_from_votes(&self, category: Option<&str>) -> Result<Vec<IdPairCount>> {
         macro_rules! sql {
             ($which:tt) => {
                 concat!(
@@ -82,30 +117,6 @@ impl Store {
             };
         }
         Ok(by_category!(self, category, sql, fetch_all)?)
-    }
-
-    /// Counted votes per UTC day, (model pair, outcome), oldest first.
-    pub async fn daily_pair_counts(&self) -> Result<Vec<DailyPairCount>> {
-        let rows = match self {
-            Store::Sqlite(pool) => {
-                let sql = concat!(
-                    "select substr(v.created_at, 1, 10) as day, v.model_a_id, v.model_b_id, v.winner, count(*) as n ",
-                    counted_votes!(all),
-                    " group by day, v.model_a_id, v.model_b_id, v.winner order by day"
-                );
-                sqlx::query_as(sql).fetch_all(pool).await?
-            }
-            Store::Postgres(pool) => {
-                let sql = concat!(
-                    "select to_char(v.created_at at time zone 'UTC', 'YYYY-MM-DD') as day, \
-                     v.model_a_id, v.model_b_id, v.winner, count(*) as n ",
-                    counted_votes!(all),
-                    " group by day, v.model_a_id, v.model_b_id, v.winner order by day"
-                );
-                sqlx::query_as(sql).fetch_all(pool).await?
-            }
-        };
-        Ok(rows)
     }
 
     /// Streams counted votes in the order they were cast (for online Elo), as
@@ -154,10 +165,12 @@ impl Store {
         Ok(rows)
     }
 
-    /// Cheap fingerprint of the vote table, to know when leaderboards are stale.
+    /// Cheap fingerprint of the counted votes (a sum over the tallies and the top of
+    /// the vote id index), to know when leaderboards are stale.
     pub async fn vote_marker(&self) -> Result<VoteMarker> {
         let marker = on_pool!(self, pool => sqlx::query_as(
-            "select count(*) as votes, max(id) as last_id from vote",
+            "select (select coalesce(cast(sum(n) as bigint), 0) from vote_tally) as votes, \
+             (select max(id) from vote) as last_id",
         )
         .fetch_one(pool)
         .await)?;

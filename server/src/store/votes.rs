@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::tally::{TallyDelta, apply_tally};
 use super::{Result, Store, StoreError, on_pool};
 
 #[derive(Clone, Debug)]
@@ -49,6 +50,7 @@ pub struct PairCount {
 struct BattleForVote {
     voter_id: String,
     served_at: DateTime<Utc>,
+    category: Option<String>,
 }
 
 impl Store {
@@ -58,7 +60,10 @@ impl Store {
         let result: Result<VoteOutcome> = on_pool!(self, pool => {
             let mut tx = super::begin_write(pool).await?;
             let battle: Option<BattleForVote> =
-                sqlx::query_as("select voter_id, served_at from battle where id = $1")
+                sqlx::query_as(
+                    "select b.voter_id, b.served_at, p.category from battle b \
+                     left join prompt p on p.id = b.prompt_id where b.id = $1",
+                )
                     .bind(&v.battle_id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -100,6 +105,10 @@ impl Store {
             .bind(latency_ms)
             .fetch_one(&mut *tx)
             .await?;
+            // Votes cast here always count (only imports store excluded votes).
+            let mut delta = TallyDelta::default();
+            delta.add(battle.category.as_deref(), now, model_a, model_b, v.winner);
+            apply_tally!(tx, delta);
             tx.commit().await?;
             Ok(VoteOutcome::Recorded(vote))
         });
@@ -122,13 +131,12 @@ impl Store {
     }
 
     /// Leaderboard input: counts per (model pair, outcome) over the votes that count
-    /// (as [`Store::pair_counts_by_id`], by slug), aggregated by the database so that
-    /// no vote is loaded into memory.
+    /// (as [`Store::pair_counts_by_id`], by slug), read from the running tallies so
+    /// that no vote is loaded, or even read.
     pub async fn pair_counts(&self) -> Result<Vec<PairCount>> {
         let rows = on_pool!(self, pool => sqlx::query_as(
             "select ma.slug as model_a, mb.slug as model_b, c.winner, c.n from \
-             (select model_a_id, model_b_id, winner, count(*) as n from vote v \
-              where v.counts_for_leaderboard and v.axis = 'overall' \
+             (select model_a_id, model_b_id, winner, cast(sum(n) as bigint) as n from vote_tally \
               group by model_a_id, model_b_id, winner) c \
              join model ma on ma.id = c.model_a_id join model mb on mb.id = c.model_b_id",
         )
