@@ -118,6 +118,37 @@ async fn web_leaderboard_matches_the_cli_and_arena_rank(backend: Backend) {
             );
         }
     }
+
+    // Online Elo replays the stored votes in the order they were cast, as FastChat
+    // replays the file by timestamp.
+    let elo: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/leaderboard?method=elo", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            data.join("reference/genai_t2i_anony.fastchat0236_online_elo_k4.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let models = elo["models"].as_array().unwrap();
+    assert_eq!(
+        models.len(),
+        reference["ratings"].as_object().unwrap().len()
+    );
+    for m in models {
+        let model = m["model"].as_str().unwrap();
+        let expected = reference["ratings"][model]["rating"].as_f64().unwrap();
+        let rating = m["rating"].as_f64().unwrap();
+        assert!(
+            (rating - expected).abs() < 1e-6,
+            "{model}: {rating} vs {expected}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
