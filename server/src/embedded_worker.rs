@@ -32,6 +32,7 @@ async fn register(app: &App) -> anyhow::Result<Worker> {
         name,
         created_at: Utc::now(),
         last_seen_at: None,
+        revoked_at: None,
         models: "[]".into(),
     })
 }

@@ -16,6 +16,19 @@ pub enum WorkersCommand {
     },
     /// List the workers and when each was last seen.
     List,
+    /// Revoke a worker's token at once (e.g. a machine retired or a token leaked); the
+    /// jobs it holds go back to the queue. Its past work stays attributed to it.
+    Revoke {
+        /// The name given to `arena workers add`.
+        name: String,
+    },
+    /// Give a worker a new token (printed alone on the last line); the old one stops
+    /// working at once and the jobs it holds go back to the queue. Also re-enables a
+    /// revoked worker.
+    Rotate {
+        /// The name given to `arena workers add`.
+        name: String,
+    },
 }
 
 /// A new random token: 256 bits, prefixed so that it is recognisable in a config.
@@ -53,14 +66,47 @@ pub async fn run(cmd: WorkersCommand, store: Store) -> anyhow::Result<()> {
             Ok(())
         }
         WorkersCommand::List => {
-            println!("{:<32} {:<26} MODELS", "NAME", "LAST SEEN");
+            println!("{:<32} {:<8} {:<26} MODELS", "NAME", "STATUS", "LAST SEEN");
             for w in store.list_workers().await? {
                 let seen = w
                     .last_seen_at
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                     .unwrap_or_else(|| "never".into());
-                println!("{:<32} {:<26} {}", w.name, seen, w.model_slugs().join(","));
+                let status = if w.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<32} {:<8} {:<26} {}",
+                    w.name,
+                    status,
+                    seen,
+                    w.model_slugs().join(",")
+                );
             }
+            Ok(())
+        }
+        WorkersCommand::Revoke { name } => {
+            let Some(released) = store.replace_worker_token(&name, None).await? else {
+                bail!("there is no worker called {name:?} (see `arena workers list`)");
+            };
+            println!("revoked worker {name}; {released} leased job(s) returned to the queue");
+            Ok(())
+        }
+        WorkersCommand::Rotate { name } => {
+            let token = new_token();
+            let Some(released) = store
+                .replace_worker_token(&name, Some(&hash_token(&token)))
+                .await?
+            else {
+                bail!("there is no worker called {name:?} (see `arena workers list`)");
+            };
+            println!(
+                "new token for worker {name}; the old one no longer works and {released} leased \
+                 job(s) returned to the queue; its token (shown only now):"
+            );
+            println!("{token}");
             Ok(())
         }
     }

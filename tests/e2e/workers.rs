@@ -269,24 +269,7 @@ async fn a_worker_killed_mid_job_has_its_job_leased_again_after_expiry_on_postgr
         &add_worker("victim", &url, &dir),
         &slow,
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let job_id: i64 = loop {
-        let leased: Option<(i64, Option<i32>)> =
-            sqlx::query_as("select id, progress_step from job where state = 'leased'")
-                .fetch_optional(&mut db)
-                .await
-                .unwrap();
-        if let Some((id, Some(step))) = leased
-            && step > 0
-        {
-            break id;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the slow worker never reported progress"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let job_id = leased_with_progress(&mut db).await;
     let mut victim = victim;
     victim.child.kill().unwrap();
     victim.child.wait().unwrap();
@@ -346,4 +329,147 @@ async fn a_worker_killed_mid_job_has_its_job_leased_again_after_expiry_on_postgr
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(rescuer.terminate().success());
+}
+
+/// The first leased job (its id) once the worker holding it has reported progress.
+async fn leased_with_progress(db: &mut sqlx::PgConnection) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let leased: Option<(i64, Option<i32>)> =
+            sqlx::query_as("select id, progress_step from job where state = 'leased'")
+                .fetch_optional(&mut *db)
+                .await
+                .unwrap();
+        if let Some((id, Some(step))) = leased
+            && step > 0
+        {
+            return id;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slow worker never reported progress"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Status code of a lease request with `token`.
+async fn lease_status(base: &str, token: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/worker/lease"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "models": ["demo-faithful"], "wait_secs": 0 }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_worker_stops_at_once_and_its_job_goes_to_another_on_postgres() {
+    let Some(bin) = worker_bin() else { return };
+    let dir = support::temp_dir("arena-workers");
+    let Some((url, _db)) = support::database(support::Backend::Postgres, &dir).await else {
+        return;
+    };
+    // Heartbeats every 4 s extend 12 s leases: the job must come back by the
+    // revocation, not by expiry.
+    prepare(
+        &dir,
+        &url,
+        "[queue]\nlease_secs = 12\n",
+        &["a heron in the reeds".to_string()],
+    );
+    let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+
+    let slow = demo_config(&dir, "slow.toml", &["demo-faithful"], 300, 100);
+    let old_token = add_worker("old-box", &url, &dir);
+    let old = WorkerProcess::start(&bin, "old-box", &arena.base, &old_token, &slow);
+    let job_id = leased_with_progress(&mut db).await;
+
+    let (code, out, err) = run(
+        &["workers", "revoke", "old-box", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("revoked worker old-box; 1 leased job(s)"),
+        "{out}"
+    );
+    let state: String = sqlx::query_scalar("select state from job where id = $1")
+        .bind(job_id)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(state, "queued");
+
+    // Its next heartbeat is refused: the worker stops, saying why.
+    let mut old = old;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = old.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the revoked worker is still running"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!status.success());
+    assert!(old.count("refused this worker's token") > 0);
+    assert_eq!(lease_status(&arena.base, &old_token).await, 401);
+    let (_, list, _) = run(&["workers", "list", "--database-url", &url], &dir);
+    let line = list.lines().find(|l| l.starts_with("old-box")).unwrap();
+    assert!(line.contains("revoked"), "{list}");
+
+    // Another worker does the job.
+    let fast = demo_config(&dir, "fast.toml", &["demo-faithful"], 1, 0);
+    let new = WorkerProcess::start(
+        &bin,
+        "new-box",
+        &arena.base,
+        &add_worker("new-box", &url, &dir),
+        &fast,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (state, worker): (String, String) = sqlx::query_as(
+            "select j.state, w.name from job j join worker w on w.id = j.worker_id where j.id = $1",
+        )
+        .bind(job_id)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        if state == "done" {
+            assert_eq!(worker, "new-box");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job was not done ({state})");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(new.terminate().success());
+
+    // Rotating gives the revoked worker a working token again; the old one stays refused.
+    let (code, out, err) = run(
+        &["workers", "rotate", "old-box", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    let new_token = out.trim().lines().last().unwrap();
+    assert!(
+        new_token.starts_with("arw_") && new_token != old_token,
+        "{out}"
+    );
+    assert_eq!(lease_status(&arena.base, &old_token).await, 401);
+    assert_eq!(lease_status(&arena.base, new_token).await, 200);
+
+    let (code, _, err) = run(
+        &["workers", "revoke", "no-such-box", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no worker called \"no-such-box\""), "{err}");
 }

@@ -14,7 +14,8 @@ use crate::protocol::{
 pub enum ClientError {
     /// The server refused the token: the worker cannot go on.
     #[error(
-        "the server at {0} refused this worker's token (401); create one with `arena workers add NAME` and pass it with --token"
+        "the server at {0} refused this worker's token (401): it is unknown, revoked or replaced; \
+         get one with `arena workers add NAME` (or `arena workers rotate NAME`) and pass it with --token"
     )]
     Unauthorized(String),
     /// The worker no longer holds the job.

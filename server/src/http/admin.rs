@@ -87,6 +87,8 @@ pub struct WorkerSeen {
     pub last_seen_at: Option<DateTime<Utc>>,
     /// Seen within `queue.worker_seen_secs`.
     pub live: bool,
+    /// Its token was revoked (`arena workers revoke`).
+    pub revoked: bool,
     pub models: Vec<String>,
 }
 
@@ -127,7 +129,8 @@ async fn report(state: &AppState) -> Result<QueueReport> {
         .await?
         .into_iter()
         .map(|w| WorkerSeen {
-            live: w.last_seen_at.is_some_and(|t| t >= seen),
+            live: w.revoked_at.is_none() && w.last_seen_at.is_some_and(|t| t >= seen),
+            revoked: w.revoked_at.is_some(),
             models: w.model_slugs(),
             name: w.name,
             last_seen_at: w.last_seen_at,

@@ -12,6 +12,8 @@ pub struct Worker {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// Set by `arena workers revoke`; its token no longer works.
+    pub revoked_at: Option<DateTime<Utc>>,
     /// JSON array of the model slugs it asked for at its latest lease.
     pub models: String,
 }
@@ -59,7 +61,8 @@ impl Store {
 
     pub async fn worker_by_token_hash(&self, token_hash: &str) -> Result<Option<Worker>> {
         let row = on_pool!(self, pool => sqlx::query_as(
-            "select id, name, created_at, last_seen_at, models from worker where token_hash = $1",
+            "select id, name, created_at, last_seen_at, revoked_at, models from worker \
+             where token_hash = $1 and revoked_at is null",
         )
         .bind(token_hash)
         .fetch_optional(pool)
@@ -69,7 +72,7 @@ impl Store {
 
     pub async fn list_workers(&self) -> Result<Vec<Worker>> {
         let rows = on_pool!(self, pool => sqlx::query_as(
-            "select id, name, created_at, last_seen_at, models from worker order by name",
+            "select id, name, created_at, last_seen_at, revoked_at, models from worker order by name",
         )
         .fetch_all(pool)
         .await)?;
@@ -94,7 +97,7 @@ impl Store {
     /// Model slugs served by workers seen since `since`.
     pub async fn served_model_slugs(&self, since: DateTime<Utc>) -> Result<Vec<String>> {
         let lists: Vec<String> = on_pool!(self, pool => sqlx::query_scalar(
-            "select models from worker where last_seen_at >= $1",
+            "select models from worker where last_seen_at >= $1 and revoked_at is null",
         )
         .bind(since)
         .fetch_all(pool)
@@ -106,5 +109,46 @@ impl Store {
         slugs.sort();
         slugs.dedup();
         Ok(slugs)
+    }
+
+    /// Gives the worker called `name` a new token hash, or none (`None`: revoked), in
+    /// one transaction that also returns the jobs it holds to the queue, since it can
+    /// no longer finish them. `None` when there is no such worker; otherwise how many
+    /// jobs were returned.
+    pub async fn replace_worker_token(
+        &self,
+        name: &str,
+        token_hash: Option<&str>,
+    ) -> Result<Option<u64>> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = super::begin_write(pool).await?;
+            let id: Option<i64> = sqlx::query_scalar("select id from worker where name = $1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(id) = id else {
+                return Ok(None);
+            };
+            // A revoked worker keeps a unique hash that no token has: tokens hash to hex.
+            let hash = token_hash.map_or_else(|| format!("revoked:{id}"), str::to_string);
+            sqlx::query("update worker set token_hash = $1, revoked_at = $2 where id = $3")
+                .bind(hash)
+                .bind(token_hash.is_none().then_some(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let released = sqlx::query(
+                "update job set state = 'queued', lease_expires_at = null, \
+                 failure_reason = 'its worker''s token was replaced or revoked' \
+                 where worker_id = $1 and state = 'leased'",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(Some(released))
+        })
     }
 }
