@@ -14,6 +14,8 @@ pub struct AppError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds after which a refused request may succeed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -24,7 +26,21 @@ impl AppError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> AppError {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// The `Retry-After` header, when the error has one.
+    pub fn headers(&self) -> Vec<(axum::http::HeaderName, axum::http::HeaderValue)> {
+        self.retry_after
+            .map(|s| (axum::http::header::RETRY_AFTER, s.into()))
+            .into_iter()
+            .collect()
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
@@ -69,7 +85,10 @@ impl From<crate::blob::BlobError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let headers = self.headers();
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        response.headers_mut().extend(headers);
+        response
     }
 }

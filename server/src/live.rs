@@ -10,7 +10,7 @@ use crate::App;
 use crate::battles::{ServedBattle, random_id};
 use crate::error::{AppError, Result};
 use crate::matchmaking::choose_pair;
-use crate::store::{Job, LiveSide, NewLiveBattle};
+use crate::store::{Job, LiveAdmission, LiveSide, NewLiveBattle};
 
 /// What a voter may know about a live battle that is not ready.
 #[derive(Clone, Debug, Serialize)]
@@ -29,6 +29,40 @@ pub enum LiveState {
     Failed(LiveProgress),
 }
 
+/// A voter over the live-battle limits gets 429 with `Retry-After`.
+fn admit(admission: LiveAdmission) -> Result<()> {
+    let too_many = |message: String, retry_after: u64| {
+        Err(AppError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_live_battles",
+            message,
+        )
+        .with_retry_after(retry_after))
+    };
+    match admission {
+        LiveAdmission::Allowed => Ok(()),
+        LiveAdmission::TooManyGenerating { generating } => too_many(
+            format!(
+                "You already have {generating} battles being drawn; wait for them to finish \
+                 (or vote on a battle from the pool) before typing another prompt."
+            ),
+            10,
+        ),
+        LiveAdmission::TooManyThisHour { per_hour, retry_at } => {
+            let secs = (retry_at - Utc::now()).num_seconds().max(1) as u64;
+            too_many(
+                format!(
+                    "You have started {per_hour} battles with your own prompts in the past hour, \
+                     the most this arena allows; you can start another in {} minute(s). \
+                     Battles from the pool are always open.",
+                    secs.div_ceil(60)
+                ),
+                secs,
+            )
+        }
+    }
+}
+
 /// Checks the prompt, picks two models that a live worker serves and queues their
 /// jobs; the battle is returned as `generating`.
 pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle> {
@@ -44,6 +78,9 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
             ),
         ));
     }
+    // Refused early, before moderation looks at the prompt; checked again when stored.
+    let limits = app.config.queue.live_limits();
+    admit(app.store.live_admission(voter, limits).await?)?;
     if let Some(rejection) = app.moderator.check(&prompt).await {
         app.store
             .add_rejected_prompt(&prompt, voter, &rejection.reason)
@@ -80,7 +117,7 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
         height: size,
         deadline: Utc::now() + chrono::Duration::seconds(app.config.queue.live_timeout_secs as i64),
     };
-    app.store.add_live_battle(&battle).await?;
+    admit(app.store.add_live_battle(&battle, limits).await?)?;
     app.queue.jobs_added.notify_waiters();
     tracing::info!(battle.id = %battle.id, "live battle queued");
     Ok(ServedBattle {

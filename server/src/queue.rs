@@ -28,6 +28,10 @@ pub struct QueueConfig {
     pub pool_refill: bool,
     /// A worker counts as live for this long after its latest request.
     pub worker_seen_secs: u64,
+    /// Live battles one voter may start in any rolling hour (0: no limit).
+    pub live_per_voter_per_hour: u32,
+    /// Live battles of one voter that may be generating at once (0: no limit).
+    pub live_generating_per_voter: u32,
 }
 
 impl Default for QueueConfig {
@@ -38,6 +42,8 @@ impl Default for QueueConfig {
             live_timeout_secs: 180,
             pool_refill: true,
             worker_seen_secs: 90,
+            live_per_voter_per_hour: 30,
+            live_generating_per_voter: 2,
         }
     }
 }
@@ -50,6 +56,13 @@ impl QueueConfig {
             );
         }
         Ok(())
+    }
+
+    pub fn live_limits(&self) -> crate::store::LiveLimits {
+        crate::store::LiveLimits {
+            per_hour: self.live_per_voter_per_hour,
+            generating: self.live_generating_per_voter,
+        }
     }
 
     pub fn lease(&self) -> Duration {

@@ -437,3 +437,117 @@ async fn an_external_moderation_endpoint_flags_prompts_and_its_failure_refuses_t
         refused.reason
     );
 }
+
+/// Starts a live battle for `voter`; the response.
+async fn start_live(voter: &mut Client, prompt: &str) -> common::Response {
+    voter
+        .post_json("/api/v1/battles", serde_json::json!({ "prompt": prompt }))
+        .await
+}
+
+/// Leases one job and fails it for good: its battle is given up, nothing is drawing.
+async fn fail_one_job(worker: &TestWorker) {
+    let job = worker.lease(&DEMO).await;
+    let r = worker
+        .fail(job["id"].as_i64().unwrap(), "out of memory", false)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+async fn a_voter_over_the_live_limits_is_refused(backend: Backend) {
+    let config = QueueConfig {
+        live_generating_per_voter: 2,
+        live_per_voter_per_hour: 3,
+        ..QueueConfig::default()
+    };
+    let Some(arena) = arena(backend, config, &[]).await else {
+        return;
+    };
+    let worker = TestWorker::add(&arena, "gpu-1").await;
+    assert!(worker.lease(&DEMO).await.is_null());
+    let mut voter = Client::new(arena.router.clone());
+    let live_jobs = || async {
+        let counts = arena.app.store.queue_counts().await.unwrap();
+        counts.iter().map(|c| c.n).sum::<i64>()
+    };
+
+    // Two battles drawing at once, then a third is refused and stores nothing.
+    for prompt in ["a red kite", "a green kite"] {
+        assert_eq!(
+            start_live(&mut voter, prompt).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let refused = start_live(&mut voter, "a blue kite").await;
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_live_battles")
+    );
+    assert!(
+        refused.text().contains("2 battles being drawn"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(refused.headers["retry-after"], "10");
+    assert_eq!(live_jobs().await, 4);
+    // Someone else is not held back by it.
+    let mut other = Client::new(arena.router.clone());
+    assert_eq!(
+        start_live(&mut other, "a yellow kite").await.status,
+        StatusCode::CREATED
+    );
+
+    // Once a battle is over (here: given up), the voter may start another.
+    fail_one_job(&worker).await;
+    assert_eq!(
+        start_live(&mut voter, "a blue kite").await.status,
+        StatusCode::CREATED
+    );
+
+    // Three in the past hour: the fourth is refused until the first leaves the hour,
+    // in the browser too, with a readable page.
+    for _ in 0..2 {
+        fail_one_job(&worker).await;
+    }
+    let jobs_before = live_jobs().await;
+    let refused = start_live(&mut voter, "a white kite").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.text().contains("started 3 battles"),
+        "{}",
+        refused.text()
+    );
+    let retry: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3500..=3600).contains(&retry), "{retry}");
+    let page = voter
+        .send(
+            Method::POST,
+            "/battles",
+            "application/x-www-form-urlencoded",
+            "prompt=a+white+kite",
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().contains("in the past hour"), "{}", page.text());
+    assert_eq!(live_jobs().await, jobs_before);
+}
+
+#[tokio::test]
+async fn a_voter_over_the_live_limits_is_refused_on_sqlite() {
+    a_voter_over_the_live_limits_is_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_voter_over_the_live_limits_is_refused_on_postgres() {
+    a_voter_over_the_live_limits_is_refused(Backend::Postgres).await;
+}

@@ -46,12 +46,14 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let title = self.0.status.canonical_reason().unwrap_or("Error");
+        let headers = self.0.headers();
         let page = ErrorPage {
             title,
             message: self.0.message,
         };
         let mut response = (self.0.status, no_store(page.render())).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, html());
+        response.headers_mut().extend(headers);
         response
     }
 }

@@ -38,7 +38,80 @@ pub struct NewLiveBattle {
     pub deadline: DateTime<Utc>,
 }
 
+/// How many live battles one voter may start (0: no limit). Live battles spend GPU
+/// time on one voter's prompt, so a script must not be able to queue thousands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveLimits {
+    /// Live battles started in any rolling hour.
+    pub per_hour: u32,
+    /// Live battles whose images are still being drawn.
+    pub generating: u32,
+}
+
+/// Whether a voter may start another live battle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveAdmission {
+    Allowed,
+    /// `generating` of their battles are still being drawn.
+    TooManyGenerating {
+        generating: u32,
+    },
+    /// They started `per_hour` in the past hour; the oldest leaves the window then.
+    TooManyThisHour {
+        per_hour: u32,
+        retry_at: DateTime<Utc>,
+    },
+}
+
+/// Checks `$limits` for `$voter` on `$conn` (a pool or an open transaction).
+macro_rules! live_admission {
+    ($conn:expr, $voter:expr, $limits:expr, $now:expr) => {{
+        let limits: LiveLimits = $limits;
+        let mut admission = LiveAdmission::Allowed;
+        if limits.generating > 0 {
+            let generating: i64 = sqlx::query_scalar(
+                "select count(distinct j.battle_id) from job j join battle b on b.id = j.battle_id \
+                 where b.voter_id = $1 and j.kind = 'live' and j.state in ('queued', 'leased')",
+            )
+            .bind($voter)
+            .fetch_one($conn)
+            .await?;
+            if generating >= i64::from(limits.generating) {
+                admission = LiveAdmission::TooManyGenerating {
+                    generating: generating as u32,
+                };
+            }
+        }
+        if admission == LiveAdmission::Allowed && limits.per_hour > 0 {
+            let since = $now - chrono::Duration::hours(1);
+            let recent: Vec<DateTime<Utc>> = sqlx::query_scalar(
+                "select served_at from battle where voter_id = $1 and mode = 'live' \
+                 and served_at >= $2 order by served_at desc limit $3",
+            )
+            .bind($voter)
+            .bind(since)
+            .bind(i64::from(limits.per_hour))
+            .fetch_all($conn)
+            .await?;
+            if recent.len() >= limits.per_hour as usize {
+                admission = LiveAdmission::TooManyThisHour {
+                    per_hour: limits.per_hour,
+                    retry_at: recent[recent.len() - 1] + chrono::Duration::hours(1),
+                };
+            }
+        }
+        admission
+    }};
+}
+
 impl Store {
+    /// Whether `voter` may start another live battle now (checked again, under a lock,
+    /// when the battle is stored).
+    pub async fn live_admission(&self, voter: &str, limits: LiveLimits) -> Result<LiveAdmission> {
+        let now = Utc::now();
+        Ok(on_pool!(self, pool => live_admission!(pool, voter, limits, now)))
+    }
+
     /// Active models among `slugs` (those a live worker serves), as matchmaking
     /// candidates without an image yet.
     pub async fn live_candidates(&self, slugs: &[String]) -> Result<Vec<Candidate>> {
@@ -56,9 +129,16 @@ impl Store {
     }
 
     /// Stores the prompt, the battle, its two image slots and their two live jobs in
-    /// one transaction, so a battle never exists without the jobs that complete it.
-    pub async fn add_live_battle(&self, b: &NewLiveBattle) -> Result<()> {
+    /// one transaction, so a battle never exists without the jobs that complete it —
+    /// unless the voter is over `limits`: then nothing is stored. Concurrent requests
+    /// of one voter take turns (SQLite's write lock; the voter's row on Postgres).
+    pub async fn add_live_battle(
+        &self,
+        b: &NewLiveBattle,
+        limits: LiveLimits,
+    ) -> Result<LiveAdmission> {
         let now = Utc::now();
+        let lock_voter = matches!(self, Store::Postgres(_));
         on_pool!(self, pool => {
             let mut tx = begin_write(pool).await?;
             sqlx::query("insert into voter (id, created_at) values ($1, $2) on conflict do nothing")
@@ -66,6 +146,16 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            if lock_voter {
+                sqlx::query("select id from voter where id = $1 for update")
+                    .bind(&b.voter_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let admission = live_admission!(&mut *tx, &b.voter_id, limits, now);
+            if admission != LiveAdmission::Allowed {
+                return Ok(admission);
+            }
             let prompt_id: i64 = sqlx::query_scalar(
                 "insert into prompt (text, category, source, voter_id, created_at) \
                  values ($1, 'voter', 'voter', $2, $3) returning id",
@@ -115,7 +205,7 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(())
+            Ok(LiveAdmission::Allowed)
         })
     }
 

@@ -26,7 +26,7 @@ pub use jobs::{
     FailKind, FailedJob, Job, JobResult, LIVE_PRIORITY, LeasedJob, NewPoolJob, QueueCount, Reaped,
     WantedImage,
 };
-pub use live::{LiveSide, NewLiveBattle, RejectedPrompt};
+pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle, RejectedPrompt};
 pub use models::{Model, ModelStatus, NewModel};
 pub use prompts::{NewPrompt, Prompt, PromptCounts};
 pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
