@@ -158,7 +158,12 @@ pub async fn gather(store: &Store, category: Option<&str>, method: Method) -> Re
     } else {
         for row in store.pair_counts_by_id(category).await? {
             if let Some(o) = outcome(&row.winner) {
-                pairs.push((index(row.model_a_id), index(row.model_b_id), o, row.n as u64));
+                pairs.push((
+                    index(row.model_a_id),
+                    index(row.model_b_id),
+                    o,
+                    row.n as u64,
+                ));
             }
         }
     }
@@ -184,7 +189,10 @@ pub fn fit(
     match (options.method, progress) {
         (Method::Elo, _) => {
             let slug = |i: u32| gathered.models[i as usize].as_str();
-            let votes = gathered.ordered.iter().map(|&(a, b, o)| (slug(a), slug(b), o));
+            let votes = gathered
+                .ordered
+                .iter()
+                .map(|&(a, b, o)| (slug(a), slug(b), o));
             leaderboard_from_ordered_votes(votes, options)
         }
         (Method::Bt, Some(p)) => {
