@@ -260,6 +260,20 @@ async fn live_battle_story(backend: Backend) {
     let page = voter.get(&format!("/battles/{failing_id}")).await.text();
     assert!(page.contains("id=\"another\""), "{page}");
     assert_eq!(store.vote_count().await.unwrap(), 1);
+    // The failure is kept against the model, on its page.
+    let failed_model = job["model"].as_str().unwrap();
+    let record = voter
+        .get(&format!("/api/v1/models/{failed_model}"))
+        .await
+        .json();
+    assert_eq!(record["generation"]["jobs_failed"], 1, "{record}");
+    let reason = record["generation"]["last_failure"]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.starts_with("out of memory"), "{reason}");
+    let page = voter.get(&format!("/models/{failed_model}")).await.text();
+    assert!(page.contains("generation jobs failed"), "{page}");
+    assert!(page.contains("out of memory"), "{page}");
 
     // The no-JavaScript form starts a battle and redirects to its page.
     let form = voter

@@ -19,7 +19,7 @@ use super::pages::PageError;
 use crate::charts::{Heatmap, LineChart, RatingsChart, diverging, sequential};
 use crate::error::{AppError, Result};
 use crate::leaderboard::{Board, BoardParams, BoardQuery};
-use crate::store::Model;
+use crate::store::{GenerationRecord, Model};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -240,6 +240,7 @@ struct ModelDetails {
     opponents: Vec<Opponent>,
     history: Vec<(String, f64)>,
     battles: Vec<BattleCard>,
+    generation: GenerationRecord,
 }
 
 async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
@@ -303,12 +304,14 @@ async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
             voted_at: b.voted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         })
         .collect();
+    let generation = state.store.generation_record(model.id).await?;
     Ok(ModelDetails {
         model,
         entry,
         opponents,
         history,
         battles,
+        generation,
     })
 }
 
@@ -343,6 +346,7 @@ async fn model_json(State(state): State<AppState>, Path(slug): Path<String>) -> 
             "model": o.slug, "battles": o.battles, "win_rate": o.win_rate,
         })).collect::<Vec<_>>(),
         "history": d.history.iter().map(|(day, rating)| json!({ "day": day, "rating": rating })).collect::<Vec<_>>(),
+        "generation": d.generation,
     });
     Ok(axum::Json(body).into_response())
 }

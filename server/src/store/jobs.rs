@@ -498,4 +498,56 @@ impl Store {
         .await)?;
         Ok(rows)
     }
+
+    /// How a model's generation has gone: images stored, jobs finished and failed,
+    /// and the latest failure.
+    pub async fn generation_record(&self, model_id: i64) -> Result<GenerationRecord> {
+        let (images,): (i64,) = on_pool!(self, pool => sqlx::query_as(
+            "select count(*) from generation where model_id = $1",
+        )
+        .bind(model_id)
+        .fetch_one(pool)
+        .await)?;
+        let (done, failed): (i64, i64) = on_pool!(self, pool => sqlx::query_as(
+            "select coalesce(sum(case when state = 'done' then 1 else 0 end), 0), \
+             coalesce(sum(case when state = 'failed' then 1 else 0 end), 0) \
+             from job where model_id = $1",
+        )
+        .bind(model_id)
+        .fetch_one(pool)
+        .await)?;
+        let last_failure = on_pool!(self, pool => sqlx::query_as(
+            "select failure_reason, finished_at from job \
+             where model_id = $1 and state = 'failed' order by finished_at desc, id desc limit 1",
+        )
+        .bind(model_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(GenerationRecord {
+            images,
+            jobs_done: done,
+            jobs_failed: failed,
+            last_failure: last_failure.map(
+                |(reason, at): (Option<String>, Option<DateTime<Utc>>)| LastFailure {
+                    reason: reason.unwrap_or_default(),
+                    at,
+                },
+            ),
+        })
+    }
+}
+
+/// What [`Store::generation_record`] returns.
+#[derive(Clone, Debug, Serialize)]
+pub struct GenerationRecord {
+    pub images: i64,
+    pub jobs_done: i64,
+    pub jobs_failed: i64,
+    pub last_failure: Option<LastFailure>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LastFailure {
+    pub reason: String,
+    pub at: Option<DateTime<Utc>>,
 }

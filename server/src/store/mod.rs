@@ -23,7 +23,7 @@ pub use export::{ExportFilter, ExportRow, ExportSummary};
 pub use generations::{Candidate, Generation, MissingImage, NewGeneration};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
 pub use jobs::{
-    FailKind, FailedJob, Job, JobResult, LIVE_PRIORITY, LeasedJob, NewPoolJob, QueueCount, Reaped,
+    FailKind, FailedJob, GenerationRecord, Job, JobResult, LastFailure, LIVE_PRIORITY, LeasedJob, NewPoolJob, QueueCount, Reaped,
     WantedImage,
 };
 pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle, RejectedPrompt};
