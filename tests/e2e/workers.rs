@@ -244,32 +244,86 @@ async fn three_concurrent_workers_do_every_job_exactly_once_on_postgres() {
     }
 }
 
+/// One prompt's jobs on Postgres, served by an arena without its embedded worker, with
+/// `[queue] lease_secs`; `None` after a loud message when a part is missing. Fields
+/// drop in order: the arena stops before its database is dropped.
+struct OneJob {
+    arena: ArenaProcess,
+    db: sqlx::PgConnection,
+    bin: PathBuf,
+    dir: PathBuf,
+    url: String,
+    _db: Option<support::PgDb>,
+}
+
+impl OneJob {
+    async fn start(lease_secs: u64, prompt: &str) -> Option<OneJob> {
+        let bin = worker_bin()?;
+        let dir = support::temp_dir("arena-workers");
+        let (url, pg) = support::database(support::Backend::Postgres, &dir).await?;
+        prepare(
+            &dir,
+            &url,
+            &format!("[queue]\nlease_secs = {lease_secs}\n"),
+            &[prompt.to_string()],
+        );
+        let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
+        let db = sqlx::PgConnection::connect(&url).await.unwrap();
+        Some(OneJob {
+            arena,
+            db,
+            bin,
+            dir,
+            url,
+            _db: pg,
+        })
+    }
+
+    /// A new worker called `name` serving demo-faithful, each image taking
+    /// `steps` × `delay_ms`; with its token.
+    fn worker(&self, name: &str, steps: u32, delay_ms: u64) -> (WorkerProcess, String) {
+        let config = demo_config(
+            &self.dir,
+            &format!("{name}.toml"),
+            &["demo-faithful"],
+            steps,
+            delay_ms,
+        );
+        let token = add_worker(name, &self.url, &self.dir);
+        let process = WorkerProcess::start(&self.bin, name, &self.arena.base, &token, &config);
+        (process, token)
+    }
+
+    /// Waits until job `id` is done; (attempts, the name of the worker that did it).
+    async fn done(&mut self, id: i64) -> (i32, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (state, attempts, worker): (String, i32, String) = sqlx::query_as(
+                "select j.state, j.attempts, w.name from job j join worker w on w.id = j.worker_id \
+                 where j.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut self.db)
+            .await
+            .unwrap();
+            if state == "done" {
+                return (attempts, worker);
+            }
+            assert!(Instant::now() < deadline, "job {id} was not done ({state})");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_mid_job_has_its_job_leased_again_after_expiry_on_postgres() {
-    let Some(bin) = worker_bin() else { return };
-    let dir = support::temp_dir("arena-workers");
-    let Some((url, _db)) = support::database(support::Backend::Postgres, &dir).await else {
+    let Some(mut t) = OneJob::start(2, "a fox under the moon").await else {
         return;
     };
-    prepare(
-        &dir,
-        &url,
-        "[queue]\nlease_secs = 2\n",
-        &["a fox under the moon".to_string()],
-    );
-    let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
-    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
 
     // A slow worker takes the job and heartbeats; then it is killed.
-    let slow = demo_config(&dir, "slow.toml", &["demo-faithful"], 100, 100);
-    let victim = WorkerProcess::start(
-        &bin,
-        "victim",
-        &arena.base,
-        &add_worker("victim", &url, &dir),
-        &slow,
-    );
-    let job_id = leased_with_progress(&mut db).await;
+    let (victim, _) = t.worker("victim", 100, 100);
+    let job_id = leased_with_progress(&mut t.db).await;
     let mut victim = victim;
     victim.child.kill().unwrap();
     victim.child.wait().unwrap();
@@ -281,7 +335,7 @@ async fn a_worker_killed_mid_job_has_its_job_leased_again_after_expiry_on_postgr
         let (state, attempts): (String, i32) =
             sqlx::query_as("select state, attempts from job where id = $1")
                 .bind(job_id)
-                .fetch_one(&mut db)
+                .fetch_one(&mut t.db)
                 .await
                 .unwrap();
         if state == "queued" {
@@ -301,33 +355,8 @@ async fn a_worker_killed_mid_job_has_its_job_leased_again_after_expiry_on_postgr
     );
 
     // Another worker leases it again and completes it.
-    let fast = demo_config(&dir, "fast.toml", &["demo-faithful"], 1, 0);
-    let rescuer = WorkerProcess::start(
-        &bin,
-        "rescuer",
-        &arena.base,
-        &add_worker("rescuer", &url, &dir),
-        &fast,
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (state, attempts, worker): (String, i32, String) = sqlx::query_as(
-            "select j.state, j.attempts, w.name from job j join worker w on w.id = j.worker_id where j.id = $1",
-        )
-        .bind(job_id)
-        .fetch_one(&mut db)
-        .await
-        .unwrap();
-        if state == "done" {
-            assert_eq!((attempts, worker.as_str()), (2, "rescuer"));
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the job was not completed by the second worker ({state})"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (rescuer, _) = t.worker("rescuer", 1, 0);
+    assert_eq!(t.done(job_id).await, (2, "rescuer".to_string()));
     assert!(rescuer.terminate().success());
 }
 
@@ -368,30 +397,17 @@ async fn lease_status(base: &str, token: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_worker_stops_at_once_and_its_job_goes_to_another_on_postgres() {
-    let Some(bin) = worker_bin() else { return };
-    let dir = support::temp_dir("arena-workers");
-    let Some((url, _db)) = support::database(support::Backend::Postgres, &dir).await else {
-        return;
-    };
     // Heartbeats every 4 s extend 12 s leases: the job must come back by the
     // revocation, not by expiry.
-    prepare(
-        &dir,
-        &url,
-        "[queue]\nlease_secs = 12\n",
-        &["a heron in the reeds".to_string()],
-    );
-    let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
-    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
-
-    let slow = demo_config(&dir, "slow.toml", &["demo-faithful"], 300, 100);
-    let old_token = add_worker("old-box", &url, &dir);
-    let old = WorkerProcess::start(&bin, "old-box", &arena.base, &old_token, &slow);
-    let job_id = leased_with_progress(&mut db).await;
+    let Some(mut t) = OneJob::start(12, "a heron in the reeds").await else {
+        return;
+    };
+    let (old, old_token) = t.worker("old-box", 300, 100);
+    let job_id = leased_with_progress(&mut t.db).await;
 
     let (code, out, err) = run(
-        &["workers", "revoke", "old-box", "--database-url", &url],
-        &dir,
+        &["workers", "revoke", "old-box", "--database-url", &t.url],
+        &t.dir,
     );
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -400,7 +416,7 @@ async fn a_revoked_worker_stops_at_once_and_its_job_goes_to_another_on_postgres(
     );
     let state: String = sqlx::query_scalar("select state from job where id = $1")
         .bind(job_id)
-        .fetch_one(&mut db)
+        .fetch_one(&mut t.db)
         .await
         .unwrap();
     assert_eq!(state, "queued");
@@ -420,42 +436,20 @@ async fn a_revoked_worker_stops_at_once_and_its_job_goes_to_another_on_postgres(
     };
     assert!(!status.success());
     assert!(old.count("refused this worker's token") > 0);
-    assert_eq!(lease_status(&arena.base, &old_token).await, 401);
-    let (_, list, _) = run(&["workers", "list", "--database-url", &url], &dir);
+    assert_eq!(lease_status(&t.arena.base, &old_token).await, 401);
+    let (_, list, _) = run(&["workers", "list", "--database-url", &t.url], &t.dir);
     let line = list.lines().find(|l| l.starts_with("old-box")).unwrap();
     assert!(line.contains("revoked"), "{list}");
 
     // Another worker does the job.
-    let fast = demo_config(&dir, "fast.toml", &["demo-faithful"], 1, 0);
-    let new = WorkerProcess::start(
-        &bin,
-        "new-box",
-        &arena.base,
-        &add_worker("new-box", &url, &dir),
-        &fast,
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (state, worker): (String, String) = sqlx::query_as(
-            "select j.state, w.name from job j join worker w on w.id = j.worker_id where j.id = $1",
-        )
-        .bind(job_id)
-        .fetch_one(&mut db)
-        .await
-        .unwrap();
-        if state == "done" {
-            assert_eq!(worker, "new-box");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the job was not done ({state})");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (new, _) = t.worker("new-box", 1, 0);
+    assert_eq!(t.done(job_id).await.1, "new-box");
     assert!(new.terminate().success());
 
     // Rotating gives the revoked worker a working token again; the old one stays refused.
     let (code, out, err) = run(
-        &["workers", "rotate", "old-box", "--database-url", &url],
-        &dir,
+        &["workers", "rotate", "old-box", "--database-url", &t.url],
+        &t.dir,
     );
     assert_eq!(code, 0, "{err}");
     let new_token = out.trim().lines().last().unwrap();
@@ -463,12 +457,12 @@ async fn a_revoked_worker_stops_at_once_and_its_job_goes_to_another_on_postgres(
         new_token.starts_with("arw_") && new_token != old_token,
         "{out}"
     );
-    assert_eq!(lease_status(&arena.base, &old_token).await, 401);
-    assert_eq!(lease_status(&arena.base, new_token).await, 200);
+    assert_eq!(lease_status(&t.arena.base, &old_token).await, 401);
+    assert_eq!(lease_status(&t.arena.base, new_token).await, 200);
 
     let (code, _, err) = run(
-        &["workers", "revoke", "no-such-box", "--database-url", &url],
-        &dir,
+        &["workers", "revoke", "no-such-box", "--database-url", &t.url],
+        &t.dir,
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no worker called \"no-such-box\""), "{err}");
