@@ -43,36 +43,35 @@ impl TallyDelta {
     }
 }
 
-/// Adds a [`TallyDelta`] inside the open transaction `$tx` (either backend).
+/// Upserts a `vote_tally` row: `(category, model_a_id, model_b_id, winner, n)`.
+pub(crate) const ADD_TO_PAIR: &str = "insert into vote_tally (category, model_a_id, model_b_id, winner, n) \
+     values ($1, $2, $3, $4, $5) on conflict (category, model_a_id, model_b_id, winner) \
+     do update set n = vote_tally.n + excluded.n";
+
+/// Upserts a `vote_daily_tally` row: `(day, model_a_id, model_b_id, winner, n)`.
+pub(crate) const ADD_TO_DAY: &str = "insert into vote_daily_tally (day, model_a_id, model_b_id, winner, n) \
+     values ($1, $2, $3, $4, $5) on conflict (day, model_a_id, model_b_id, winner) \
+     do update set n = vote_daily_tally.n + excluded.n";
+
+/// Adds a [`TallyDelta`] inside the open transaction `$tx` (either backend): pairs
+/// first, then days, each in key order.
 macro_rules! apply_tally {
     ($tx:expr, $delta:expr) => {{
-        for ((category, a, b, winner), n) in &$delta.pairs {
-            sqlx::query(
-                "insert into vote_tally (category, model_a_id, model_b_id, winner, n) \
-                 values ($1, $2, $3, $4, $5) on conflict (category, model_a_id, model_b_id, winner) \
-                 do update set n = vote_tally.n + excluded.n",
-            )
-            .bind(category)
-            .bind(a)
-            .bind(b)
-            .bind(winner)
-            .bind(n)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        for ((day, a, b, winner), n) in &$delta.days {
-            sqlx::query(
-                "insert into vote_daily_tally (day, model_a_id, model_b_id, winner, n) \
-                 values ($1, $2, $3, $4, $5) on conflict (day, model_a_id, model_b_id, winner) \
-                 do update set n = vote_daily_tally.n + excluded.n",
-            )
-            .bind(day)
-            .bind(a)
-            .bind(b)
-            .bind(winner)
-            .bind(n)
-            .execute(&mut *$tx)
-            .await?;
+        let delta: &$crate::store::tally::TallyDelta = &$delta;
+        for (sql, rows) in [
+            ($crate::store::tally::ADD_TO_PAIR, &delta.pairs),
+            ($crate::store::tally::ADD_TO_DAY, &delta.days),
+        ] {
+            for ((key, a, b, winner), n) in rows {
+                sqlx::query(sql)
+                    .bind(key)
+                    .bind(a)
+                    .bind(b)
+                    .bind(winner)
+                    .bind(n)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
         }
     }};
 }
