@@ -98,6 +98,17 @@ pub async fn screenshot(client: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
+/// The text of the element with id `id`.
+pub async fn text_of(client: &Client, id: &str) -> String {
+    let element = client.find(Locator::Id(id)).await.unwrap();
+    element.text().await.unwrap()
+}
+
+/// Clicks the first element `locator` finds.
+pub async fn click(client: &Client, locator: Locator<'_>) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+}
+
 /// Presses ← (A is better), waits for the reveal and returns the names it shows
 /// for A and B.
 pub async fn vote_a_with_the_keyboard(client: &Client) -> (String, String) {
@@ -114,16 +125,10 @@ pub async fn vote_a_with_the_keyboard(client: &Client) -> (String, String) {
         "return !document.getElementById('reveal').hidden && document.getElementById('reveal-a').textContent.length > 0;",
     )
     .await;
-    let text = |id| async move {
-        client
-            .find(Locator::Id(id))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    (text("reveal-a").await, text("reveal-b").await)
+    (
+        text_of(client, "reveal-a").await,
+        text_of(client, "reveal-b").await,
+    )
 }
 
 pub const BOTH_IMAGES_SHOWN: &str = "const imgs = Array.from(document.querySelectorAll('#pair img')); \
@@ -151,13 +156,7 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
         .await
         .unwrap()
         .unwrap();
-    let names_before = client
-        .find(Locator::Id("name-a"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let names_before = text_of(&client, "name-a").await;
     assert_eq!(names_before, "", "a model name is visible before the vote");
     screenshot(&client, "battle.png").await;
 
@@ -179,24 +178,12 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
         serde_json::Value::Bool(false),
         "the vote buttons stay after the vote"
     );
-    let verdict = client
-        .find(Locator::Id("reveal-winner"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let verdict = text_of(&client, "reveal-winner").await;
     assert_eq!(verdict, "A is better");
     screenshot(&client, "reveal.png").await;
 
     // "Next" loads a new battle.
-    client
-        .find(Locator::Id("next"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Id("next")).await;
     wait_for(
         &client,
         "a new battle",
@@ -223,20 +210,8 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
             .is_ok()
     );
     screenshot(&client, "leaderboard.png").await;
-    client
-        .find(Locator::Css("#ranking tbody tr td.model a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let name = client
-        .find(Locator::Id("model-name"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&client, Locator::Css("#ranking tbody tr td.model a")).await;
+    let name = text_of(&client, "model-name").await;
     assert!(name == a || name == b, "model page of {name:?}");
     assert!(
         client

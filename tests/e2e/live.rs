@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 
 use crate::arena::ArenaProcess;
-use crate::browser::{BOTH_IMAGES_SHOWN, browser, screenshot, vote_a_with_the_keyboard, wait_for};
+use crate::browser::{
+    BOTH_IMAGES_SHOWN, browser, click, screenshot, text_of, vote_a_with_the_keyboard, wait_for,
+};
 use crate::support;
 use crate::workers::{DEMO, WorkerProcess, add_worker, demo_config, prepare, worker_bin};
 
@@ -41,13 +43,7 @@ async fn a_voter_types_a_prompt_watches_progress_and_votes_on_both_images() {
         .send_keys("a red lighthouse on a cliff")
         .await
         .unwrap();
-    client
-        .find(Locator::Id("live-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Id("live-submit")).await;
 
     // The waiting page: a progress bar, no image, nothing that names a model.
     wait_for(
@@ -100,24 +96,11 @@ async fn a_voter_types_a_prompt_watches_progress_and_votes_on_both_images() {
         "no progress was shown: {messages:?}"
     );
     wait_for(&client, "both live images", BOTH_IMAGES_SHOWN).await;
-    let prompt = client
-        .find(Locator::Id("prompt"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(prompt, "a red lighthouse on a cliff");
     assert_eq!(
-        client
-            .find(Locator::Id("name-a"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        ""
+        text_of(&client, "prompt").await,
+        "a red lighthouse on a cliff"
     );
+    assert_eq!(text_of(&client, "name-a").await, "");
     screenshot(&client, "live-battle.png").await;
 
     // ← votes for A; the reveal names two different models.
