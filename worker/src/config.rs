@@ -18,7 +18,7 @@
 //! ```
 //!
 //! A `candle` entry takes the keys of `arena_worker::candle::CandleModelConfig`
-//! (model_dir, steps, …) in the same table.
+//! (`model_dir` or `hub_repo`, steps, …) in the same table.
 
 use std::collections::BTreeMap;
 use std::path::Path;

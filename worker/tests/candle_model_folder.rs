@@ -139,19 +139,3 @@ fn a_flux_folder_without_its_original_checkpoint_says_which_file_it_needs() {
     });
     assert!(err.contains("text_encoder_2/model.safetensors"), "{err}");
 }
-
-#[test]
-fn a_hub_repository_that_is_not_in_the_local_cache_is_a_clear_error() {
-    let cfg = CandleModelConfig {
-        hub_repo: Some("stabilityai/sd-turbo".into()),
-        ..Default::default()
-    };
-    let err = match CandleBackend::load(&cfg) {
-        Ok(_) => return, // a machine that has it cached: nothing to check
-        Err(err) => format!("{err:#}"),
-    };
-    assert!(
-        err.contains("stabilityai/sd-turbo") && err.contains("does not download weights"),
-        "{err}"
-    );
-}

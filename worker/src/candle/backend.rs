@@ -9,9 +9,10 @@ use candle_core::{DType, Device, Tensor};
 use serde_json::json;
 
 use super::config::{CandleModelConfig, DTypeChoice, SeedPolicy};
-use super::flux::FluxPipeline;
-use super::folder::{self, Family, Folder};
-use super::sd::SdPipeline;
+use super::flux::{FluxFiles, FluxPipeline};
+use super::folder::{self, Family, Files, Folder};
+use super::hub::Hub;
+use super::sd::{SdFiles, SdPipeline};
 use super::{Defaults, Job, device_for_run_time};
 use crate::backend::{Backend, GeneratedImage, GenerationRequest, Progress};
 
@@ -33,11 +34,17 @@ pub struct CandleBackend {
 }
 
 impl CandleBackend {
-    /// Loads the model the settings name. Fails with a message naming the missing or
-    /// broken file when the folder is incomplete.
+    /// Loads the model the settings name, fetching a `hub_repo` that is not cached
+    /// from the hub the environment names ([`Hub::from_env`]). Fails with a message
+    /// naming the missing or broken file when the folder is incomplete.
     pub fn load(cfg: &CandleModelConfig) -> anyhow::Result<CandleBackend> {
+        Self::load_with(cfg, &Hub::from_env())
+    }
+
+    /// [`CandleBackend::load`] with the hub and cache given.
+    pub fn load_with(cfg: &CandleModelConfig, hub: &Hub) -> anyhow::Result<CandleBackend> {
         cfg.validate()?;
-        let (dir, revision) = cfg.resolve_folder()?;
+        let (dir, revision) = cfg.resolve_folder(hub)?;
         let folder = Folder::new(&dir);
         let (family, index) = folder::family(&folder)?;
         let (device, device_name) = device_for_run_time();
@@ -171,6 +178,26 @@ impl Backend for CandleBackend {
         });
         Ok(GeneratedImage { png, params })
     }
+}
+
+/// Every file loading the model in `files` reads, relative to its folder: what the hub
+/// fetcher downloads. The pipelines' loaders pick their files with the same
+/// `locate` functions, so the two cannot disagree.
+pub(crate) fn needed_files(files: &impl Files) -> anyhow::Result<Vec<String>> {
+    let (family, _) = folder::family(files)?;
+    let parts = match family {
+        Family::StableDiffusion | Family::StableDiffusionXl => {
+            SdFiles::locate(files, family)?.all()
+        }
+        Family::Flux => FluxFiles::locate(files)?.all(),
+    };
+    let mut needed = vec![folder::MODEL_INDEX.to_string()];
+    for rel in parts {
+        if !needed.contains(&rel) {
+            needed.push(rel);
+        }
+    }
+    Ok(needed)
 }
 
 /// f16 on GPUs (bf16 for FLUX, which overflows in f16), f32 on the CPU whatever was

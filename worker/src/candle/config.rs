@@ -1,10 +1,12 @@
 //! Per-model settings for the candle backend, as written in `worker.toml`, and where
 //! the weights for a model are found.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::Deserialize;
+
+use super::hub::{self, Hub};
 
 /// Settings of one candle model. Every key but the folder is optional; unset ones come
 /// from the model folder's own configs (size from `unet/config.json`, scheduler from
@@ -16,8 +18,9 @@ use serde::Deserialize;
 /// | key | meaning |
 /// |---|---|
 /// | `model_dir` | local diffusers-layout folder (`model_index.json`, `unet/`, `vae/`, …) |
-/// | `hub_repo` | a hub repository id, e.g. `stabilityai/sd-turbo`, looked up in the local Hugging Face cache (`$HF_HOME/hub`, else `~/.cache/huggingface/hub`); nothing is downloaded: run `huggingface-cli download REPO` where there is internet |
-/// | `revision` | with `hub_repo`: a branch or snapshot hash in the cache (default `main`) |
+/// | `hub_repo` | a hub repository id, e.g. `stabilityai/sd-turbo`: its snapshot in the Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`), else fetched from the hub (`$HF_ENDPOINT`, token `$HF_TOKEN`) into that cache — only the files the model reads. A cached snapshot is used without asking the hub: a branch stays at the commit first fetched |
+/// | `revision` | with `hub_repo`: a branch, tag or commit hash (default `main`) |
+/// | `offline` | with `hub_repo`: `true` never downloads, the cache only (as `HF_HUB_OFFLINE=1` does for every model) |
 /// | `steps` | denoising steps |
 /// | `guidance` | classifier-free guidance scale; 1 or less turns guidance off |
 /// | `scheduler` | `ddim`, `euler` or `euler-ancestral` |
@@ -35,6 +38,8 @@ pub struct CandleModelConfig {
     pub hub_repo: Option<String>,
     #[serde(default)]
     pub revision: Option<String>,
+    #[serde(default)]
+    pub offline: bool,
     #[serde(default)]
     pub steps: Option<u32>,
     #[serde(default)]
@@ -149,8 +154,9 @@ impl CandleModelConfig {
     }
 
     /// The local folder holding the model: `model_dir`, else the hub repository's
-    /// snapshot in the local Hugging Face cache. Also returns the revision when known.
-    pub(crate) fn resolve_folder(&self) -> anyhow::Result<(PathBuf, Option<String>)> {
+    /// snapshot in the Hugging Face cache, fetched there first if need be. Also returns
+    /// the revision (the commit, for a hub repository) when known.
+    pub(crate) fn resolve_folder(&self, hub: &Hub) -> anyhow::Result<(PathBuf, Option<String>)> {
         if let Some(dir) = &self.model_dir {
             if !dir.is_dir() {
                 bail!(
@@ -163,16 +169,9 @@ impl CandleModelConfig {
         let Some(repo) = &self.hub_repo else {
             bail!("a candle model needs `model_dir` (a local folder) or `hub_repo`");
         };
-        let cache = hub_cache_dir();
         let revision = self.revision.as_deref().unwrap_or("main");
-        find_in_hub_cache(&cache, repo, revision).with_context(|| {
-            format!(
-                "model `{repo}` (revision {revision}) is not in the local Hugging Face cache at {}; \
-                 this worker does not download weights: run `huggingface-cli download {repo}` on a \
-                 machine with internet and copy the cache, or set `model_dir`",
-                cache.display()
-            )
-        })
+        let (dir, commit) = hub::snapshot(hub, repo, revision, self.offline)?;
+        Ok((dir, Some(commit)))
     }
 }
 
@@ -186,41 +185,6 @@ pub fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
         Some((w, h)) if w > 0 && h > 0 => Ok((w, h)),
         _ => bail!("size `{text}` is not of the form WIDTHxHEIGHT, e.g. 512x512"),
     }
-}
-
-fn hub_cache_dir() -> PathBuf {
-    if let Some(cache) = std::env::var_os("HF_HUB_CACHE") {
-        return PathBuf::from(cache);
-    }
-    if let Some(home) = std::env::var_os("HF_HOME") {
-        return PathBuf::from(home).join("hub");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    home.join(".cache/huggingface/hub")
-}
-
-/// The cache keeps `models--ORG--NAME/refs/BRANCH` (a snapshot hash) and
-/// `models--ORG--NAME/snapshots/HASH/…`.
-fn find_in_hub_cache(
-    cache: &Path,
-    repo: &str,
-    revision: &str,
-) -> anyhow::Result<(PathBuf, Option<String>)> {
-    let repo_dir = cache.join(format!("models--{}", repo.replace('/', "--")));
-    if !repo_dir.is_dir() {
-        bail!("{} does not exist", repo_dir.display());
-    }
-    let hash = match std::fs::read_to_string(repo_dir.join("refs").join(revision)) {
-        Ok(hash) => hash.trim().to_string(),
-        Err(_) => revision.to_string(),
-    };
-    let snapshot = repo_dir.join("snapshots").join(&hash);
-    if !snapshot.is_dir() {
-        bail!("{} does not exist", snapshot.display());
-    }
-    Ok((snapshot, Some(hash)))
 }
 
 #[cfg(test)]
@@ -238,14 +202,23 @@ mod tests {
     }
 
     #[test]
-    fn hub_repo_missing_from_the_cache_is_a_clear_error() {
+    fn an_offline_hub_repo_missing_from_the_cache_is_a_clear_error() {
         let cfg = CandleModelConfig {
             hub_repo: Some("nobody/not-a-model".into()),
+            offline: true,
             ..Default::default()
         };
-        let err = format!("{:#}", cfg.resolve_folder().unwrap_err());
+        let hub = Hub::new("http://127.0.0.1:9", "/nonexistent/hf-cache");
+        let err = format!("{:#}", cfg.resolve_folder(&hub).unwrap_err());
         assert!(err.contains("nobody/not-a-model"), "{err}");
-        assert!(err.contains("does not download"), "{err}");
+        assert!(err.contains("downloads are off"), "{err}");
+    }
+
+    #[test]
+    fn offline_is_a_key_of_a_model_entry() {
+        let cfg: CandleModelConfig =
+            toml::from_str("hub_repo = \"stabilityai/sd-turbo\"\noffline = true\n").unwrap();
+        assert!(cfg.offline);
     }
 
     #[test]

@@ -17,10 +17,10 @@ use serde::Deserialize;
 
 use super::clip::ClipTextModel;
 use super::config::SchedulerKind;
-use super::folder::{ClipJson, Folder, VaeJson};
+use super::folder::{ClipJson, Files, Folder, VaeJson, Weights};
 use super::scheduler::Noise;
-use super::sd::{show, weights};
-use super::tokenizer::PromptTokenizer;
+use super::sd::{ENCODER_WEIGHTS, show, weights};
+use super::tokenizer::{PromptTokenizer, TokenizerFiles};
 use super::{Defaults, Job};
 use crate::backend::Progress;
 
@@ -105,16 +105,78 @@ pub(crate) struct FluxPipeline {
     pub defaults: Defaults,
 }
 
+const TRANSFORMER_CONFIG: &str = "transformer/config.json";
+const VAE_CONFIG: &str = "vae/config.json";
+const CLIP_CONFIG: &str = "text_encoder/config.json";
+const T5_CONFIG: &str = "text_encoder_2/config.json";
+const AUTOENCODER: &str = "ae.safetensors";
+const CLIP_TOKENIZER: &str = "tokenizer";
+const T5_TOKENIZER: &str = "tokenizer_2";
+
+/// The files the FLUX pipeline reads, relative to its folder (besides
+/// `model_index.json`). [`FluxPipeline::load`] reads these; the hub fetcher fetches
+/// them, and not the diffusers `transformer/` weights.
+pub(crate) struct FluxFiles {
+    checkpoint: String,
+    clip: Weights,
+    t5: Weights,
+    tokenizers: [TokenizerFiles; 2],
+}
+
+impl FluxFiles {
+    pub fn locate(files: &impl Files) -> anyhow::Result<Self> {
+        for rel in [
+            TRANSFORMER_CONFIG,
+            VAE_CONFIG,
+            CLIP_CONFIG,
+            T5_CONFIG,
+            AUTOENCODER,
+        ] {
+            files.require_listed(rel)?;
+        }
+        Ok(Self {
+            checkpoint: root_checkpoint(files)?,
+            clip: files.weights("text_encoder", ENCODER_WEIGHTS)?,
+            t5: files.weights("text_encoder_2", ENCODER_WEIGHTS)?,
+            tokenizers: [
+                TokenizerFiles::locate(files, CLIP_TOKENIZER)?,
+                TokenizerFiles::locate(files, T5_TOKENIZER)?,
+            ],
+        })
+    }
+
+    /// Every file read.
+    pub fn all(&self) -> Vec<String> {
+        let mut all: Vec<String> = [
+            TRANSFORMER_CONFIG,
+            VAE_CONFIG,
+            CLIP_CONFIG,
+            T5_CONFIG,
+            AUTOENCODER,
+        ]
+        .map(String::from)
+        .into();
+        all.push(self.checkpoint.clone());
+        all.extend(self.clip.all());
+        all.extend(self.t5.all());
+        for tokenizer in &self.tokenizers {
+            all.extend(tokenizer.all());
+        }
+        all
+    }
+}
+
 impl FluxPipeline {
     pub fn load(folder: &Folder, device: &Device, dtype: DType) -> anyhow::Result<Self> {
-        let transformer: FluxJson = folder.json("transformer/config.json")?;
-        let vae: VaeJson = folder.json("vae/config.json")?;
-        let clip_cfg: ClipJson = folder.json("text_encoder/config.json")?;
-        let t5_cfg: t5::Config = folder.json("text_encoder_2/config.json")?;
-        let model_file = root_checkpoint(folder)?;
-        let ae_file = folder.require("ae.safetensors")?;
+        let parts = FluxFiles::locate(folder)?;
+        let transformer: FluxJson = folder.json(TRANSFORMER_CONFIG)?;
+        let vae: VaeJson = folder.json(VAE_CONFIG)?;
+        let clip_cfg: ClipJson = folder.json(CLIP_CONFIG)?;
+        let t5_cfg: t5::Config = folder.json(T5_CONFIG)?;
+        let model_file = folder.require(&parts.checkpoint)?;
+        let ae_file = folder.require(AUTOENCODER)?;
 
-        let files = folder.weights("text_encoder", &["model", "model.fp16"])?;
+        let files = folder.paths(&parts.clip)?;
         let clip =
             ClipTextModel::new(weights(&files, dtype, device)?, &clip_cfg).with_context(|| {
                 format!(
@@ -122,9 +184,13 @@ impl FluxPipeline {
                     show(&files)
                 )
             })?;
-        let clip_tokenizer =
-            PromptTokenizer::load(folder, "tokenizer", clip.max_positions(), "<|endoftext|>")?;
-        let files = folder.weights("text_encoder_2", &["model", "model.fp16"])?;
+        let clip_tokenizer = PromptTokenizer::load(
+            folder,
+            CLIP_TOKENIZER,
+            clip.max_positions(),
+            "<|endoftext|>",
+        )?;
+        let files = folder.paths(&parts.t5)?;
         let t5 = t5::T5EncoderModel::load(weights(&files, dtype, device)?, &t5_cfg).with_context(
             || {
                 format!(
@@ -139,7 +205,7 @@ impl FluxPipeline {
         } else {
             T5_TOKENS_SCHNELL
         };
-        let t5_tokenizer = PromptTokenizer::load(folder, "tokenizer_2", t5_tokens, "</s>")?;
+        let t5_tokenizer = PromptTokenizer::load(folder, T5_TOKENIZER, t5_tokens, "</s>")?;
 
         let files = vec![model_file];
         let model =
@@ -238,29 +304,22 @@ impl FluxPipeline {
 }
 
 /// The original checkpoint at the folder's root: `flux1-schnell.safetensors`,
-/// `flux1-dev.safetensors`, or another `flux1*.safetensors`.
-fn root_checkpoint(folder: &Folder) -> anyhow::Result<std::path::PathBuf> {
+/// `flux1-dev.safetensors`, or another `flux1*.safetensors` (the first by name).
+fn root_checkpoint(files: &impl Files) -> anyhow::Result<String> {
     for name in ["flux1-schnell.safetensors", "flux1-dev.safetensors"] {
-        if folder.path(name).is_file() {
-            return Ok(folder.path(name));
+        if files.has(name) {
+            return Ok(name.to_string());
         }
     }
-    let found = std::fs::read_dir(&folder.root)
-        .ok()
+    let found = files
+        .top_level()
         .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("flux1") && n.ends_with(".safetensors"))
-        });
+        .find(|n| n.starts_with("flux1") && n.ends_with(".safetensors"));
     found.with_context(|| {
         format!(
-            "model folder {} is missing flux1-schnell.safetensors (FLUX's original checkpoint at the folder's root; \
+            "{} is missing flux1-schnell.safetensors (FLUX's original checkpoint at the folder's root; \
              the diffusers transformer/ weights are not read)",
-            folder.root.display()
+            files.describe()
         )
     })
 }

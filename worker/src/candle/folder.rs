@@ -1,6 +1,7 @@
-//! Reading a diffusers-layout model folder: which pipeline it is and the `config.json`
-//! of each part, turned into candle's public config types. A missing or unreadable file
-//! is an error that names it.
+//! Reading a diffusers-layout model folder: which files exist ([`Files`], on disk or in
+//! a hub repository's file list), which pipeline it is and the `config.json` of each
+//! part, turned into candle's public config types. A missing or unreadable file is an
+//! error that names it.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,105 @@ use candle_transformers::models::stable_diffusion::{unet_2d, vae};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-/// A model folder and the paths inside it.
+/// The file naming the pipeline and its parts, read first.
+pub(crate) const MODEL_INDEX: &str = "model_index.json";
+
+/// What the loaders ask of a model's files: which exist, and what a small one says.
+/// A [`Folder`] answers from the disk; a hub repository (`super::hub`) from its file
+/// list, fetching each small file it is asked to read. The loaders decide which files
+/// they read through this trait, so the fetcher downloads exactly what they will read.
+pub(crate) trait Files {
+    /// Where the files are, for messages: "model folder /m/sd" or a hub repository.
+    fn describe(&self) -> String;
+
+    fn has(&self, rel: &str) -> bool;
+
+    /// The names of the files at the top level, sorted.
+    fn top_level(&self) -> Vec<String>;
+
+    /// The local path of a file to read (a hub repository fetches it first).
+    fn local(&self, rel: &str) -> anyhow::Result<PathBuf>;
+
+    /// The error for a file that must exist and does not.
+    fn missing(&self, rel: &str) -> anyhow::Error {
+        anyhow::anyhow!("{} is missing {rel}", self.describe())
+    }
+
+    /// Fails naming `rel` unless it exists.
+    fn require_listed(&self, rel: &str) -> anyhow::Result<String> {
+        if !self.has(rel) {
+            return Err(self.missing(rel));
+        }
+        Ok(rel.to_string())
+    }
+
+    /// Reads and parses a JSON file.
+    fn json<T: DeserializeOwned>(&self, rel: &str) -> anyhow::Result<T>
+    where
+        Self: Sized,
+    {
+        let path = self.local(rel)?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid config", path.display()))
+    }
+
+    /// The weight files of a part: the first of `DIR/NAME.safetensors` that exists, or
+    /// the shards an `…safetensors.index.json` lists.
+    fn weights(&self, dir: &str, names: &[&str]) -> anyhow::Result<Weights>
+    where
+        Self: Sized,
+    {
+        for name in names {
+            let rel = format!("{dir}/{name}.safetensors");
+            if self.has(&rel) {
+                return Ok(Weights {
+                    index: None,
+                    files: vec![rel],
+                });
+            }
+            let index = format!("{dir}/{name}.safetensors.index.json");
+            if self.has(&index) {
+                #[derive(Deserialize)]
+                struct Index {
+                    weight_map: std::collections::BTreeMap<String, String>,
+                }
+                let map: Index = self.json(&index)?;
+                let mut shards: Vec<String> = map.weight_map.into_values().collect();
+                shards.sort();
+                shards.dedup();
+                let files = shards
+                    .iter()
+                    .map(|f| self.require_listed(&format!("{dir}/{f}")))
+                    .collect::<anyhow::Result<_>>()?;
+                return Ok(Weights {
+                    index: Some(index),
+                    files,
+                });
+            }
+        }
+        Err(self.missing(&format!("{dir}/{}.safetensors", names[0])))
+    }
+}
+
+/// The weights of one part, relative to the model's folder.
+#[derive(Clone, Debug)]
+pub(crate) struct Weights {
+    /// The shard index, when the weights are sharded.
+    pub index: Option<String>,
+    /// What is memory-mapped: one file, or every shard.
+    pub files: Vec<String>,
+}
+
+impl Weights {
+    /// Every file read, the index included.
+    pub fn all(&self) -> impl Iterator<Item = String> + '_ {
+        self.index.iter().chain(&self.files).cloned()
+    }
+}
+
+/// A model folder on disk.
 #[derive(Clone, Debug)]
 pub(crate) struct Folder {
     pub root: PathBuf,
@@ -24,57 +123,44 @@ impl Folder {
         self.root.join(rel)
     }
 
-    pub fn has(&self, rel: &str) -> bool {
-        self.path(rel).exists()
-    }
-
-    /// Reads and parses a JSON file of the folder.
-    pub fn json<T: DeserializeOwned>(&self, rel: &str) -> anyhow::Result<T> {
-        let path = self.require(rel)?;
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a valid config", path.display()))
-    }
-
     /// The path of a file that must exist.
     pub fn require(&self, rel: &str) -> anyhow::Result<PathBuf> {
         let path = self.path(rel);
         if !path.is_file() {
-            bail!("model folder {} is missing {rel}", self.root.display());
+            return Err(self.missing(rel));
         }
         Ok(path)
     }
 
-    /// The weight files of a part: `DIR/NAME.safetensors`, or the shards an
-    /// `…safetensors.index.json` lists.
-    pub fn weights(&self, dir: &str, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
-        for name in names {
-            let rel = format!("{dir}/{name}.safetensors");
-            if self.path(&rel).is_file() {
-                return Ok(vec![self.path(&rel)]);
-            }
-            let index = format!("{dir}/{name}.safetensors.index.json");
-            if self.path(&index).is_file() {
-                #[derive(Deserialize)]
-                struct Index {
-                    weight_map: std::collections::BTreeMap<String, String>,
-                }
-                let index: Index = self.json(&index)?;
-                let mut files: Vec<String> = index.weight_map.into_values().collect();
-                files.sort();
-                files.dedup();
-                return files
-                    .iter()
-                    .map(|f| self.require(&format!("{dir}/{f}")))
-                    .collect();
-            }
-        }
-        bail!(
-            "model folder {} is missing {dir}/{}.safetensors",
-            self.root.display(),
-            names[0]
-        )
+    /// The paths to memory-map for `weights`.
+    pub fn paths(&self, weights: &Weights) -> anyhow::Result<Vec<PathBuf>> {
+        weights.files.iter().map(|f| self.require(f)).collect()
+    }
+}
+
+impl Files for Folder {
+    fn describe(&self) -> String {
+        format!("model folder {}", self.root.display())
+    }
+
+    fn has(&self, rel: &str) -> bool {
+        self.path(rel).is_file()
+    }
+
+    fn top_level(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn local(&self, rel: &str) -> anyhow::Result<PathBuf> {
+        self.require(rel)
     }
 }
 
@@ -379,8 +465,8 @@ fn default_act() -> String {
 }
 
 /// Reads `model_index.json` and tells the family.
-pub(crate) fn family(folder: &Folder) -> anyhow::Result<(Family, ModelIndex)> {
-    let index: ModelIndex = folder.json("model_index.json")?;
+pub(crate) fn family(files: &impl Files) -> anyhow::Result<(Family, ModelIndex)> {
+    let index: ModelIndex = files.json(MODEL_INDEX)?;
     Ok((Family::of(&index)?, index))
 }
 

@@ -1,8 +1,9 @@
 //! In-house generation with candle: Stable Diffusion 1.x / 2.x / XL (and their turbo
-//! variants) and FLUX.1-schnell, from local diffusers-layout model folders, on CUDA
-//! when built with the `cuda` feature and a GPU is present, else on the CPU.
+//! variants) and FLUX.1-schnell, from local diffusers-layout model folders or hub
+//! repositories (fetched into the Hugging Face cache), on CUDA when built with the
+//! `cuda` feature and a GPU is present, else on the CPU.
 //!
-//! This module owns reading model folders, the parts candle cannot configure from
+//! This module owns reading model folders, fetching them from the hub ([`hub`]), the parts candle cannot configure from
 //! files (CLIP text encoder, UNet with SDXL conditioning), seeded schedulers, the
 //! pipelines, the [`CandleBackend`] a worker serves models with, `arena-worker
 //! generate` ([`run_generate`]) and random test models ([`tiny`]).
@@ -13,6 +14,7 @@ mod config;
 mod flux;
 mod folder;
 mod generate;
+mod hub;
 mod scheduler;
 mod sd;
 pub mod tiny;
@@ -22,6 +24,7 @@ mod unet;
 pub use backend::CandleBackend;
 pub use config::{CandleModelConfig, DTypeChoice, SchedulerKind, SeedPolicy, parse_size};
 pub use generate::{GenerateArgs, run_generate};
+pub use hub::{Hub, HubError};
 
 use candle_core::Device;
 

@@ -7,9 +7,11 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::stable_diffusion::vae::AutoEncoderKL;
 
 use super::clip::ClipTextModel;
-use super::folder::{ClipJson, Family, Folder, ModelIndex, SchedulerJson, UNetJson, VaeJson};
+use super::folder::{
+    ClipJson, Family, Files, Folder, ModelIndex, SchedulerJson, UNetJson, VaeJson, Weights,
+};
 use super::scheduler::{self, Noise, Schedule};
-use super::tokenizer::PromptTokenizer;
+use super::tokenizer::{PromptTokenizer, TokenizerFiles};
 use super::unet::{TextTime, UNet};
 use super::{Defaults, Job};
 use crate::backend::Progress;
@@ -53,6 +55,78 @@ pub(crate) fn show(files: &[std::path::PathBuf]) -> String {
         .join(", ")
 }
 
+const UNET_CONFIG: &str = "unet/config.json";
+const VAE_CONFIG: &str = "vae/config.json";
+const SCHEDULER_CONFIG: &str = "scheduler/scheduler_config.json";
+/// Full precision first, where a repository has both.
+pub(crate) const DIFFUSERS_WEIGHTS: &[&str] =
+    &["diffusion_pytorch_model", "diffusion_pytorch_model.fp16"];
+pub(crate) const ENCODER_WEIGHTS: &[&str] = &["model", "model.fp16"];
+
+/// The files a Stable Diffusion pipeline reads, relative to its folder (besides
+/// `model_index.json`). [`SdPipeline::load`] reads these; the hub fetcher fetches them.
+pub(crate) struct SdFiles {
+    encoders: Vec<EncoderFiles>,
+    unet: Weights,
+    vae: Weights,
+}
+
+/// A text encoder (`text_encoder`, `text_encoder_2`) and its tokenizer.
+struct EncoderFiles {
+    dir: &'static str,
+    tokenizer_dir: &'static str,
+    config: String,
+    weights: Weights,
+    tokenizer: TokenizerFiles,
+}
+
+impl SdFiles {
+    pub fn locate(files: &impl Files, family: Family) -> anyhow::Result<Self> {
+        for config in [UNET_CONFIG, VAE_CONFIG, SCHEDULER_CONFIG] {
+            files.require_listed(config)?;
+        }
+        let encoder_dirs: &[(&str, &str)] = match family {
+            Family::StableDiffusionXl => &[
+                ("text_encoder", "tokenizer"),
+                ("text_encoder_2", "tokenizer_2"),
+            ],
+            _ => &[("text_encoder", "tokenizer")],
+        };
+        let encoders = encoder_dirs
+            .iter()
+            .map(|&(dir, tokenizer_dir)| {
+                Ok(EncoderFiles {
+                    dir,
+                    tokenizer_dir,
+                    config: files.require_listed(&format!("{dir}/config.json"))?,
+                    weights: files.weights(dir, ENCODER_WEIGHTS)?,
+                    tokenizer: TokenizerFiles::locate(files, tokenizer_dir)?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            encoders,
+            unet: files.weights("unet", DIFFUSERS_WEIGHTS)?,
+            vae: files.weights("vae", DIFFUSERS_WEIGHTS)?,
+        })
+    }
+
+    /// Every file read.
+    pub fn all(&self) -> Vec<String> {
+        let mut all: Vec<String> = [UNET_CONFIG, VAE_CONFIG, SCHEDULER_CONFIG]
+            .map(String::from)
+            .into();
+        for e in &self.encoders {
+            all.push(e.config.clone());
+            all.extend(e.weights.all());
+            all.extend(e.tokenizer.all());
+        }
+        all.extend(self.unet.all());
+        all.extend(self.vae.all());
+        all
+    }
+}
+
 impl SdPipeline {
     pub fn load(
         folder: &Folder,
@@ -61,21 +135,16 @@ impl SdPipeline {
         device: &Device,
         dtype: DType,
     ) -> anyhow::Result<Self> {
-        let unet_json: UNetJson = folder.json("unet/config.json")?;
-        let vae_json: VaeJson = folder.json("vae/config.json")?;
-        let scheduler: SchedulerJson = folder.json("scheduler/scheduler_config.json")?;
-        let encoder_dirs: &[(&str, &str)] = match family {
-            Family::StableDiffusionXl => &[
-                ("text_encoder", "tokenizer"),
-                ("text_encoder_2", "tokenizer_2"),
-            ],
-            _ => &[("text_encoder", "tokenizer")],
-        };
+        let parts = SdFiles::locate(folder, family)?;
+        let unet_json: UNetJson = folder.json(UNET_CONFIG)?;
+        let vae_json: VaeJson = folder.json(VAE_CONFIG)?;
+        let scheduler: SchedulerJson = folder.json(SCHEDULER_CONFIG)?;
         let mut tokenizers = Vec::new();
         let mut encoders = Vec::new();
-        for (enc_dir, tok_dir) in encoder_dirs {
-            let cfg: ClipJson = folder.json(&format!("{enc_dir}/config.json"))?;
-            let files = folder.weights(enc_dir, &["model", "model.fp16"])?;
+        for part in &parts.encoders {
+            let enc_dir = part.dir;
+            let cfg: ClipJson = folder.json(&part.config)?;
+            let files = folder.paths(&part.weights)?;
             let encoder =
                 ClipTextModel::new(weights(&files, dtype, device)?, &cfg).with_context(|| {
                     format!(
@@ -85,7 +154,7 @@ impl SdPipeline {
                 })?;
             tokenizers.push(PromptTokenizer::load(
                 folder,
-                tok_dir,
+                part.tokenizer_dir,
                 encoder.max_positions(),
                 "<|endoftext|>",
             )?);
@@ -110,10 +179,7 @@ impl SdPipeline {
             bail!("unet/config.json: an SDXL UNet needs addition_embed_type = \"text_time\"");
         }
         let unet_cfg = unet_json.to_candle()?;
-        let files = folder.weights(
-            "unet",
-            &["diffusion_pytorch_model", "diffusion_pytorch_model.fp16"],
-        )?;
+        let files = folder.paths(&parts.unet)?;
         let unet = UNet::new(
             weights(&files, dtype, device)?,
             unet_json.in_channels,
@@ -134,10 +200,7 @@ impl SdPipeline {
         } else {
             dtype
         };
-        let files = folder.weights(
-            "vae",
-            &["diffusion_pytorch_model", "diffusion_pytorch_model.fp16"],
-        )?;
+        let files = folder.paths(&parts.vae)?;
         let vae = AutoEncoderKL::new(
             weights(&files, vae_dtype, device)?,
             3,

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use tokenizers::Tokenizer;
 
-use super::folder::Folder;
+use super::folder::{Files, Folder};
 
 /// A tokenizer that pads or cuts every prompt to the text encoder's length.
 pub(crate) struct PromptTokenizer {
@@ -30,22 +30,17 @@ impl PromptTokenizer {
         max_len: usize,
         default_eos: &str,
     ) -> anyhow::Result<Self> {
-        let json_rel = format!("{dir}/tokenizer.json");
-        let inner = if folder.has(&json_rel) {
-            let path = folder.require(&json_rel)?;
-            Tokenizer::from_file(&path)
-                .map_err(|e| anyhow::anyhow!("{} is not a valid tokenizer: {e}", path.display()))?
-        } else if folder.has(&format!("{dir}/vocab.json"))
-            || folder.has(&format!("{dir}/merges.txt"))
-        {
-            clip_bpe(folder, dir)?
-        } else {
-            bail!(
-                "model folder {} is missing {dir}/tokenizer.json (or {dir}/vocab.json and {dir}/merges.txt)",
-                folder.root.display()
-            );
+        let files = TokenizerFiles::locate(folder, dir)?;
+        let inner = match &files.source {
+            Source::Json(rel) => {
+                let path = folder.require(rel)?;
+                Tokenizer::from_file(&path).map_err(|e| {
+                    anyhow::anyhow!("{} is not a valid tokenizer: {e}", path.display())
+                })?
+            }
+            Source::ClipBpe { vocab, merges } => clip_bpe(folder, dir, vocab, merges)?,
         };
-        let special = |key: &str| special_token(folder, dir, key);
+        let special = |key: &str| special_token(folder, &files.special, key);
         let eos = special("eos_token").unwrap_or_else(|| default_eos.to_string());
         let eos_id = inner.token_to_id(&eos);
         let pad = special("pad_token").unwrap_or_else(|| eos.clone());
@@ -83,15 +78,66 @@ impl PromptTokenizer {
     }
 }
 
+/// The files a tokenizer is read from, relative to the model's folder.
+#[derive(Clone, Debug)]
+pub(crate) struct TokenizerFiles {
+    source: Source,
+    /// Those of [`SPECIAL_TOKEN_FILES`] that exist, in that order.
+    special: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+enum Source {
+    Json(String),
+    ClipBpe { vocab: String, merges: String },
+}
+
+/// Where `pad_token` / `eos_token` are named, the first file winning.
+const SPECIAL_TOKEN_FILES: [&str; 2] = ["special_tokens_map.json", "tokenizer_config.json"];
+
+impl TokenizerFiles {
+    /// `dir/tokenizer.json`, else `dir/vocab.json` + `dir/merges.txt`, and the files
+    /// naming special tokens.
+    pub fn locate(files: &impl Files, dir: &str) -> anyhow::Result<Self> {
+        let json = format!("{dir}/tokenizer.json");
+        let (vocab, merges) = (format!("{dir}/vocab.json"), format!("{dir}/merges.txt"));
+        let source = if files.has(&json) {
+            Source::Json(json)
+        } else if files.has(&vocab) || files.has(&merges) {
+            Source::ClipBpe {
+                vocab: files.require_listed(&vocab)?,
+                merges: files.require_listed(&merges)?,
+            }
+        } else {
+            bail!(
+                "{} is missing {dir}/tokenizer.json (or {dir}/vocab.json and {dir}/merges.txt)",
+                files.describe()
+            );
+        };
+        let special = SPECIAL_TOKEN_FILES
+            .iter()
+            .map(|f| format!("{dir}/{f}"))
+            .filter(|rel| files.has(rel))
+            .collect();
+        Ok(Self { source, special })
+    }
+
+    /// Every file read.
+    pub fn all(&self) -> Vec<String> {
+        let mut all = match &self.source {
+            Source::Json(rel) => vec![rel.clone()],
+            Source::ClipBpe { vocab, merges } => vec![vocab.clone(), merges.clone()],
+        };
+        all.extend(self.special.iter().cloned());
+        all
+    }
+}
+
 /// `pad_token` / `eos_token` from `special_tokens_map.json` or `tokenizer_config.json`,
 /// written either as a string or as `{"content": …}`.
-fn special_token(folder: &Folder, dir: &str, key: &str) -> Option<String> {
-    for file in ["special_tokens_map.json", "tokenizer_config.json"] {
-        let rel = format!("{dir}/{file}");
-        if !folder.has(&rel) {
-            continue;
-        }
-        let Ok(value) = folder.json::<Value>(&rel) else {
+fn special_token(folder: &Folder, special: &[String], key: &str) -> Option<String> {
+    for rel in special {
+        let Ok(value) = folder.json::<Value>(rel) else {
             continue;
         };
         match value.get(key) {
@@ -108,9 +154,9 @@ fn special_token(folder: &Folder, dir: &str, key: &str) -> Option<String> {
 }
 
 /// Builds the byte-level BPE tokenizer CLIP uses from `vocab.json` and `merges.txt`.
-fn clip_bpe(folder: &Folder, dir: &str) -> anyhow::Result<Tokenizer> {
-    let vocab: Value = folder.json(&format!("{dir}/vocab.json"))?;
-    let merges_path = folder.require(&format!("{dir}/merges.txt"))?;
+fn clip_bpe(folder: &Folder, dir: &str, vocab: &str, merges: &str) -> anyhow::Result<Tokenizer> {
+    let vocab: Value = folder.json(vocab)?;
+    let merges_path = folder.require(merges)?;
     let merges_text = std::fs::read_to_string(&merges_path)
         .with_context(|| format!("cannot read {}", merges_path.display()))?;
     let merges: Vec<&str> = merges_text

@@ -1,6 +1,8 @@
 //! Shared by the candle tests: random model folders written once per test binary.
 #![allow(dead_code)] // Each test binary uses some of these helpers, not all.
 
+pub mod fake_hub;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

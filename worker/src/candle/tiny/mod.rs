@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::clip::ClipTextModel;
 use super::flux::{FluxJson, autoencoder_config};
-use super::folder::{ClipJson, Folder, UNetJson, VaeJson};
+use super::folder::{ClipJson, Files, Folder, UNetJson, VaeJson};
 use super::unet::UNet;
 
 /// Which model to write.
