@@ -85,10 +85,16 @@ impl RepoCache {
     }
 }
 
-/// `PATH.incomplete`: where `PATH` is written until it is complete.
+/// `PATH.<pid>-<random>.incomplete`: where `PATH` is written until it is complete.
+/// The name is this writer's own, so workers sharing a cache that fetch the same file
+/// at once each write their own copy and the last rename wins with identical bytes.
 fn incomplete(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push(".incomplete");
+    name.push(format!(
+        ".{}-{:08x}.incomplete",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     PathBuf::from(name)
 }
 
