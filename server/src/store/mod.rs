@@ -23,8 +23,8 @@ pub use export::{ExportFilter, ExportRow, ExportSummary};
 pub use generations::{Candidate, Generation, MissingImage, NewGeneration};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
 pub use jobs::{
-    FailKind, FailedJob, GenerationRecord, Job, JobResult, LastFailure, LIVE_PRIORITY, LeasedJob, NewPoolJob, QueueCount, Reaped,
-    WantedImage,
+    FailKind, FailedJob, GenerationRecord, Job, JobResult, LIVE_PRIORITY, LastFailure, LeasedJob,
+    NewPoolJob, QueueCount, Reaped, WantedImage,
 };
 pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle, RejectedPrompt};
 pub use models::{Model, ModelStatus, NewModel};
