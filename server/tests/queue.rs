@@ -154,11 +154,12 @@ async fn generation_queue_story(backend: Backend) {
     let failed = worker.fail(id, "the prompt broke the model", false).await;
     assert_eq!(failed.json()["state"], "failed");
     let row = store.job(id).await.unwrap().unwrap();
-    assert!(
-        row.failure_reason
-            .unwrap()
-            .contains("the prompt broke the model (worker gpu-1)")
+    assert_eq!(
+        row.failure_reason.as_deref(),
+        Some("the prompt broke the model")
     );
+    let recent = store.failed_jobs(1).await.unwrap();
+    assert_eq!(recent[0].worker.as_deref(), Some("gpu-1"));
 
     // A transient failure is retried until attempts run out (2 here).
     let job = worker.lease(&["demo-geometric"]).await;

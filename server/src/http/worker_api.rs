@@ -216,8 +216,13 @@ async fn fail(
         (false, true) => FailKind::Transient,
         (false, false) => FailKind::Permanent,
     };
-    let reason = format!("{} (worker {})", request.reason.trim(), worker.name);
-    match queue::fail(&state, worker.id, id, &reason, kind).await? {
+    // The job keeps its worker; the reason is the worker's words alone, since model
+    // pages show it publicly.
+    let reason = match request.reason.trim() {
+        "" => "no reason given",
+        reason => reason,
+    };
+    match queue::fail(&state, worker.id, id, reason, kind).await? {
         Some(new_state) => Ok(Json(JobStateResponse {
             state: new_state.into(),
         })),

@@ -115,6 +115,8 @@ pub struct FailedJob {
     pub attempts: i32,
     pub failure_reason: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The worker that held it last (none when it was never leased).
+    pub worker: Option<String>,
 }
 
 /// What the reaper changed.
@@ -489,8 +491,9 @@ impl Store {
     /// The latest failed jobs, newest first.
     pub async fn failed_jobs(&self, limit: i64) -> Result<Vec<FailedJob>> {
         let rows = on_pool!(self, pool => sqlx::query_as(
-            "select j.id, m.slug as model, j.kind, j.attempts, j.failure_reason, j.finished_at \
-             from job j join model m on m.id = j.model_id where j.state = 'failed' \
+            "select j.id, m.slug as model, j.kind, j.attempts, j.failure_reason, j.finished_at, \
+             w.name as worker from job j join model m on m.id = j.model_id \
+             left join worker w on w.id = j.worker_id where j.state = 'failed' \
              order by j.finished_at desc, j.id desc limit $1",
         )
         .bind(limit)
