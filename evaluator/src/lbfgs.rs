@@ -36,6 +36,7 @@ use std::collections::VecDeque;
 
 use crate::bt::{Fit, sigmoid, softplus};
 use crate::counts::Pair;
+use crate::linalg::dot;
 
 /// `lbfgs_minimize`'s defaults as `BradleyTerry` passes them.
 const MAX_ITERATIONS: usize = 1000;
@@ -359,10 +360,6 @@ fn quad_min(a: &OnLine, b: &OnLine) -> f64 {
     let db = b.step - a.step;
     let curvature = (b.value - a.value - a.slope * db) / (db * db);
     a.step - a.slope / (2.0 * curvature)
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// `y += a·x`.

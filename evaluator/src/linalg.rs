@@ -49,7 +49,7 @@ fn cholesky_once(a: &mut [f64], n: usize) -> bool {
     true
 }
 
-fn dot(x: &[f64], y: &[f64]) -> f64 {
+pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
 }
 
