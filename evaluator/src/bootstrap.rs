@@ -139,25 +139,11 @@ impl Cells {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counts::pair;
 
     #[test]
     fn resampling_keeps_the_number_of_votes_and_only_observed_cells() {
-        let pairs = [
-            Pair {
-                i: 0,
-                j: 1,
-                wins_i: 50,
-                wins_j: 30,
-                ties: 0,
-            },
-            Pair {
-                i: 1,
-                j: 2,
-                wins_i: 5,
-                wins_j: 0,
-                ties: 15,
-            },
-        ];
+        let pairs = [pair(0, 1, 50, 30, 0), pair(1, 2, 5, 0, 15)];
         let cells = Cells::new(&pairs);
         let mut sample = pairs.to_vec();
         let mut rng = ChaCha8Rng::seed_from_u64(7);

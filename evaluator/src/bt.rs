@@ -330,16 +330,7 @@ pub(crate) fn softplus(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pair(i: usize, j: usize, wins_i: u64, wins_j: u64, ties: u64) -> Pair {
-        Pair {
-            i,
-            j,
-            wins_i,
-            wins_j,
-            ties,
-        }
-    }
+    use crate::counts::pair;
 
     #[test]
     fn two_models_fit_the_log_odds_of_their_record() {

@@ -247,6 +247,18 @@ impl Pair {
     }
 }
 
+/// A pair for unit tests: `i` won `wins_i`, `j` won `wins_j`, `ties` ties.
+#[cfg(test)]
+pub(crate) fn pair(i: usize, j: usize, wins_i: u64, wins_j: u64, ties: u64) -> Pair {
+    Pair {
+        i,
+        j,
+        wins_i,
+        wins_j,
+        ties,
+    }
+}
+
 impl Table {
     pub fn new(counts: &Counts, both_bad: BothBad) -> Table {
         let mut both_bad_dropped = 0;

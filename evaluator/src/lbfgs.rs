@@ -389,16 +389,7 @@ fn nan_min(a: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pair(i: usize, j: usize, wins_i: u64, wins_j: u64, ties: u64) -> Pair {
-        Pair {
-            i,
-            j,
-            wins_i,
-            wins_j,
-            ties,
-        }
-    }
+    use crate::counts::pair;
 
     #[test]
     fn the_line_search_interpolants_find_the_minimum_of_a_cubic_and_a_parabola() {
