@@ -21,29 +21,6 @@ pub struct Generation {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug)]
-pub struct NewGeneration {
-    pub model_id: i64,
-    pub prompt_id: i64,
-    pub blob_key: String,
-    pub sha256: String,
-    pub width: u32,
-    pub height: u32,
-    pub seed: i64,
-    pub steps: Option<i32>,
-    pub params: serde_json::Value,
-    pub latency_ms: i64,
-}
-
-/// A (prompt, model) pair of the pool that has no image yet.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct MissingImage {
-    pub prompt_id: i64,
-    pub prompt_text: String,
-    pub model_id: i64,
-    pub model_slug: String,
-}
-
 /// An image that may be put into a battle, with its model's matchmaking weight.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Candidate {
@@ -54,30 +31,6 @@ pub struct Candidate {
 }
 
 impl Store {
-    /// Stores a generation; returns false when the same (model, prompt, seed) exists.
-    pub async fn add_generation(&self, g: &NewGeneration) -> Result<bool> {
-        let done = on_pool!(self, pool => sqlx::query(
-            "insert into generation (model_id, prompt_id, blob_key, sha256, width, height, seed, \
-             steps, params, latency_ms, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
-        )
-        .bind(g.model_id)
-        .bind(g.prompt_id)
-        .bind(&g.blob_key)
-        .bind(&g.sha256)
-        .bind(g.width as i32)
-        .bind(g.height as i32)
-        .bind(g.seed)
-        .bind(g.steps)
-        .bind(g.params.to_string())
-        .bind(g.latency_ms)
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
-    }
-
     pub async fn generation(&self, id: i64) -> Result<Option<Generation>> {
         let row = on_pool!(self, pool => sqlx::query_as(
             "select id, model_id, prompt_id, blob_key, sha256, width, height, seed, steps, params, \
@@ -87,28 +40,6 @@ impl Store {
         .fetch_optional(pool)
         .await)?;
         Ok(row)
-    }
-
-    /// Pool prompts × active models of `backend` that have no image yet, prompt by
-    /// prompt, so that each finished prompt becomes votable as early as possible.
-    pub async fn missing_pool_images(
-        &self,
-        backend: &str,
-        limit: i64,
-    ) -> Result<Vec<MissingImage>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select p.id as prompt_id, p.text as prompt_text, m.id as model_id, m.slug as model_slug \
-             from prompt p cross join model m \
-             where m.backend = $1 and m.status = 'active' and p.moderation = 'ok' \
-               and p.source <> 'voter' \
-               and not exists (select 1 from generation g where g.prompt_id = p.id and g.model_id = m.id) \
-             order by p.id, m.id limit $2",
-        )
-        .bind(backend)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
     }
 
     /// Counts (images present, images wanted) for the pool of `backend`'s models.

@@ -20,7 +20,7 @@ mod workers;
 
 pub use battles::{Battle, BattleImage, NewBattle};
 pub use export::{ExportFilter, ExportRow, ExportSummary};
-pub use generations::{Candidate, Generation, MissingImage, NewGeneration};
+pub use generations::{Candidate, Generation};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
 pub use jobs::{
     FailKind, FailedJob, GenerationRecord, Job, JobResult, LIVE_PRIORITY, LastFailure, LeasedJob,
