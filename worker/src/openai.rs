@@ -110,6 +110,15 @@ impl OpenAiBackend {
         })
     }
 
+    /// The `size` asked for, and recorded with the image: the configured one, else
+    /// the job's.
+    fn size(&self, request: &GenerationRequest) -> String {
+        self.config
+            .size
+            .clone()
+            .unwrap_or_else(|| format!("{}x{}", request.width, request.height))
+    }
+
     async fn generate_async(&self, request: &GenerationRequest) -> Result<Vec<u8>, ApiError> {
         let url = format!(
             "{}/images/generations",
@@ -119,8 +128,7 @@ impl OpenAiBackend {
             "model": self.config.model,
             "prompt": request.prompt,
             "n": 1,
-            "size": self.config.size.clone()
-                .unwrap_or_else(|| format!("{}x{}", request.width, request.height)),
+            "size": self.size(request),
         });
         if let Some(format) = &self.config.response_format {
             body["response_format"] = format.clone().into();
@@ -264,8 +272,7 @@ impl Backend for OpenAiBackend {
             params: serde_json::json!({
                 "backend": "openai",
                 "model": self.config.model,
-                "size": self.config.size.clone()
-                    .unwrap_or_else(|| format!("{}x{}", request.width, request.height)),
+                "size": self.size(request),
             }),
         })
     }
