@@ -184,9 +184,10 @@ impl FluxPipeline {
                     show(&files)
                 )
             })?;
+        let [clip_tokenizer_files, t5_tokenizer_files] = &parts.tokenizers;
         let clip_tokenizer = PromptTokenizer::load(
             folder,
-            CLIP_TOKENIZER,
+            clip_tokenizer_files,
             clip.max_positions(),
             "<|endoftext|>",
         )?;
@@ -205,7 +206,7 @@ impl FluxPipeline {
         } else {
             T5_TOKENS_SCHNELL
         };
-        let t5_tokenizer = PromptTokenizer::load(folder, T5_TOKENIZER, t5_tokens, "</s>")?;
+        let t5_tokenizer = PromptTokenizer::load(folder, t5_tokenizer_files, t5_tokens, "</s>")?;
 
         let files = vec![model_file];
         let model =

@@ -74,7 +74,6 @@ pub(crate) struct SdFiles {
 /// A text encoder (`text_encoder`, `text_encoder_2`) and its tokenizer.
 struct EncoderFiles {
     dir: &'static str,
-    tokenizer_dir: &'static str,
     config: String,
     weights: Weights,
     tokenizer: TokenizerFiles,
@@ -97,7 +96,6 @@ impl SdFiles {
             .map(|&(dir, tokenizer_dir)| {
                 Ok(EncoderFiles {
                     dir,
-                    tokenizer_dir,
                     config: files.require_listed(&format!("{dir}/config.json"))?,
                     weights: files.weights(dir, ENCODER_WEIGHTS)?,
                     tokenizer: TokenizerFiles::locate(files, tokenizer_dir)?,
@@ -154,7 +152,7 @@ impl SdPipeline {
                 })?;
             tokenizers.push(PromptTokenizer::load(
                 folder,
-                part.tokenizer_dir,
+                &part.tokenizer,
                 encoder.max_positions(),
                 "<|endoftext|>",
             )?);

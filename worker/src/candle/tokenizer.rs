@@ -22,15 +22,15 @@ pub(crate) struct PromptTokenizer {
 const CLIP_SPLIT: &str = r"'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+";
 
 impl PromptTokenizer {
-    /// Loads `dir/tokenizer.json`, else `dir/vocab.json` + `dir/merges.txt`.
+    /// Loads the tokenizer `files` names (as [`TokenizerFiles::locate`] found them).
     /// `default_eos` names the end token when the folder does not.
     pub fn load(
         folder: &Folder,
-        dir: &str,
+        files: &TokenizerFiles,
         max_len: usize,
         default_eos: &str,
     ) -> anyhow::Result<Self> {
-        let files = TokenizerFiles::locate(folder, dir)?;
+        let dir = &files.dir;
         let inner = match &files.source {
             Source::Json(rel) => {
                 let path = folder.require(rel)?;
@@ -81,6 +81,8 @@ impl PromptTokenizer {
 /// The files a tokenizer is read from, relative to the model's folder.
 #[derive(Clone, Debug)]
 pub(crate) struct TokenizerFiles {
+    /// The tokenizer's folder, e.g. `tokenizer_2`.
+    dir: String,
     source: Source,
     /// Those of [`SPECIAL_TOKEN_FILES`] that exist, in that order.
     special: Vec<String>,
@@ -119,7 +121,11 @@ impl TokenizerFiles {
             .map(|f| format!("{dir}/{f}"))
             .filter(|rel| files.has(rel))
             .collect();
-        Ok(Self { source, special })
+        Ok(Self {
+            dir: dir.to_string(),
+            source,
+            special,
+        })
     }
 
     /// Every file read.
@@ -204,12 +210,18 @@ mod tests {
     use super::*;
     use crate::candle::tiny::vocab::write_clip_bpe;
 
+    /// The CLIP tokenizer of `dir/tokenizer`, 77 tokens long.
+    fn clip_tokenizer(dir: &std::path::Path) -> PromptTokenizer {
+        let folder = Folder::new(dir);
+        let files = TokenizerFiles::locate(&folder, "tokenizer").unwrap();
+        PromptTokenizer::load(&folder, &files, 77, "<|endoftext|>").unwrap()
+    }
+
     #[test]
     fn clip_vocab_and_merges_tokenize_as_clip_does() {
         let dir = std::env::temp_dir().join(format!("arena-clip-bpe-{}", std::process::id()));
         write_clip_bpe(&dir.join("tokenizer")).unwrap();
-        let tokenizer =
-            PromptTokenizer::load(&Folder::new(&dir), "tokenizer", 77, "<|endoftext|>").unwrap();
+        let tokenizer = clip_tokenizer(&dir);
         let (ids, eos_at) = tokenizer.encode("A  cat").unwrap();
         std::fs::remove_dir_all(&dir).ok();
         // <|startoftext|>, "a</w>" (320 in CLIP too), "c", "at</w>", <|endoftext|>, padding.
@@ -223,8 +235,7 @@ mod tests {
     fn long_prompts_are_cut_and_keep_their_end_token() {
         let dir = std::env::temp_dir().join(format!("arena-clip-long-{}", std::process::id()));
         write_clip_bpe(&dir.join("tokenizer")).unwrap();
-        let tokenizer =
-            PromptTokenizer::load(&Folder::new(&dir), "tokenizer", 77, "<|endoftext|>").unwrap();
+        let tokenizer = clip_tokenizer(&dir);
         let (ids, eos_at) = tokenizer.encode(&"cat ".repeat(200)).unwrap();
         std::fs::remove_dir_all(&dir).ok();
         assert_eq!(ids.len(), 77);
@@ -235,7 +246,7 @@ mod tests {
     fn a_folder_without_any_tokenizer_names_what_is_missing() {
         let dir = std::env::temp_dir().join(format!("arena-no-tok-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let err = PromptTokenizer::load(&Folder::new(&dir), "tokenizer_2", 77, "<|endoftext|>")
+        let err = TokenizerFiles::locate(&Folder::new(&dir), "tokenizer_2")
             .err()
             .unwrap()
             .to_string();
