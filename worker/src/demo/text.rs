@@ -392,35 +392,22 @@ pub(crate) fn sign(cv: &mut Canvas, look: Look, scene: &Scene, plan: SignPlan, t
         1.0,
         1.0,
     );
-    let inner = Shape::Rect {
+    // The panel's face and the neon outline: rectangles `by` cells inside its edge.
+    let inset = |by: f32| Shape::Rect {
         c: v2(plan.x, plan.y),
-        hw: hw - cell * 1.5,
-        hh: hh - cell * 1.5,
+        hw: hw - cell * by,
+        hh: hh - cell * by,
         radius: cell,
         angle: 0.0,
     };
-    cv.fill(&inner, Paint::Solid(board.darken(0.12)), 1.0, 1.0);
+    cv.fill(&inset(1.5), Paint::Solid(board.darken(0.12)), 1.0, 1.0);
     if scene.neon && !look.flat {
         cv.glow(v2(plan.x, plan.y), hw * 1.1, ink, 0.25);
     }
 
     if scene.neon && look.flat {
-        let outline = Shape::Rect {
-            c: v2(plan.x, plan.y),
-            hw: hw - cell * 0.7,
-            hh: hh - cell * 0.7,
-            radius: cell,
-            angle: 0.0,
-        };
-        let ring = Shape::Rect {
-            c: v2(plan.x, plan.y),
-            hw: hw - cell * 1.2,
-            hh: hh - cell * 1.2,
-            radius: cell,
-            angle: 0.0,
-        };
-        cv.fill(&outline, Paint::Solid(ink), 0.8, 1.0);
-        cv.fill(&ring, Paint::Solid(board.darken(0.12)), 1.0, 1.0);
+        cv.fill(&inset(0.7), Paint::Solid(ink), 0.8, 1.0);
+        cv.fill(&inset(1.2), Paint::Solid(board.darken(0.12)), 1.0, 1.0);
     }
 
     let top = plan.y - text_h * 0.5 + cell;
