@@ -117,7 +117,6 @@ pub(super) fn default_color(kind: Kind, variant: u8, r: &mut ChaCha8Rng) -> Rgb 
         Cake => rgb(0.98, 0.80, 0.86),
         Candle => rgb(0.97, 0.93, 0.84),
         Rainbow => rgb(1.0, 1.0, 1.0),
-        Person => PALETTE[r.random_range(0..PALETTE.len())],
         _ => PALETTE[r.random_range(0..PALETTE.len())],
     }
 }
