@@ -104,7 +104,7 @@ pub fn leaderboard_from_counts(
     counts: &Counts,
     options: &LeaderboardOptions,
 ) -> Result<Leaderboard> {
-    compute(counts, None, base_exclusions(counts), options, None)
+    compute(counts, None, Excluded::default(), options, None)
 }
 
 /// [`leaderboard_from_counts`], reporting bootstrap progress as `(done, total)` rounds.
@@ -113,13 +113,7 @@ pub fn leaderboard_from_counts_with_progress(
     options: &LeaderboardOptions,
     progress: Progress<'_>,
 ) -> Result<Leaderboard> {
-    compute(
-        counts,
-        None,
-        base_exclusions(counts),
-        options,
-        Some(progress),
-    )
+    compute(counts, None, Excluded::default(), options, Some(progress))
 }
 
 /// Leaderboard from a vote file (JSONL, CSV or FastChat JSON), applying
@@ -209,13 +203,6 @@ fn from_reader<R: BufRead>(
     )
 }
 
-fn base_exclusions(counts: &Counts) -> Excluded {
-    Excluded {
-        self_battles: counts.self_battles(),
-        ..Excluded::default()
-    }
-}
-
 fn compute(
     counts: &Counts,
     order: Option<Vec<OrderedVote>>,
@@ -225,6 +212,9 @@ fn compute(
 ) -> Result<Leaderboard> {
     options.validate()?;
     let table = Table::new(counts, options.both_bad);
+    // Self-battles and dropped both-bad votes are read off the counts; `excluded`
+    // brings only what the filter left out.
+    excluded.self_battles = counts.self_battles();
     excluded.both_bad = table.both_bad_dropped;
     let mut warnings = Vec::new();
     if excluded.self_battles > 0 {
@@ -395,11 +385,10 @@ pub fn leaderboard_from_ordered_votes<S: AsRef<str>>(
             });
         }
     }
-    let excluded = base_exclusions(&counts);
     compute(
         &counts,
         keep_order.then_some(order),
-        excluded,
+        Excluded::default(),
         options,
         None,
     )

@@ -173,35 +173,33 @@ pub(crate) fn read_tally<R: BufRead>(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
+    let mut tally = Tally::default();
+    let mut order = Vec::new();
     if !keep_order && format == Format::Jsonl && threads > 1 {
         let mut sinks = vec![Tally::default(); threads];
         jsonl::read_parallel(reader, &mut sinks, &|tally: &mut Tally, vote: &Vote<'_>| {
             tally.take(filter, vote);
             Ok(())
         })?;
-        let mut tally = Tally::default();
         for part in &sinks {
             tally.counts.merge(&part.counts);
             tally.excluded.absorb(&part.excluded);
         }
-        tally.excluded.self_battles = tally.counts.self_battles();
-        return Ok((tally, Vec::new()));
-    }
-    let mut tally = Tally::default();
-    let mut order = Vec::new();
-    for_each_vote(reader, format, |vote| {
-        if let Some((a, b)) = tally.take(filter, vote) {
-            if keep_order && a != b {
-                order.push(OrderedVote {
-                    tstamp: vote.tstamp.unwrap_or(f64::NAN),
-                    a,
-                    b,
-                    outcome: vote.outcome,
-                });
+    } else {
+        for_each_vote(reader, format, |vote| {
+            if let Some((a, b)) = tally.take(filter, vote) {
+                if keep_order && a != b {
+                    order.push(OrderedVote {
+                        tstamp: vote.tstamp.unwrap_or(f64::NAN),
+                        a,
+                        b,
+                        outcome: vote.outcome,
+                    });
+                }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        })?;
+    }
     tally.excluded.self_battles = tally.counts.self_battles();
     Ok((tally, order))
 }
