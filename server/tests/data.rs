@@ -7,17 +7,15 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arena_evaluator::{
     Counts, Format, LeaderboardOptions, Outcome, for_each_vote, leaderboard_from_counts,
     leaderboard_from_path,
 };
 use arena_server::App;
-use arena_server::config::{FileConfig, ServeConfig, Storage};
+use arena_server::config::FileConfig;
 use arena_server::export::{ExportFormat, ExportOptions, card, export_to_file};
 use arena_server::gallery::import_gallery;
-use arena_server::http::{AppState, app};
 use arena_server::import::import_votes;
 use arena_server::store::ExportFilter;
 use axum::Router;
@@ -317,29 +315,6 @@ async fn the_parquet_export_reads_back_with_the_documented_schema_and_row_count_
     the_parquet_export_reads_back_with_the_documented_schema_and_row_count(Backend::Postgres).await;
 }
 
-/// An arena with its own settings on `backend` (no demo models unless asked).
-async fn open_app(
-    backend: Backend,
-    file: FileConfig,
-) -> Option<(Arc<App>, Router, PathBuf, Option<support::PgDb>)> {
-    let dir = support::temp_dir("arena-data");
-    let (url, db) = support::database(backend, &dir).await?;
-    let storage = Storage {
-        database_url: url,
-        data_dir: dir.clone(),
-    };
-    let file = FileConfig {
-        image_size: Some(64),
-        default_prompts: Some(false),
-        embedded_worker: Some(false),
-        ..file
-    };
-    let config = ServeConfig::resolve(storage, None, true, file).unwrap();
-    let arena = Arc::new(App::open(config).await.unwrap());
-    let router = app(AppState(arena.clone()));
-    Some((arena, router, dir, db))
-}
-
 fn write_png(path: &Path, rgb: [u8; 3]) {
     let img = image::RgbImage::from_pixel(100, 80, image::Rgb(rgb));
     img.save(path).unwrap();
@@ -350,9 +325,10 @@ async fn a_gallery_import_makes_a_directory_of_images_votable(backend: Backend) 
         register_demo_models: Some(false),
         ..FileConfig::default()
     };
-    let Some((app, router, dir, _db)) = open_app(backend, file).await else {
+    let Some(arena) = TestArena::open(backend, file).await else {
         return;
     };
+    let (app, router, dir) = (&arena.app, &arena.router, &arena.dir);
     let gallery = dir.join("my-gallery");
     for model in ["studio-one", "Studio Two"] {
         std::fs::create_dir_all(gallery.join(model)).unwrap();
@@ -384,7 +360,7 @@ async fn a_gallery_import_makes_a_directory_of_images_votable(backend: Backend) 
         .unwrap();
     assert_eq!((again.images_added, again.images_present), (0, 4));
 
-    let mut voter = Client::new(router);
+    let mut voter = Client::new(router.clone());
     let battle = voter.new_battle().await;
     assert!(
         ["a lighthouse at dusk", "a bowl of lemons"].contains(&battle["prompt"].as_str().unwrap())
@@ -476,9 +452,10 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
         admin_token: Some("let-me-in".into()),
         ..FileConfig::default()
     };
-    let Some((app, router, _dir, _db)) = open_app(backend, file).await else {
+    let Some(arena) = TestArena::open(backend, file).await else {
         return;
     };
+    let (app, router) = (&arena.app, &arena.router);
     import_votes(
         &app.store,
         &genai_arena_file(),
@@ -490,15 +467,15 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
     let uri = "/api/v1/export/votes?format=jsonl";
 
     for token in [None, Some("wrong")] {
-        let (status, content_type, _, body) = get_frames(&router, uri, token).await;
+        let (status, content_type, _, body) = get_frames(router, uri, token).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(content_type.starts_with("application/json"));
         assert_eq!(error_code(&body), "unauthorized");
     }
-    let (status, _, _, _) = get_frames(&router, "/api/v1/export/card", None).await;
+    let (status, _, _, _) = get_frames(router, "/api/v1/export/card", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let (status, content_type, frames, body) = get_frames(&router, uri, Some("let-me-in")).await;
+    let (status, content_type, frames, body) = get_frames(router, uri, Some("let-me-in")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "application/x-ndjson");
     assert!(
@@ -509,7 +486,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
     // excluded from leaderboards, and left out of the export by default.
     assert_eq!(body.iter().filter(|b| **b == b'\n').count(), 2061 - 546);
     let everything = format!("{uri}&include_excluded=true");
-    let (_, _, _, body) = get_frames(&router, &everything, Some("let-me-in")).await;
+    let (_, _, _, body) = get_frames(router, &everything, Some("let-me-in")).await;
     let lines: Vec<&[u8]> = body
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -534,7 +511,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
     );
 
     let (status, _, _, body) = get_frames(
-        &router,
+        router,
         "/api/v1/export/votes?format=parquet",
         Some("let-me-in"),
     )
@@ -548,7 +525,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
         ("format=csv&colour=blue", "invalid_query"),
     ] {
         let (status, _, _, body) = get_frames(
-            &router,
+            router,
             &format!("/api/v1/export/votes?{query}"),
             Some("let-me-in"),
         )
@@ -557,7 +534,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
         assert_eq!(error_code(&body), code, "{query}");
     }
     let (status, _, _, body) = get_frames(
-        &router,
+        router,
         "/api/v1/export/votes?format=csv&since=2030-01-01T00:00:00Z",
         Some("let-me-in"),
     )

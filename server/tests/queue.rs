@@ -51,7 +51,7 @@ async fn generation_queue_story(backend: Backend) {
         )
         .await;
         assert_eq!(
-            (r.status, r.code().as_str()),
+            (r.status, r.error_code().as_str()),
             (StatusCode::UNAUTHORIZED, "invalid_worker_token"),
             "{auth:?}"
         );
@@ -65,7 +65,7 @@ async fn generation_queue_story(backend: Backend) {
         )
         .await;
     assert_eq!(
-        (unknown.status, unknown.code().as_str()),
+        (unknown.status, unknown.error_code().as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "unknown_model")
     );
 
@@ -98,17 +98,20 @@ async fn generation_queue_story(backend: Backend) {
     );
     let other = TestWorker::add(&arena, "gpu-2").await;
     assert_eq!(
-        other.heartbeat(id, 4, 10).await.code(),
+        other.heartbeat(id, 4, 10).await.error_code(),
         "lease_lost",
         "only the holder may heartbeat"
     );
     assert_eq!(
-        other.result(id, png_with_metadata(80, 50)).await.code(),
+        other
+            .result(id, png_with_metadata(80, 50))
+            .await
+            .error_code(),
         "lease_lost"
     );
     let garbage = worker.result(id, b"not an image".to_vec()).await;
     assert_eq!(
-        (garbage.status, garbage.code().as_str()),
+        (garbage.status, garbage.error_code().as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image")
     );
     let done = worker.result(id, png_with_metadata(80, 50)).await;
@@ -120,7 +123,10 @@ async fn generation_queue_story(backend: Backend) {
     );
     assert_eq!(done.json()["state"], "done");
     assert_eq!(
-        worker.result(id, png_with_metadata(80, 50)).await.code(),
+        worker
+            .result(id, png_with_metadata(80, 50))
+            .await
+            .error_code(),
         "lease_lost",
         "a job is done once"
     );

@@ -41,10 +41,14 @@ impl TestArena {
     }
 
     pub async fn start_with(backend: Backend, ttl: Duration) -> Option<TestArena> {
-        let dir = support::temp_dir("arena-it");
-        let (url, db) = support::database(backend, &dir).await?;
-        let app = open(&url, &dir, ttl).await;
-        app.store
+        let file = FileConfig {
+            battle_ttl_secs: Some(ttl.as_secs()),
+            ..FileConfig::default()
+        };
+        let arena = Self::open(backend, file).await?;
+        arena
+            .app
+            .store
             .import_prompts(
                 &PROMPTS
                     .iter()
@@ -57,8 +61,17 @@ impl TestArena {
             )
             .await
             .unwrap();
-        let made = embedded_worker::fill_pool(&app).await.unwrap();
+        let made = embedded_worker::fill_pool(&arena.app).await.unwrap();
         assert_eq!(made, 3 * arena_worker::demo::demo_models().len() as u64);
+        Some(arena)
+    }
+
+    /// An arena with `file`'s settings over the tests' own (64-pixel images, no
+    /// default prompts, no embedded worker), the demo models and nothing else.
+    pub async fn open(backend: Backend, file: FileConfig) -> Option<TestArena> {
+        let dir = support::temp_dir("arena-it");
+        let (url, db) = support::database(backend, &dir).await?;
+        let app = open(&url, &dir, file).await;
         Some(TestArena {
             router: app_router(&app),
             app,
@@ -69,7 +82,11 @@ impl TestArena {
 
     /// Another server on the same database and data dir (as behind a load balancer).
     pub async fn sibling(&self, ttl: Duration) -> (Arc<App>, Router) {
-        let app = open(&self.app.config.storage.database_url, &self.dir, ttl).await;
+        let file = FileConfig {
+            battle_ttl_secs: Some(ttl.as_secs()),
+            ..FileConfig::default()
+        };
+        let app = open(&self.app.config.storage.database_url, &self.dir, file).await;
         let router = app_router(&app);
         (app, router)
     }
@@ -79,17 +96,16 @@ impl TestArena {
     }
 }
 
-async fn open(url: &str, dir: &std::path::Path, ttl: Duration) -> Arc<App> {
+async fn open(url: &str, dir: &std::path::Path, file: FileConfig) -> Arc<App> {
     let storage = Storage {
         database_url: url.to_string(),
         data_dir: dir.to_path_buf(),
     };
     let file = FileConfig {
         image_size: Some(64),
-        battle_ttl_secs: Some(ttl.as_secs()),
         default_prompts: Some(false),
         embedded_worker: Some(false),
-        ..FileConfig::default()
+        ..file
     };
     let config = ServeConfig::resolve(storage, None, true, file).unwrap();
     Arc::new(App::open(config).await.unwrap())
@@ -129,6 +145,25 @@ impl Response {
     }
 }
 
+/// Sends one request to the router.
+pub async fn send(router: &Router, request: Request<Body>) -> Response {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
 /// A voter: keeps the cookie the server gives it.
 #[derive(Clone)]
 pub struct Client {
@@ -159,25 +194,12 @@ impl Client {
             request = request.header(header::CONTENT_TYPE, content_type);
         }
         let request = request.body(Body::from(body.to_string())).unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        if let Some(set) = headers.get(header::SET_COOKIE) {
+        let response = send(&self.router, request).await;
+        if let Some(set) = response.headers.get(header::SET_COOKIE) {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
             self.cookie = Some(pair);
         }
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Response {
-            status,
-            headers,
-            body,
-        }
+        response
     }
 
     pub async fn get(&mut self, uri: &str) -> Response {

@@ -2,48 +2,26 @@
 //! admin token, and a worker that speaks the worker protocol to the router.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use std::sync::Arc;
-
-use arena_server::App;
-use arena_server::config::{FileConfig, ServeConfig, Storage};
-use arena_server::http::{AppState, app};
+use arena_server::config::FileConfig;
 use arena_server::queue::QueueConfig;
 use arena_server::store::NewPrompt;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
-use crate::common::support::{self, Backend, PgDb};
+pub use crate::common::send;
+use crate::common::{Backend, Response, TestArena};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
-pub struct QueueArena {
-    pub app: Arc<App>,
-    pub router: Router,
-    pub dir: std::path::PathBuf,
-    _db: Option<PgDb>,
-}
-
 /// An arena with the demo models, `prompts` and no images yet; `None` to skip.
-pub async fn arena(backend: Backend, queue: QueueConfig, prompts: &[&str]) -> Option<QueueArena> {
-    let dir = support::temp_dir("arena-queue");
-    let (url, db) = support::database(backend, &dir).await?;
-    let storage = Storage {
-        database_url: url,
-        data_dir: dir.clone(),
-    };
+pub async fn arena(backend: Backend, queue: QueueConfig, prompts: &[&str]) -> Option<TestArena> {
     let file = FileConfig {
-        image_size: Some(64),
-        default_prompts: Some(false),
-        embedded_worker: Some(false),
         admin_token: Some(ADMIN_TOKEN.into()),
         queue,
         ..FileConfig::default()
     };
-    let config = ServeConfig::resolve(storage, None, true, file).unwrap();
-    let app = Arc::new(App::open(config).await.unwrap());
+    let arena = TestArena::open(backend, file).await?;
     let prompts: Vec<NewPrompt> = prompts
         .iter()
         .map(|t| NewPrompt {
@@ -52,50 +30,8 @@ pub async fn arena(backend: Backend, queue: QueueConfig, prompts: &[&str]) -> Op
             source: "test".into(),
         })
         .collect();
-    app.store.import_prompts(&prompts).await.unwrap();
-    Some(QueueArena {
-        router: app_router(&app),
-        app,
-        dir,
-        _db: db,
-    })
-}
-
-fn app_router(arena: &Arc<App>) -> Router {
-    app(AppState(arena.clone()))
-}
-
-pub struct Reply {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    pub fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-}
-
-/// Sends one request to the router.
-pub async fn send(router: &Router, request: Request<Body>) -> Reply {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Reply { status, body }
+    arena.app.store.import_prompts(&prompts).await.unwrap();
+    Some(arena)
 }
 
 /// A worker speaking the protocol with a bearer token.
@@ -106,7 +42,7 @@ pub struct TestWorker {
 
 impl TestWorker {
     /// Registers a worker called `name` and keeps its token.
-    pub async fn add(arena: &QueueArena, name: &str) -> TestWorker {
+    pub async fn add(arena: &TestArena, name: &str) -> TestWorker {
         let token = arena_server::workers::new_token();
         arena
             .app
@@ -126,7 +62,7 @@ impl TestWorker {
         uri: &str,
         body: Body,
         extra: &[(&str, &str)],
-    ) -> Reply {
+    ) -> Response {
         let mut request = Request::builder()
             .method(method)
             .uri(uri)
@@ -137,7 +73,7 @@ impl TestWorker {
         send(&self.router, request.body(body).unwrap()).await
     }
 
-    pub async fn post(&self, uri: &str, json: serde_json::Value) -> Reply {
+    pub async fn post(&self, uri: &str, json: serde_json::Value) -> Response {
         self.call(
             Method::POST,
             uri,
@@ -164,7 +100,7 @@ impl TestWorker {
         r.json()["job"].clone()
     }
 
-    pub async fn heartbeat(&self, job: i64, step: u32, steps: u32) -> Reply {
+    pub async fn heartbeat(&self, job: i64, step: u32, steps: u32) -> Response {
         self.post(
             &format!("/api/v1/worker/jobs/{job}/heartbeat"),
             serde_json::json!({ "step": step, "steps": steps }),
@@ -172,7 +108,7 @@ impl TestWorker {
         .await
     }
 
-    pub async fn result(&self, job: i64, png: Vec<u8>) -> Reply {
+    pub async fn result(&self, job: i64, png: Vec<u8>) -> Response {
         self.call(
             Method::PUT,
             &format!("/api/v1/worker/jobs/{job}/result"),
@@ -188,7 +124,7 @@ impl TestWorker {
         .await
     }
 
-    pub async fn fail(&self, job: i64, reason: &str, retryable: bool) -> Reply {
+    pub async fn fail(&self, job: i64, reason: &str, retryable: bool) -> Response {
         self.post(
             &format!("/api/v1/worker/jobs/{job}/fail"),
             serde_json::json!({ "reason": reason, "retryable": retryable }),
