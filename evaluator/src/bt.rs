@@ -113,11 +113,7 @@ fn gradient_and_hessian(
         let g = p.score_i() - total * prob;
         grad[p.i] += g;
         grad[p.j] -= g;
-        let h = total * prob * (1.0 - prob);
-        hess[p.i * n + p.i] += h;
-        hess[p.j * n + p.j] += h;
-        hess[p.i * n + p.j] -= h;
-        hess[p.j * n + p.i] -= h;
+        linalg::add_pair_term(hess, n, p.i, p.j, total * prob * (1.0 - prob));
     }
     if ridge > 0.0 {
         for m in 0..n {

@@ -49,6 +49,15 @@ fn cholesky_once(a: &mut [f64], n: usize) -> bool {
     true
 }
 
+/// Adds `w·(eᵢ − eⱼ)(eᵢ − eⱼ)ᵀ` to the `n × n` matrix `a`: one pair's term of a
+/// Bradley–Terry Hessian.
+pub(crate) fn add_pair_term(a: &mut [f64], n: usize, i: usize, j: usize, w: f64) {
+    a[i * n + i] += w;
+    a[j * n + j] += w;
+    a[i * n + j] -= w;
+    a[j * n + i] -= w;
+}
+
 pub(crate) fn dot(x: &[f64], y: &[f64]) -> f64 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
 }

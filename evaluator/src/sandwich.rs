@@ -25,11 +25,7 @@ pub(crate) fn standard_errors(pairs: &[Pair], theta: &[f64], ridge: f64, n_votes
     let mut meat = Vec::with_capacity(pairs.len());
     for p in pairs {
         let prob = sigmoid(theta[p.i] - theta[p.j]);
-        let w = p.total() * prob * (1.0 - prob);
-        h[p.i * n + p.i] += w;
-        h[p.j * n + p.j] += w;
-        h[p.i * n + p.j] -= w;
-        h[p.j * n + p.i] -= w;
+        linalg::add_pair_term(&mut h, n, p.i, p.j, p.total() * prob * (1.0 - prob));
         let v = p.wins_i as f64 * (1.0 - prob).powi(2)
             + p.wins_j as f64 * prob.powi(2)
             + p.ties as f64 * (0.5 - prob).powi(2);
