@@ -44,17 +44,12 @@ async fn main() -> anyhow::Result<()> {
     let dir =
         std::env::temp_dir().join(format!("arena-export-bench-{:08x}", rand::random::<u32>()));
     std::fs::create_dir_all(&dir)?;
-    let (url, pg) = if postgres {
-        let db = support::PgDb::create().await.ok_or_else(|| {
-            anyhow::anyhow!(
-                "PostgreSQL is not reachable at {}",
-                support::postgres_admin_url()
-            )
-        })?;
-        (db.url.clone(), Some(db))
+    let backend = if postgres {
+        support::Backend::Postgres
     } else {
-        (format!("sqlite:{}", dir.join("arena.db").display()), None)
+        support::Backend::Sqlite
     };
+    let (url, pg) = support::require_database(backend, &dir).await?;
     let result = run(&url, &dir, votes).await;
     drop(pg);
     let _ = std::fs::remove_dir_all(&dir);
@@ -169,25 +164,18 @@ async fn seed(store: &Store, votes: i64) -> anyhow::Result<()> {
              when 4 then 'a' when 5 then 'a' else 'b' end, 'voter-' || (i % 1000), {a}, {b}, {at}, 4000 from {series} s"
         ),
     ];
+    // One transaction; Postgres then refreshes its statistics, as autovacuum would.
+    let script = format!("begin;\n{};\ncommit;", statements.join(";\n"));
     match store {
         Store::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
-            for sql in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+                .execute(pool)
+                .await?;
         }
         Store::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            for sql in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            sqlx::raw_sql("analyze").execute(pool).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(script + "\nanalyze;"))
+                .execute(pool)
+                .await?;
         }
     }
     Ok(())

@@ -26,23 +26,24 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let votes: u64 = args.first().map_or(Ok(10_000_000), |v| v.parse())?;
     let models: u64 = args.get(1).map_or(Ok(20), |v| v.parse())?;
-    let db = support::PgDb::create().await.ok_or_else(|| {
-        anyhow::anyhow!(
-            "PostgreSQL is not reachable at {}",
-            support::postgres_admin_url()
-        )
-    })?;
-    let result = run(&db.url, votes, models).await;
+    let dir = std::env::temp_dir().join(format!("arena-bench-{:08x}", rand::random::<u32>()));
+    let (url, db) = support::require_database(support::Backend::Postgres, &dir).await?;
+    let result = run(&url, &dir, votes, models).await;
     drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
     println!("{}", result?);
     Ok(())
 }
 
-async fn run(url: &str, votes: u64, models: u64) -> anyhow::Result<serde_json::Value> {
-    let dir = std::env::temp_dir().join(format!("arena-bench-{:08x}", rand::random::<u32>()));
+async fn run(
+    url: &str,
+    dir: &std::path::Path,
+    votes: u64,
+    models: u64,
+) -> anyhow::Result<serde_json::Value> {
     let storage = Storage {
         database_url: url.to_string(),
-        data_dir: dir.clone(),
+        data_dir: dir.to_path_buf(),
     };
     storage.prepare_data_dir()?;
     let file = FileConfig {
@@ -122,7 +123,6 @@ async fn run(url: &str, votes: u64, models: u64) -> anyhow::Result<serde_json::V
     latencies.sort();
     let pct =
         |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
-    let _ = std::fs::remove_dir_all(dir);
     Ok(serde_json::json!({
         "votes": votes,
         "models": models,

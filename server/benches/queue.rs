@@ -57,17 +57,12 @@ async fn start(
     let dir =
         std::env::temp_dir().join(format!("arena-bench-queue-{:016x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir)?;
-    let (url, guard) = if postgres {
-        let db = support::PgDb::create().await.ok_or_else(|| {
-            anyhow::anyhow!(
-                "PostgreSQL is not reachable at {}",
-                support::postgres_admin_url()
-            )
-        })?;
-        (db.url.clone(), Some(db))
+    let backend = if postgres {
+        support::Backend::Postgres
     } else {
-        (format!("sqlite:{}", dir.join("arena.db").display()), None)
+        support::Backend::Sqlite
     };
+    let (url, guard) = support::require_database(backend, &dir).await?;
     let storage = Storage {
         database_url: url,
         data_dir: dir,

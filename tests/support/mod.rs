@@ -108,6 +108,17 @@ pub async fn database(backend: Backend, dir: &std::path::Path) -> Option<(String
     }
 }
 
+/// For benchmarks, which never skip: [`database`], or an error saying Postgres is
+/// missing.
+pub async fn require_database(
+    backend: Backend,
+    dir: &std::path::Path,
+) -> anyhow::Result<(String, Option<PgDb>)> {
+    database(backend, dir)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("PostgreSQL is not reachable at {}", postgres_admin_url()))
+}
+
 /// The chunk types of a PNG file, in order.
 pub fn png_chunks(bytes: &[u8]) -> Vec<String> {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
