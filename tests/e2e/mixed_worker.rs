@@ -14,7 +14,7 @@ use sqlx::Connection;
 use crate::arena::{ArenaProcess, BIN, Voter, run};
 use crate::support::fake_openai::FakeOpenAi;
 use crate::support::{self, PgDb};
-use crate::workers::{ADMIN_TOKEN, WorkerProcess, add_worker, prepare, worker_bin};
+use crate::workers::{WorkerProcess, add_worker, prepare, queue_by_model, worker_bin};
 
 const CANDLE: &str = "tiny-candle";
 
@@ -153,42 +153,6 @@ fn tiny_model(dir: &Path) -> Option<PathBuf> {
         String::from_utf8_lossy(&out.stderr)
     );
     Some(model_dir)
-}
-
-#[derive(Debug)]
-struct Counts {
-    queued: i64,
-    leased: i64,
-    done: i64,
-    failed: i64,
-}
-
-/// Jobs per state of each model, from the admin JSON.
-async fn queue_by_model(base: &str) -> BTreeMap<String, Counts> {
-    let report: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/admin/queue"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let n = |m: &serde_json::Value, key: &str| m[key].as_i64().unwrap();
-    report["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            let counts = Counts {
-                queued: n(m, "queued"),
-                leased: n(m, "leased"),
-                done: n(m, "done"),
-                failed: n(m, "failed"),
-            };
-            (m["model"].as_str().unwrap().to_string(), counts)
-        })
-        .collect()
 }
 
 /// A pool battle served to `voter` and revealed by a tie vote: its id and the model

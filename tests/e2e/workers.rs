@@ -2,6 +2,7 @@
 //! workers do every job exactly once; a worker killed with SIGKILL mid-job has its job
 //! leased again after the lease expires, and the job completes.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -158,8 +159,17 @@ pub fn prepare(dir: &Path, database_url: &str, extra: &str, prompts: &[String]) 
     assert_eq!(code, 0, "{err}");
 }
 
-/// Jobs per state, from the admin JSON.
-pub async fn queue_totals(base: &str) -> (i64, i64, i64, i64) {
+/// Jobs of one model per state.
+#[derive(Debug)]
+pub struct Counts {
+    pub queued: i64,
+    pub leased: i64,
+    pub done: i64,
+    pub failed: i64,
+}
+
+/// Jobs per state of each model, from the admin JSON.
+pub async fn queue_by_model(base: &str) -> BTreeMap<String, Counts> {
     let report: serde_json::Value = reqwest::Client::new()
         .get(format!("{base}/api/v1/admin/queue"))
         .bearer_auth(ADMIN_TOKEN)
@@ -169,15 +179,31 @@ pub async fn queue_totals(base: &str) -> (i64, i64, i64, i64) {
         .json()
         .await
         .unwrap();
-    let sum = |key: &str| -> i64 {
-        report["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m[key].as_i64().unwrap())
-            .sum()
-    };
-    (sum("queued"), sum("leased"), sum("done"), sum("failed"))
+    let n = |m: &serde_json::Value, key: &str| m[key].as_i64().unwrap();
+    report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let counts = Counts {
+                queued: n(m, "queued"),
+                leased: n(m, "leased"),
+                done: n(m, "done"),
+                failed: n(m, "failed"),
+            };
+            (m["model"].as_str().unwrap().to_string(), counts)
+        })
+        .collect()
+}
+
+/// Jobs per state over all models: (queued, leased, done, failed).
+pub async fn queue_totals(base: &str) -> (i64, i64, i64, i64) {
+    queue_by_model(base)
+        .await
+        .values()
+        .fold((0, 0, 0, 0), |t, c| {
+            (t.0 + c.queued, t.1 + c.leased, t.2 + c.done, t.3 + c.failed)
+        })
 }
 
 #[tokio::test(flavor = "multi_thread")]
