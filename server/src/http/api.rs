@@ -59,13 +59,7 @@ async fn create_battle(
         return Ok((StatusCode::CREATED, Json(battle)).into_response());
     }
     if let Some(category) = &request.category {
-        let known = state.store.prompt_categories().await?;
-        if !known.iter().any(|c| &c.category == category) {
-            return Err(AppError::unprocessable(
-                "unknown_category",
-                format!("There is no prompt category {category:?}."),
-            ));
-        }
+        super::check_category(&state.store.prompt_categories().await?, category)?;
     }
     match battles::serve(&state, &voter.0, request.category.as_deref()).await? {
         Some(battle) => Ok((StatusCode::CREATED, Json(battle)).into_response()),

@@ -41,6 +41,18 @@ impl FromRef<AppState> for Key {
     }
 }
 
+/// Fails with 422 `unknown_category` unless `category` is one of the prompt
+/// categories `known`; shared by the battle API and the leaderboard.
+fn check_category(known: &[String], category: &str) -> crate::error::Result<()> {
+    if known.iter().any(|c| c == category) {
+        return Ok(());
+    }
+    Err(crate::error::AppError::unprocessable(
+        "unknown_category",
+        format!("There is no prompt category {category:?}."),
+    ))
+}
+
 /// The whole application; tests drive it with `oneshot` or serve it on a socket.
 pub fn app(state: AppState) -> Router {
     let voter_routes = Router::new()

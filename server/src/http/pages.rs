@@ -132,13 +132,7 @@ async fn arena(
     voter: Voter,
     Query(query): Query<ArenaQuery>,
 ) -> Result<Response, PageError> {
-    let categories: Vec<String> = state
-        .store
-        .prompt_categories()
-        .await?
-        .into_iter()
-        .map(|c| c.category)
-        .collect();
+    let categories = state.store.prompt_categories().await?;
     let category = query.category.filter(|c| !c.is_empty());
     if let Some(c) = category.as_ref().filter(|c| !categories.contains(c)) {
         return Err(AppError::not_found(format!("There is no prompt category “{c}”.")).into());

@@ -1,8 +1,6 @@
 //! Rankings for teams: `/leaderboard`, its methodology, a page per model, and their
 //! JSON twins under `/api/v1`.
 
-use std::sync::Arc;
-
 use arena_evaluator::{CiMethod, LeaderboardEntry, Method};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -30,26 +28,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/models/{slug}", get(model_json))
 }
 
-async fn board(state: &AppState, params: &BoardParams) -> Result<(BoardQuery, Arc<Board>)> {
-    let query = params.parse()?;
-    if let Some(category) = &query.category {
-        let known = state.store.prompt_categories().await?;
-        if !known.iter().any(|c| &c.category == category) {
-            return Err(AppError::unprocessable(
-                "unknown_category",
-                format!("There is no prompt category {category:?}."),
-            ));
-        }
-    }
-    let board = state.rankings.get(&state.store, &query).await?;
-    Ok((query, board))
-}
-
 async fn leaderboard_json(
     State(state): State<AppState>,
     Query(params): Query<BoardParams>,
 ) -> Result<Response> {
-    let (_, board) = board(&state, &params).await?;
+    let query = params.parse()?;
+    if let Some(category) = &query.category {
+        super::check_category(&state.store.prompt_categories().await?, category)?;
+    }
+    let board = state.rankings.get(&state.store, &query).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         board.json.clone(),
@@ -142,14 +129,13 @@ async fn leaderboard_page(
     State(state): State<AppState>,
     Query(params): Query<BoardParams>,
 ) -> std::result::Result<Response, PageError> {
-    let (query, board) = board(&state, &params).await?;
-    let categories = state
-        .store
-        .prompt_categories()
-        .await?
-        .into_iter()
-        .map(|c| c.category)
-        .collect();
+    let query = params.parse()?;
+    // The page lists the categories anyway: one read serves the list and the check.
+    let categories = state.store.prompt_categories().await?;
+    if let Some(category) = &query.category {
+        super::check_category(&categories, category)?;
+    }
+    let board = state.rankings.get(&state.store, &query).await?;
     let lb = &board.leaderboard;
     let rows: Vec<Row> = lb.models.iter().map(|e| row(&board, e)).collect();
     let chart_rows: Vec<_> = lb

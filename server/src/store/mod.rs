@@ -28,7 +28,7 @@ pub use jobs::{
 };
 pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle, RejectedPrompt};
 pub use models::{Model, ModelStatus, NewModel};
-pub use prompts::{NewPrompt, Prompt, PromptCounts};
+pub use prompts::{NewPrompt, Prompt};
 pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
 pub use votes::{NewVote, PairCount, Vote, VoteOutcome};
 pub use workers::Worker;

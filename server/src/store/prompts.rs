@@ -23,13 +23,6 @@ pub struct NewPrompt {
     pub source: String,
 }
 
-/// How many prompts a category holds.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct PromptCounts {
-    pub category: String,
-    pub prompts: i64,
-}
-
 impl Store {
     /// Adds prompts that are not already present (same text, any non-voter source);
     /// returns how many were new. One transaction, so an import is all or nothing.
@@ -68,10 +61,10 @@ impl Store {
         Ok(row)
     }
 
-    /// Categories of votable prompts with their sizes.
-    pub async fn prompt_categories(&self) -> Result<Vec<PromptCounts>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select category, count(*) as prompts from prompt \
+    /// Categories of votable prompts, by name.
+    pub async fn prompt_categories(&self) -> Result<Vec<String>> {
+        let rows = on_pool!(self, pool => sqlx::query_scalar(
+            "select category from prompt \
              where moderation = 'ok' and source <> 'voter' group by category order by category",
         )
         .fetch_all(pool)
