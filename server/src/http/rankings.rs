@@ -1,6 +1,8 @@
 //! Rankings for teams: `/leaderboard`, its methodology, a page per model, and their
 //! JSON twins under `/api/v1`.
 
+use std::sync::Arc;
+
 use arena_evaluator::{CiMethod, LeaderboardEntry, Method};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -222,6 +224,8 @@ struct BattleCard {
 /// What a model page and its JSON show.
 struct ModelDetails {
     model: Model,
+    /// The default board the entry and opponents come from.
+    board: Arc<Board>,
     entry: Option<LeaderboardEntry>,
     opponents: Vec<Opponent>,
     history: Vec<(String, f64)>,
@@ -293,6 +297,7 @@ async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
     let generation = state.store.generation_record(model.id).await?;
     Ok(ModelDetails {
         model,
+        board,
         entry,
         opponents,
         history,
@@ -314,11 +319,7 @@ async fn model_page(
     Path(slug): Path<String>,
 ) -> std::result::Result<Response, PageError> {
     let d = model_details(&state, &slug).await?;
-    let board = state
-        .rankings
-        .get(&state.store, &BoardQuery::default())
-        .await?;
-    let rating = d.entry.as_ref().map(|e| row(&board, e));
+    let rating = d.entry.as_ref().map(|e| row(&d.board, e));
     let history = (d.history.len() >= 2).then(|| LineChart::new(&d.history));
     Ok(ModelPage { d, rating, history }.into_response())
 }
