@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
 use crate::error::{AppError, Result};
-use crate::store::{Store, VoteMarker};
+use crate::store::{Model, Store, VoteMarker};
 
 /// Which leaderboard: the switches of `/leaderboard` and `/api/v1/leaderboard`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -131,7 +131,16 @@ pub struct Gathered {
 /// Reads the counted votes of `category`: per-pair counts aggregated by the
 /// database, plus the votes in order when `method` is online Elo.
 pub async fn gather(store: &Store, category: Option<&str>, method: Method) -> Result<Gathered> {
-    let models = store.list_models().await?;
+    gather_for(store, &store.list_models().await?, category, method).await
+}
+
+/// [`gather`] with the model list already read.
+async fn gather_for(
+    store: &Store,
+    models: &[Model],
+    category: Option<&str>,
+    method: Method,
+) -> Result<Gathered> {
     let mut slugs: Vec<String> = models.iter().map(|m| m.slug.clone()).collect();
     let mut index_of: HashMap<i64, u32> = models
         .iter()
@@ -204,14 +213,14 @@ pub fn fit(
 
 /// Computes a leaderboard from the database.
 pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
-    let names = store
-        .list_models()
-        .await?
+    // One read of the models serves both the vote gathering and the display names.
+    let models = store.list_models().await?;
+    let options = options_for(query);
+    let gathered = gather_for(store, &models, query.category.as_deref(), query.method).await?;
+    let names = models
         .into_iter()
         .map(|m| (m.slug, m.display_name))
         .collect();
-    let options = options_for(query);
-    let gathered = gather(store, query.category.as_deref(), query.method).await?;
     let (leaderboard, matrices) = tokio::task::spawn_blocking(move || {
         let board = fit(&gathered, &options, None)?;
         let m = matrices(&gathered.counts, &board);
