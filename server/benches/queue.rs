@@ -25,14 +25,6 @@ use arena_worker::client::WorkerClient;
 use arena_worker::config::{WorkerConfig, load_backends};
 use arena_worker::run::{RunOptions, run};
 
-const DEMO: [&str; 5] = [
-    "demo-confused",
-    "demo-faithful",
-    "demo-geometric",
-    "demo-lowfi",
-    "demo-painterly",
-];
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -97,7 +89,10 @@ async fn worker_with_jobs(arena: &App, name: &str) -> anyhow::Result<String> {
         .store
         .add_worker(name, &arena_server::workers::hash_token(&token))
         .await?;
-    let slugs: Vec<String> = DEMO.iter().map(|s| s.to_string()).collect();
+    let slugs: Vec<String> = support::demo_slugs()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     arena.store.touch_worker(id, &slugs).await?;
     arena_server::queue::refill_pool(arena).await?;
     Ok(token)
@@ -113,7 +108,10 @@ async fn round_trip(postgres: bool, size: u32, n: usize) -> anyhow::Result<()> {
     let mut png = std::io::Cursor::new(Vec::new());
     image.write_to(&mut png, image::ImageFormat::Png)?;
     let png = png.into_inner();
-    let models: Vec<String> = DEMO.iter().map(|s| s.to_string()).collect();
+    let models: Vec<String> = support::demo_slugs()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let params = serde_json::json!({ "latency_ms": 1 });
     let mut lease_ms = Vec::with_capacity(n);
     let mut total_ms = Vec::with_capacity(n);

@@ -10,17 +10,9 @@ mod queue_support;
 use arena_server::queue::{self, QueueConfig};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::support::png_with_metadata;
+use common::support::{demo_slugs, png_with_metadata};
 use common::{Backend, Client};
 use queue_support::{ADMIN_TOKEN, TestWorker, arena, send};
-
-const DEMO: [&str; 5] = [
-    "demo-confused",
-    "demo-faithful",
-    "demo-geometric",
-    "demo-lowfi",
-    "demo-painterly",
-];
 
 /// Nothing in `text` names a model.
 fn assert_blind(what: &str, text: &str) {
@@ -62,7 +54,7 @@ async fn live_battle_story(backend: Backend) {
 
     // A worker appears; the pool refill queues its images first.
     let worker = TestWorker::add(&arena, "gpu-1").await;
-    assert!(worker.lease(&DEMO).await.is_null());
+    assert!(worker.lease(&demo_slugs()).await.is_null());
     assert_eq!(queue::refill_pool(&arena.app).await.unwrap(), 5);
 
     // Bad prompts: too short, too long, moderated (kept with the reason).
@@ -133,7 +125,7 @@ async fn live_battle_story(backend: Backend) {
     assert_eq!(stranger.vote(&id, "a").await.status, StatusCode::NOT_FOUND);
 
     // Its two jobs are leased before the older pool jobs; progress is joint.
-    let first = worker.lease(&DEMO).await;
+    let first = worker.lease(&demo_slugs()).await;
     assert_eq!(first["prompt"], "a blue boat on a lake");
     worker.heartbeat(first["id"].as_i64().unwrap(), 5, 10).await;
     let seen = voter.get(&format!("/api/v1/battles/{id}")).await;
@@ -150,7 +142,7 @@ async fn live_battle_story(backend: Backend) {
     );
     assert_blind("the waiting page", &page.text());
 
-    let second = worker.lease(&DEMO).await;
+    let second = worker.lease(&demo_slugs()).await;
     assert_eq!(second["prompt"], "a blue boat on a lake");
     assert_ne!(first["model"], second["model"]);
     assert_eq!(
@@ -223,7 +215,7 @@ async fn live_battle_story(backend: Backend) {
         .await
         .json();
     let failing_id = failing["id"].as_str().unwrap();
-    let job = worker.lease(&DEMO).await;
+    let job = worker.lease(&demo_slugs()).await;
     assert_eq!(job["prompt"], "a castle made of glass");
     assert_eq!(
         worker
@@ -380,7 +372,7 @@ async fn a_live_battle_past_its_deadline_is_given_up() {
         return;
     };
     let worker = TestWorker::add(&arena, "slow").await;
-    assert!(worker.lease(&DEMO).await.is_null());
+    assert!(worker.lease(&demo_slugs()).await.is_null());
     let mut voter = Client::new(arena.router.clone());
     let battle = voter
         .post_json(
@@ -461,7 +453,7 @@ async fn start_live(voter: &mut Client, prompt: &str) -> common::Response {
 
 /// Leases one job and fails it for good: its battle is given up, nothing is drawing.
 async fn fail_one_job(worker: &TestWorker) {
-    let job = worker.lease(&DEMO).await;
+    let job = worker.lease(&demo_slugs()).await;
     let r = worker
         .fail(job["id"].as_i64().unwrap(), "out of memory", false)
         .await;
@@ -478,7 +470,7 @@ async fn a_voter_over_the_live_limits_is_refused(backend: Backend) {
         return;
     };
     let worker = TestWorker::add(&arena, "gpu-1").await;
-    assert!(worker.lease(&DEMO).await.is_null());
+    assert!(worker.lease(&demo_slugs()).await.is_null());
     let mut voter = Client::new(arena.router.clone());
     let live_jobs = || async {
         let counts = arena.app.store.queue_counts().await.unwrap();

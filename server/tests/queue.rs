@@ -13,17 +13,9 @@ use arena_server::store::FailKind;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::Backend;
-use common::support::png_with_metadata;
+use common::support::{demo_slugs, png_with_metadata};
 use common::support::{png_chunks, png_size};
 use queue_support::{TestWorker, arena, send};
-
-const DEMO: [&str; 5] = [
-    "demo-confused",
-    "demo-faithful",
-    "demo-geometric",
-    "demo-lowfi",
-    "demo-painterly",
-];
 
 async fn generation_queue_story(backend: Backend) {
     let queue_config = QueueConfig {
@@ -70,7 +62,7 @@ async fn generation_queue_story(backend: Backend) {
     );
 
     // An empty queue answers `job: null` after the wait, and marks the worker live.
-    assert!(worker.lease(&DEMO).await.is_null());
+    assert!(worker.lease(&demo_slugs()).await.is_null());
     // Seeing the worker, the refill queues every pool image of its models.
     assert_eq!(queue::refill_pool(&arena.app).await.unwrap(), 10);
     assert_eq!(
@@ -248,7 +240,7 @@ async fn concurrent_leases_take_each_job_once(backend: Backend) {
                 .unwrap(),
         );
     }
-    let slugs: Vec<String> = DEMO.iter().map(|s| s.to_string()).collect();
+    let slugs: Vec<String> = demo_slugs().iter().map(|s| s.to_string()).collect();
     for &w in &workers {
         store.touch_worker(w, &slugs).await.unwrap();
     }

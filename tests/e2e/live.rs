@@ -11,7 +11,7 @@ use crate::browser::{
     BOTH_IMAGES_SHOWN, browser, click, screenshot, text_of, vote_a_with_the_keyboard, wait_for,
 };
 use crate::support;
-use crate::workers::{DEMO, WorkerProcess, add_worker, demo_config, prepare, worker_bin};
+use crate::workers::{WorkerProcess, add_worker, demo_config, prepare, worker_bin};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_voter_types_a_prompt_watches_progress_and_votes_on_both_images() {
@@ -26,7 +26,7 @@ async fn a_voter_types_a_prompt_watches_progress_and_votes_on_both_images() {
     prepare(&dir, &url, "", &["a quiet harbour at noon".to_string()]);
     let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
     // Each image takes about 1.2 s, in 12 reported steps.
-    let config = demo_config(&dir, "worker.toml", &DEMO, 12, 100);
+    let config = demo_config(&dir, "worker.toml", &support::demo_slugs(), 12, 100);
     let _worker = WorkerProcess::start(
         &bin,
         "slow-gpu",

@@ -123,14 +123,6 @@ pub fn demo_config(dir: &Path, file: &str, models: &[&str], steps: u32, delay_ms
     path
 }
 
-pub const DEMO: [&str; 5] = [
-    "demo-faithful",
-    "demo-painterly",
-    "demo-geometric",
-    "demo-confused",
-    "demo-lowfi",
-];
-
 /// A data dir whose config has `extra` lines and whose database holds `prompts`.
 pub fn prepare(dir: &Path, database_url: &str, extra: &str, prompts: &[String]) {
     std::fs::write(
@@ -218,7 +210,7 @@ async fn three_concurrent_workers_do_every_job_exactly_once_on_postgres() {
         .collect();
     prepare(&dir, &url, "", &prompts);
     let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
-    let config = demo_config(&dir, "worker.toml", &DEMO, 2, 15);
+    let config = demo_config(&dir, "worker.toml", &support::demo_slugs(), 2, 15);
     let workers: Vec<WorkerProcess> = (1..=3)
         .map(|i| {
             let name = format!("worker-{i}");

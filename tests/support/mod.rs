@@ -119,6 +119,14 @@ pub async fn require_database(
         .ok_or_else(|| anyhow::anyhow!("PostgreSQL is not reachable at {}", postgres_admin_url()))
 }
 
+/// The slugs of the built-in demo models.
+pub fn demo_slugs() -> Vec<&'static str> {
+    arena_worker::demo::demo_models()
+        .iter()
+        .map(|m| m.slug)
+        .collect()
+}
+
 /// The chunk types of a PNG file, in order.
 pub fn png_chunks(bytes: &[u8]) -> Vec<String> {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
