@@ -34,19 +34,7 @@ async fn each_openai_outcome_ends_as_the_right_job_state() {
         ("fake-malformed", "malformed"),
     ];
     for (slug, _) in models {
-        arena
-            .app
-            .store
-            .add_model(&NewModel {
-                slug: slug.into(),
-                display_name: slug.into(),
-                backend: "openai".into(),
-                version: String::new(),
-                description: String::new(),
-                weight: 1.0,
-            })
-            .await
-            .unwrap();
+        add_openai_model(&arena.app.store, slug, slug).await;
     }
     let provider = FakeOpenAi::start().await.base;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -196,17 +184,7 @@ async fn the_embedded_worker_serves_the_models_of_its_worker_config() {
             .await
             .unwrap(),
     );
-    app.store
-        .add_model(&NewModel {
-            slug: "fake-b64".into(),
-            display_name: "Fake".into(),
-            backend: "openai".into(),
-            version: String::new(),
-            description: String::new(),
-            weight: 1.0,
-        })
-        .await
-        .unwrap();
+    add_openai_model(&app.store, "fake-b64", "Fake").await;
     app.store
         .import_prompts(&[arena_server::store::NewPrompt {
             text: "a kettle on a stove".into(),
@@ -232,4 +210,19 @@ async fn the_embedded_worker_serves_the_models_of_its_worker_config() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Registers `slug` as a model of the `openai` backend.
+async fn add_openai_model(store: &arena_server::store::Store, slug: &str, name: &str) {
+    store
+        .add_model(&NewModel {
+            slug: slug.into(),
+            display_name: name.into(),
+            backend: "openai".into(),
+            version: String::new(),
+            description: String::new(),
+            weight: 1.0,
+        })
+        .await
+        .unwrap();
 }
