@@ -91,7 +91,7 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
             rejection.message,
         ));
     }
-    let seen = Utc::now() - chrono::Duration::seconds(app.config.queue.worker_seen_secs as i64);
+    let seen = app.config.queue.live_workers_since(Utc::now());
     let served = app.store.served_model_slugs(seen).await?;
     let candidates = app.store.live_candidates(&served).await?;
     let pair = choose_pair(&candidates, &app.config.model_weights, &mut rand::rng());

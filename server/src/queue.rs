@@ -58,6 +58,11 @@ impl QueueConfig {
         Ok(())
     }
 
+    /// Workers seen since this instant count as live.
+    pub fn live_workers_since(&self, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+        now - chrono::Duration::seconds(self.worker_seen_secs as i64)
+    }
+
     pub fn live_limits(&self) -> crate::store::LiveLimits {
         crate::store::LiveLimits {
             per_hour: self.live_per_voter_per_hour,
@@ -213,7 +218,7 @@ pub async fn fail(
 /// many jobs were added.
 pub async fn refill_pool(app: &App) -> anyhow::Result<u64> {
     let now = Utc::now();
-    let seen = now - chrono::Duration::seconds(app.config.queue.worker_seen_secs as i64);
+    let seen = app.config.queue.live_workers_since(now);
     let slugs = app.store.served_model_slugs(seen).await?;
     if slugs.is_empty() {
         return Ok(0);

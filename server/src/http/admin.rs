@@ -122,7 +122,7 @@ async fn report(state: &AppState) -> Result<QueueReport> {
             _ => entry.cancelled += c.n,
         }
     }
-    let seen = Utc::now() - chrono::Duration::seconds(state.config.queue.worker_seen_secs as i64);
+    let seen = state.config.queue.live_workers_since(Utc::now());
     let workers = state
         .store
         .list_workers()
