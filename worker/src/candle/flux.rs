@@ -250,7 +250,8 @@ impl FluxPipeline {
 
     pub fn generate(&self, job: &Job<'_>, progress: Progress<'_>) -> anyhow::Result<Tensor> {
         let (ids, _) = self.t5_tokenizer.encode(job.prompt)?;
-        let ids = Tensor::from_vec(ids.clone(), (1, ids.len()), &self.device)?;
+        let len = ids.len();
+        let ids = Tensor::from_vec(ids, (1, len), &self.device)?;
         let t5_emb = {
             let mut t5 = self
                 .t5
@@ -259,7 +260,8 @@ impl FluxPipeline {
             t5.forward(&ids)?.to_dtype(self.dtype)?
         };
         let (ids, eos) = self.clip_tokenizer.encode(job.prompt)?;
-        let ids = Tensor::from_vec(ids.clone(), (1, ids.len()), &self.device)?;
+        let len = ids.len();
+        let ids = Tensor::from_vec(ids, (1, len), &self.device)?;
         let clip_emb = self
             .clip
             .forward(&ids, &[eos])?
