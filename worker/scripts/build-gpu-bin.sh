@@ -48,7 +48,7 @@ fi
 export CUDA_ROOT="$ROOT" PATH="$ROOT/bin:$PATH" CUDA_COMPUTE_CAP="${CUDA_COMPUTE_CAP:-90}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target/gpu}"
 cargo fetch
-cargo build --release -p arena-worker --features cuda --example make-tiny-model --example candle-bench
+cargo build --release -p arena-candle --features cuda --example make-tiny-model --example candle-bench
 # Stripped and xz-compressed: 100 MB of binaries (mostly PTX text) become 13 MB, which
 # fits the 64 MiB that may travel to a GPU machine. gpu-check.sh unpacks them.
 for bin in make-tiny-model candle-bench; do

@@ -107,7 +107,7 @@ else
     export CUDA_COMPUTE_CAP="${CUDA_COMPUTE_CAP:-$CAP}"
     echo "gpu-check: building (CUDA_COMPUTE_CAP=$CUDA_COMPUTE_CAP)"
     started=$(date +%s)
-    if ! timeout 480 cargo build --release -p arena-worker --features cuda --example make-tiny-model --example candle-bench; then
+    if ! timeout 480 cargo build --release -p arena-candle --features cuda --example make-tiny-model --example candle-bench; then
         note "cargo build --features cuda failed or ran past 8 minutes (see the log)"
         finish 1
     fi

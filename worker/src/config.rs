@@ -1,169 +1,78 @@
-//! `worker.toml`: which models an `arena-worker` serves and with which backend.
-//!
-//! ```toml
-//! server = "http://127.0.0.1:8080"   # optional; --server wins
-//!
-//! [[models]]
-//! slug = "demo-faithful"
-//! backend = "demo"
-//!
-//! [[models]]
-//! slug = "dall-e-3"
-//! backend = "openai"
-//! base_url = "https://api.openai.com/v1"
-//! model = "dall-e-3"
-//! api_key_env = "OPENAI_API_KEY"
-//! size = "1024x1024"
-//! response_format = "b64_json"
-//! ```
-//!
-//! A `candle` entry takes the keys of `arena_worker::candle::CandleModelConfig`
-//! (`model_dir` or `hub_repo`, steps, …) in the same table.
+//! `worker.toml` (see [`arena_backends::config`]), loaded with every backend this
+//! build of the worker has: candle models too when it has the `candle` feature.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
+pub use arena_backends::config::*;
 
-use anyhow::{Context, bail};
-use serde::Deserialize;
-
-use crate::backend::Backend;
-use crate::demo_backend::{DemoBackend, DemoConfig};
-use crate::openai::{OpenAiBackend, OpenAiConfig};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkerConfig {
-    /// The arena's base URL; `--server` overrides it.
-    pub server: Option<String>,
-    /// Seconds a lease request waits for a job (at most 30).
-    pub wait_secs: Option<u64>,
-    /// Seconds to finish the current job after SIGTERM/Ctrl-C before giving it back.
-    pub shutdown_grace_secs: Option<u64>,
-    #[serde(default)]
-    pub models: Vec<ModelEntry>,
-}
-
-/// `[[models]]`: the arena's slug and the backend that draws it.
-#[derive(Debug, Deserialize)]
-pub struct ModelEntry {
-    pub slug: String,
-    #[serde(flatten)]
-    pub backend: BackendConfig,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(tag = "backend", rename_all = "lowercase")]
-pub enum BackendConfig {
-    Demo(DemoConfig),
-    Openai(OpenAiConfig),
-    #[cfg(feature = "candle")]
-    Candle(crate::candle::CandleModelConfig),
-    #[cfg(not(feature = "candle"))]
-    Candle(serde::de::IgnoredAny),
-}
-
-impl WorkerConfig {
-    pub fn load(path: &Path) -> anyhow::Result<WorkerConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the worker config {}", path.display()))?;
-        let config: WorkerConfig = toml::from_str(&text)
-            .with_context(|| format!("invalid worker config {}", path.display()))?;
-        if config.models.is_empty() {
-            bail!("{} names no [[models]]", path.display());
-        }
-        Ok(config)
-    }
-
-    /// Every built-in demo model with the demo backend (`--demo`).
-    pub fn demo() -> WorkerConfig {
-        WorkerConfig {
-            models: crate::demo::demo_models()
-                .iter()
-                .map(|m| ModelEntry {
-                    slug: m.slug.to_string(),
-                    backend: BackendConfig::Demo(DemoConfig::default()),
-                })
-                .collect(),
-            ..WorkerConfig::default()
-        }
-    }
-}
-
-/// The loaded backend of each model slug.
-pub type Backends = BTreeMap<String, Arc<dyn Backend>>;
-
-/// Loads every model's backend (weights, API keys); fails on the first that cannot load.
+/// Loads every model's backend, candle ones included (with the `candle` feature).
 /// Must be called inside a tokio runtime (the HTTP backends use it).
 pub fn load_backends(config: &WorkerConfig) -> anyhow::Result<Backends> {
-    let mut backends = Backends::new();
-    for entry in &config.models {
-        let backend: Arc<dyn Backend> = match &entry.backend {
-            BackendConfig::Demo(c) => Arc::new(DemoBackend::new(&entry.slug, c)?),
-            BackendConfig::Openai(c) => Arc::new(OpenAiBackend::load(c)?),
-            #[cfg(feature = "candle")]
-            BackendConfig::Candle(c) => Arc::new(crate::candle::CandleBackend::load(c)?),
-            #[cfg(not(feature = "candle"))]
-            BackendConfig::Candle(_) => bail!(
-                "model {}: this arena-worker was built without the `candle` feature",
-                entry.slug
-            ),
-        };
-        if backends.insert(entry.slug.clone(), backend).is_some() {
-            bail!("model {} is listed twice", entry.slug);
-        }
+    #[cfg(feature = "candle")]
+    {
+        load_backends_with(config, &candle::load)
     }
-    Ok(backends)
+    #[cfg(not(feature = "candle"))]
+    {
+        load_backends_with(config, &|slug, _| {
+            anyhow::bail!("model {slug}: this arena-worker was built without the `candle` feature")
+        })
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[cfg(feature = "candle")]
+mod candle {
+    use std::sync::Arc;
 
-    #[test]
-    fn a_config_names_models_with_their_backends() {
-        let config: WorkerConfig = toml::from_str(
-            r#"
-            server = "http://127.0.0.1:8080"
-            [[models]]
-            slug = "demo-faithful"
-            backend = "demo"
-            steps = 4
-            [[models]]
-            slug = "remote"
-            backend = "openai"
-            base_url = "http://127.0.0.1:9/v1"
-            model = "m"
-            timeout_secs = 5
-            "#,
-        )
-        .unwrap();
-        assert_eq!(config.models.len(), 2);
-        assert!(matches!(&config.models[0].backend, BackendConfig::Demo(c) if c.steps == 4));
-        assert!(
-            matches!(&config.models[1].backend, BackendConfig::Openai(c) if c.timeout_secs == 5 && c.max_retries == 3)
-        );
+    use anyhow::Context;
+    use arena_backends::backend::Backend;
+    use arena_candle::{CandleBackend, CandleModelConfig};
+
+    /// Reads a `backend = "candle"` entry's keys as a [`CandleModelConfig`] and loads it.
+    pub fn load(slug: &str, keys: &toml::Table) -> anyhow::Result<Arc<dyn Backend>> {
+        Ok(Arc::new(CandleBackend::load(&parse(slug, keys)?)?))
     }
 
-    #[cfg(feature = "candle")]
-    #[test]
-    fn a_candle_entry_takes_the_candle_keys_in_the_same_table() {
-        let config: WorkerConfig = toml::from_str(
-            "[[models]]\nslug = \"sd-turbo\"\nbackend = \"candle\"\nmodel_dir = \"/m/sd-turbo\"\nsteps = 2\nsize = \"512x512\"\n",
-        )
-        .unwrap();
-        match &config.models[0].backend {
-            BackendConfig::Candle(c) => {
-                assert_eq!(c.model_dir.as_deref(), Some(Path::new("/m/sd-turbo")));
-                assert_eq!((c.steps, c.size.as_deref()), (Some(2), Some("512x512")));
+    pub fn parse(slug: &str, keys: &toml::Table) -> anyhow::Result<CandleModelConfig> {
+        keys.clone()
+            .try_into()
+            .with_context(|| format!("model {slug}: invalid candle settings"))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use std::path::Path;
+
+        use arena_backends::config::{BackendConfig, WorkerConfig};
+
+        #[test]
+        fn a_candle_entry_takes_the_candle_keys_in_the_same_table() {
+            let config: WorkerConfig = toml::from_str(
+                "[[models]]\nslug = \"sd-turbo\"\nbackend = \"candle\"\nmodel_dir = \"/m/sd-turbo\"\nsteps = 2\nsize = \"512x512\"\n",
+            )
+            .unwrap();
+            match &config.models[0].backend {
+                BackendConfig::Candle(keys) => {
+                    let c = super::parse("sd-turbo", keys).unwrap();
+                    assert_eq!(c.model_dir.as_deref(), Some(Path::new("/m/sd-turbo")));
+                    assert_eq!((c.steps, c.size.as_deref()), (Some(2), Some("512x512")));
+                }
+                other => panic!("{other:?}"),
             }
-            other => panic!("{other:?}"),
         }
-    }
 
-    #[test]
-    fn an_unknown_backend_is_an_error() {
-        let err = toml::from_str::<WorkerConfig>("[[models]]\nslug = \"x\"\nbackend = \"magic\"\n");
-        assert!(err.is_err());
+        #[test]
+        fn an_unknown_candle_key_is_an_error_that_names_the_model() {
+            let config: WorkerConfig = toml::from_str(
+                "[[models]]\nslug = \"sd-turbo\"\nbackend = \"candle\"\nmodel_dri = \"/m\"\n",
+            )
+            .unwrap();
+            let BackendConfig::Candle(keys) = &config.models[0].backend else {
+                panic!("a candle entry")
+            };
+            let err = format!("{:#}", super::parse("sd-turbo", keys).unwrap_err());
+            assert!(
+                err.contains("sd-turbo") && err.contains("model_dri"),
+                "{err}"
+            );
+        }
     }
 }

@@ -1,16 +1,21 @@
-//! Image generation for the arena: the backends a worker serves models with.
+//! The arena's generation worker: the loop that leases jobs over the worker protocol,
+//! draws them and uploads the images ([`run`]), and the backends it draws with.
 //!
-//! Every backend implements [`backend::Backend`]; the built-in [`demo`] generators
-//! need no weights.
+//! The protocol and its client come from `arena-protocol`, the demo and
+//! OpenAI-compatible backends from `arena-backends`, the candle backends (cargo
+//! feature `candle`, on by default) from `arena-candle`; they are re-exported here
+//! under the names a worker is configured with.
 
-pub mod backend;
+pub use arena_backends::{backend, demo, demo_backend, openai};
 /// In-house generation (cargo feature `candle`).
 #[cfg(feature = "candle")]
-pub mod candle;
-pub mod client;
+pub use arena_candle as candle;
+pub use arena_protocol::client;
+
 pub mod config;
-pub mod demo;
-pub mod demo_backend;
-pub mod openai;
-pub mod protocol;
 pub mod run;
+
+/// The worker protocol's messages.
+pub mod protocol {
+    pub use arena_protocol::*;
+}

@@ -1,0 +1,119 @@
+//! The worker protocol (DESIGN.md "HTTP JSON API", worker protocol): its messages,
+//! shared by the server that answers them and the workers that send them, and the
+//! workers' HTTP client ([`client`]).
+//!
+//! - `POST /api/v1/worker/lease` [`LeaseRequest`] → [`LeaseResponse`]
+//! - `POST /api/v1/worker/jobs/{id}/heartbeat` [`Heartbeat`] → [`HeartbeatResponse`]
+//! - `PUT /api/v1/worker/jobs/{id}/result`: the PNG as the body, [`PARAMS_HEADER`]
+//!   carrying the generation parameters as ASCII JSON → [`JobStateResponse`]
+//! - `POST /api/v1/worker/jobs/{id}/fail` [`FailRequest`] → [`JobStateResponse`]
+//!
+//! Every request carries `Authorization: Bearer <token>`; a bad token is a 401. A job
+//! the worker no longer holds (its lease expired and another worker took it, or its
+//! live battle was given up) is a 409 with code [`LEASE_LOST`].
+
+use serde::{Deserialize, Serialize};
+
+pub mod client;
+
+/// Header of the result upload that carries the generation parameters.
+pub const PARAMS_HEADER: &str = "arena-params";
+
+/// Error code of a 409: the worker no longer holds the job and should drop it.
+pub const LEASE_LOST: &str = "lease_lost";
+
+/// The longest a lease request waits for a job.
+pub const MAX_WAIT_SECS: u64 = 30;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LeaseRequest {
+    /// The model slugs this worker serves; only their jobs are leased to it.
+    pub models: Vec<String>,
+    /// How long to wait for a job (long poll), at most [`MAX_WAIT_SECS`].
+    #[serde(default)]
+    pub wait_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LeaseResponse {
+    /// `None` when no job came within the wait.
+    pub job: Option<JobSpec>,
+    /// The lease lasts this long unless a heartbeat extends it.
+    pub lease_secs: u64,
+    /// Send a heartbeat at least this often while generating.
+    pub heartbeat_secs: u64,
+}
+
+/// What to generate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub id: i64,
+    pub model: String,
+    pub prompt: String,
+    pub seed: i64,
+    pub width: u32,
+    pub height: u32,
+    /// How many times the job has been leased, this time included.
+    pub attempt: u32,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Progress: step `step` of `steps` done.
+    pub step: Option<u32>,
+    pub steps: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HeartbeatResponse {
+    pub lease_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FailRequest {
+    /// Why, for the operator (kept with the job).
+    pub reason: String,
+    /// Worth another attempt (a timeout, a 5xx): the job goes back to the queue while
+    /// attempts remain.
+    #[serde(default)]
+    pub retryable: bool,
+    /// The worker gives the job back unfinished (it is shutting down); the attempt
+    /// does not count.
+    #[serde(default)]
+    pub release: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobStateResponse {
+    /// The job's state after the request: `done`, `queued` or `failed`.
+    pub state: String,
+}
+
+/// JSON with every non-ASCII character escaped, so that it fits in an HTTP header.
+pub fn ascii_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    for c in value.to_string().chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_json_escapes_and_round_trips() {
+        let v = serde_json::json!({ "note": "café ☕ 𝄞", "seed": 7 });
+        let text = ascii_json(&v);
+        assert!(text.is_ascii(), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
+    }
+}
