@@ -28,6 +28,16 @@ pub enum Error {
         "unknown winner label {0:?} (expected model_a, model_b, tie, tie (bothbad), a, b, both_bad, left or right)"
     )]
     UnknownOutcome(String),
+    /// A winner label that is not one of the four of a given spelling.
+    #[error("unknown {spelling} winner label {label:?} (expected {expected})")]
+    UnknownLabel {
+        /// Whose spelling was expected: "the arena", "FastChat" or "GenAI-Bench".
+        spelling: &'static str,
+        /// The label found.
+        label: String,
+        /// The four labels of that spelling.
+        expected: &'static str,
+    },
     /// An option value that cannot be used (bad level, unknown anchor model, …).
     #[error("invalid option: {0}")]
     InvalidOption(String),

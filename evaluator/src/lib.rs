@@ -60,4 +60,4 @@ pub use matrices::{Matrices, matrices};
 pub use options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method, Optimizer};
 pub use read::{Format, Tally, for_each_vote, read_counts};
 pub use synth::Synthetic;
-pub use vote::{Outcome, Vote};
+pub use vote::{Outcome, Position, Vote};
