@@ -1,21 +1,75 @@
-//! The `battle` and `battle_image` tables: what was served to whom, in which order.
+//! The `battle` table: what was served to whom. A battle's images are in
+//! `battle_image` (see `battle_image.rs`); [`read`] fetches both, with the vote, in
+//! one query — what showing a battle and voting on it need.
 
+use arena_evaluator::{Outcome, Position};
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, on_pool};
+use super::battle_image::{self, BattleImage};
+use super::sql::{Exec, sql};
+use super::{Result, Store, StoreError, voter};
 
-/// A battle about to be stored: images in display order (slot 0 = A).
+/// How a battle came to be.
+pub(super) enum Mode {
+    /// Pre-generated images from the pool.
+    Pool,
+    /// The voter's own prompt, drawn while they wait.
+    Live,
+    /// A vote imported from another arena's file (no images).
+    Imported,
+}
+
+impl Mode {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Mode::Pool => "pool",
+            Mode::Live => "live",
+            Mode::Imported => "imported",
+        }
+    }
+}
+
+/// A battle row to insert.
+pub(super) struct BattleRow<'a> {
+    pub id: &'a str,
+    pub prompt_id: Option<i64>,
+    pub voter_id: &'a str,
+    pub mode: Mode,
+    /// False when the models were visible before the vote (imported data).
+    pub anony: bool,
+    pub served_at: DateTime<Utc>,
+}
+
+/// Inserts a battle; false (and nothing written) when its id exists already.
+pub(super) async fn insert(c: &mut impl Exec, b: &BattleRow<'_>) -> Result<bool> {
+    let added = c
+        .execute(
+            sql(
+                "insert into battle (id, prompt_id, voter_id, mode, anony, served_at) \
+                 values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+            )
+            .bind(b.id)
+            .bind(b.prompt_id)
+            .bind(b.voter_id)
+            .bind(b.mode.as_str())
+            .bind(b.anony)
+            .bind(b.served_at),
+        )
+        .await?;
+    Ok(added == 1)
+}
+
+/// A pool battle about to be stored: images in display order (the first is A).
 #[derive(Clone, Debug)]
 pub struct NewBattle {
     pub id: String,
     pub prompt_id: i64,
     pub voter_id: String,
-    pub mode: &'static str,
-    /// (generation id, model id, image URL token) per slot.
+    /// (generation id, model id, image URL token) per position.
     pub images: Vec<(i64, i64, String)>,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct Battle {
     pub id: String,
     pub prompt_id: Option<i64>,
@@ -24,93 +78,126 @@ pub struct Battle {
     pub voter_id: String,
     pub mode: String,
     pub served_at: DateTime<Utc>,
+    /// Its images in display order.
+    pub images: Vec<BattleImage>,
+    /// The overall vote, once cast.
+    pub vote: Option<Outcome>,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct BattleImage {
-    pub slot: i16,
-    pub token: String,
-    pub model_id: i64,
-    pub model_slug: String,
-    pub model_name: String,
-    pub generation_id: Option<i64>,
+impl Battle {
+    /// Whether every image exists (a live battle's may still be drawn).
+    pub fn is_ready(&self) -> bool {
+        !self.images.is_empty() && self.images.iter().all(|i| i.generation_id.is_some())
+    }
+}
+
+/// One row per image of the battle, with the battle's columns repeated.
+#[derive(sqlx::FromRow)]
+struct BattleImageRow {
+    id: String,
+    prompt_id: Option<i64>,
+    prompt: Option<String>,
+    category: Option<String>,
+    voter_id: String,
+    mode: String,
+    served_at: DateTime<Utc>,
+    slot: i16,
+    token: String,
+    model_id: i64,
+    model_slug: String,
+    model_name: String,
+    generation_id: Option<i64>,
+    winner: Option<String>,
+}
+
+/// The battle `id` with its images and its vote, in one query.
+pub(super) async fn read(c: &mut impl Exec, id: &str) -> Result<Option<Battle>> {
+    let rows: Vec<BattleImageRow> = c
+        .fetch_all(
+            sql(
+                "select b.id, b.prompt_id, p.text as prompt, p.category, b.voter_id, b.mode, \
+                 b.served_at, bi.slot, bi.token, bi.model_id, m.slug as model_slug, \
+                 m.display_name as model_name, bi.generation_id, v.winner \
+                 from battle b left join prompt p on p.id = b.prompt_id \
+                 join battle_image bi on bi.battle_id = b.id join model m on m.id = bi.model_id \
+                 left join vote v on v.battle_id = b.id and v.axis = 'overall' \
+                 where b.id = $1 order by bi.slot",
+            )
+            .bind(id),
+        )
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let vote = first
+        .winner
+        .as_deref()
+        .map(Outcome::parse_arena)
+        .transpose()
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut battle = Battle {
+        id: first.id.clone(),
+        prompt_id: first.prompt_id,
+        prompt: first.prompt.clone(),
+        category: first.category.clone(),
+        voter_id: first.voter_id.clone(),
+        mode: first.mode.clone(),
+        served_at: first.served_at,
+        images: Vec::with_capacity(rows.len()),
+        vote,
+    };
+    for r in rows {
+        let position = usize::try_from(r.slot)
+            .ok()
+            .and_then(Position::new)
+            .ok_or_else(|| StoreError::Invalid(format!("battle image slot {}", r.slot)))?;
+        battle.images.push(BattleImage {
+            position,
+            token: r.token,
+            model_id: r.model_id,
+            model_slug: r.model_slug,
+            model_name: r.model_name,
+            generation_id: r.generation_id,
+        });
+    }
+    Ok(Some(battle))
 }
 
 impl Store {
-    /// Stores a served battle, registering its voter on first sight.
+    /// Stores a served pool battle and its images, registering its voter on first
+    /// sight, in one transaction.
     pub async fn add_battle(&self, b: &NewBattle) -> Result<()> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = super::begin_write(pool).await?;
-            sqlx::query("insert into voter (id, created_at) values ($1, $2) on conflict do nothing")
-                .bind(&b.voter_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "insert into battle (id, prompt_id, voter_id, mode, anony, served_at) \
-                 values ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&b.id)
-            .bind(b.prompt_id)
-            .bind(&b.voter_id)
-            .bind(b.mode)
-            .bind(true)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            for (slot, (generation_id, model_id, token)) in b.images.iter().enumerate() {
-                sqlx::query(
-                    "insert into battle_image (battle_id, slot, generation_id, model_id, token) \
-                     values ($1, $2, $3, $4, $5)",
-                )
-                .bind(&b.id)
-                .bind(slot as i16)
-                .bind(generation_id)
-                .bind(model_id)
-                .bind(token)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        let mut tx = self.begin().await?;
+        voter::ensure(&mut tx, &b.voter_id, now).await?;
+        let row = BattleRow {
+            id: &b.id,
+            prompt_id: Some(b.prompt_id),
+            voter_id: &b.voter_id,
+            mode: Mode::Pool,
+            anony: true,
+            served_at: now,
+        };
+        if !insert(&mut tx, &row).await? {
+            return Err(StoreError::Conflict);
+        }
+        for (i, (generation_id, model_id, token)) in b.images.iter().enumerate() {
+            let position = Position::new(i)
+                .ok_or_else(|| StoreError::Invalid(format!("a battle of {} images", i + 1)))?;
+            let image = battle_image::ImageRow {
+                battle_id: &b.id,
+                position,
+                generation_id: Some(*generation_id),
+                model_id: *model_id,
+                token,
+            };
+            battle_image::insert(&mut tx, &image).await?;
+        }
+        tx.commit().await
     }
 
+    /// The battle with its images (in display order) and its vote.
     pub async fn battle(&self, id: &str) -> Result<Option<Battle>> {
-        let row = on_pool!(self, pool => sqlx::query_as(
-            "select b.id, b.prompt_id, p.text as prompt, p.category, b.voter_id, b.mode, b.served_at \
-             from battle b left join prompt p on p.id = b.prompt_id where b.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
-        Ok(row)
-    }
-
-    /// The battle's images in slot order.
-    pub async fn battle_images(&self, battle_id: &str) -> Result<Vec<BattleImage>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select bi.slot, bi.token, bi.model_id, m.slug as model_slug, \
-             m.display_name as model_name, bi.generation_id \
-             from battle_image bi join model m on m.id = bi.model_id \
-             where bi.battle_id = $1 order by bi.slot",
-        )
-        .bind(battle_id)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
-    }
-
-    /// The blob key behind an image URL token.
-    pub async fn blob_key_for_token(&self, token: &str) -> Result<Option<String>> {
-        let key = on_pool!(self, pool => sqlx::query_scalar(
-            "select g.blob_key from battle_image bi join generation g on g.id = bi.generation_id \
-             where bi.token = $1",
-        )
-        .bind(token)
-        .fetch_optional(pool)
-        .await)?;
-        Ok(key)
+        read(&mut self.pool(), id).await
     }
 }

@@ -1,10 +1,12 @@
 //! Reading votes out for research exports: one streamed query for the rows and a few
 //! aggregates for the dataset card. Nothing here holds more than one row at a time.
 
+use arena_evaluator::Outcome;
 use chrono::{DateTime, Utc};
-use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use futures_util::stream::BoxStream;
 
-use super::{Result, Store, StoreError, on_pool};
+use super::sql::{Exec, sql, sql_owned};
+use super::{Result, Store};
 
 /// Which votes an export holds.
 #[derive(Clone, Debug, Default)]
@@ -31,8 +33,8 @@ pub struct ExportRow {
     pub category: Option<String>,
     pub model_a: String,
     pub model_b: String,
-    /// As stored: `a`, `b`, `tie` or `both_bad`.
-    pub winner: String,
+    #[sqlx(try_from = "String")]
+    pub winner: Outcome,
     /// The raw voter id; exports only ever show its keyed hash.
     pub voter_id: String,
     pub anony: bool,
@@ -90,71 +92,54 @@ impl Store {
     /// database: the caller sees one row at a time and memory stays flat.
     pub fn export_rows(&self, filter: &ExportFilter) -> BoxStream<'_, Result<ExportRow>> {
         let (since, include) = (filter.since_or_epoch(), filter.include_excluded);
-        on_pool!(self, pool => sqlx::query_as(ROWS_SQL)
-            .bind(since)
-            .bind(include)
-            .fetch(pool)
-            .map_err(StoreError::from)
-            .boxed())
+        self.pool().fetch(sql(ROWS_SQL).bind(since).bind(include))
     }
 
     /// Totals, date range, models, sources and exclusions of what `filter` admits.
     pub async fn export_summary(&self, filter: &ExportFilter) -> Result<ExportSummary> {
         let (since, include) = (filter.since_or_epoch(), filter.include_excluded);
-        let totals_sql = format!(
-            "select count(*) as votes, \
-             sum(case when v.counts_for_leaderboard then 1 else 0 end) as counted, \
-             sum(case when b.anony then 1 else 0 end) as anonymous, \
-             min(v.created_at) as first, max(v.created_at) as last \
-             from vote v join battle b on b.id = v.battle_id where {FILTERED_VOTES}"
-        );
-        let models_sql = format!(
-            "select m.slug, m.display_name, m.backend, count(*) as n from \
-             (select v.model_a_id as model_id from vote v where {FILTERED_VOTES} \
-              union all select v.model_b_id from vote v where {FILTERED_VOTES}) x \
-             join model m on m.id = x.model_id \
-             group by m.slug, m.display_name, m.backend order by m.slug"
-        );
-        let sources_sql = format!(
-            "select v.source, count(*) as n from vote v where {FILTERED_VOTES} \
-             group by v.source order by v.source"
-        );
-        let exclusions_sql = format!(
-            "select coalesce(v.exclusion_reason, 'unspecified') as reason, count(*) as n \
-             from vote v where {FILTERED_VOTES} and not v.counts_for_leaderboard \
-             group by 1 order by 1"
-        );
-        on_pool!(self, pool => {
-            let totals: Totals = sqlx::query_as(sqlx::AssertSqlSafe(totals_sql))
-                .bind(since)
-                .bind(include)
-                .fetch_one(pool)
-                .await?;
-            let models = sqlx::query_as(sqlx::AssertSqlSafe(models_sql))
-                .bind(since)
-                .bind(include)
-                .fetch_all(pool)
-                .await?;
-            let sources = sqlx::query_as(sqlx::AssertSqlSafe(sources_sql))
-                .bind(since)
-                .bind(include)
-                .fetch_all(pool)
-                .await?;
-            let exclusions = sqlx::query_as(sqlx::AssertSqlSafe(exclusions_sql))
-                .bind(since)
-                .bind(include)
-                .fetch_all(pool)
-                .await?;
-            Ok(ExportSummary {
-                votes: totals.votes,
-                counted: totals.counted.unwrap_or(0),
-                anonymous: totals.anonymous.unwrap_or(0),
-                first: totals.first,
-                last: totals.last,
-                models,
-                sources,
-                exclusions,
-            })
+        let filtered = |query: String| sql_owned(query).bind(since).bind(include);
+        let mut pool = self.pool();
+        let totals: Totals = pool
+            .fetch_one(filtered(format!(
+                "select count(*) as votes, \
+                 sum(case when v.counts_for_leaderboard then 1 else 0 end) as counted, \
+                 sum(case when b.anony then 1 else 0 end) as anonymous, \
+                 min(v.created_at) as first, max(v.created_at) as last \
+                 from vote v join battle b on b.id = v.battle_id where {FILTERED_VOTES}"
+            )))
+            .await?;
+        let models = pool
+            .fetch_all(filtered(format!(
+                "select m.slug, m.display_name, m.backend, count(*) as n from \
+                 (select v.model_a_id as model_id from vote v where {FILTERED_VOTES} \
+                  union all select v.model_b_id from vote v where {FILTERED_VOTES}) x \
+                 join model m on m.id = x.model_id \
+                 group by m.slug, m.display_name, m.backend order by m.slug"
+            )))
+            .await?;
+        let sources = pool
+            .fetch_all(filtered(format!(
+                "select v.source, count(*) as n from vote v where {FILTERED_VOTES} \
+                 group by v.source order by v.source"
+            )))
+            .await?;
+        let exclusions = pool
+            .fetch_all(filtered(format!(
+                "select coalesce(v.exclusion_reason, 'unspecified') as reason, count(*) as n \
+                 from vote v where {FILTERED_VOTES} and not v.counts_for_leaderboard \
+                 group by 1 order by 1"
+            )))
+            .await?;
+        Ok(ExportSummary {
+            votes: totals.votes,
+            counted: totals.counted.unwrap_or(0),
+            anonymous: totals.anonymous.unwrap_or(0),
+            first: totals.first,
+            last: totals.last,
+            models,
+            sources,
+            exclusions,
         })
     }
 }

@@ -1,11 +1,19 @@
-//! Writes for imports: votes from other arenas' files and galleries of pre-generated
-//! images. Each batch is one transaction, and both kinds are idempotent: a re-import
-//! finds its rows by key and adds nothing.
+//! Imports: votes from other arenas' files and galleries of pre-generated images. Each
+//! batch is one transaction, and both kinds are idempotent: a re-import finds its rows
+//! by key and adds nothing. Owns no table: it composes the writes of `voter`,
+//! `battle`, `battle_image`, `vote`, the tallies, `model`, `prompt` and `generation`.
 
+use arena_evaluator::{Outcome, Position};
 use chrono::{DateTime, Utc};
 
-use super::tally::{TallyDelta, apply_tally};
-use super::{Result, Store, on_pool};
+use super::battle::{self, BattleRow, Mode};
+use super::battle_image::{self, ImageRow};
+use super::generation::{self, GenerationRow};
+use super::model::{self, NewModel};
+use super::prompt::{self, PromptRow};
+use super::tally::{self, TallyDelta};
+use super::vote::{self, VoteRow};
+use super::{Result, Store, voter};
 
 /// One imported vote, resolved to model ids. Its battle id is derived from the vote's
 /// content, which is what makes a re-import of the same file add nothing.
@@ -15,8 +23,7 @@ pub struct ImportedVote {
     pub voter_id: String,
     pub model_a_id: i64,
     pub model_b_id: i64,
-    /// `a`, `b`, `tie` or `both_bad`.
-    pub winner: &'static str,
+    pub winner: Outcome,
     pub anony: bool,
     pub cast_at: DateTime<Utc>,
     pub counts_for_leaderboard: bool,
@@ -47,106 +54,59 @@ pub struct GalleryCounts {
 }
 
 impl Store {
-    /// The id of the model `slug`, registering it with `backend` when it is new;
-    /// returns (id, whether it was added).
-    pub async fn ensure_model_id(
-        &self,
-        slug: &str,
-        display_name: &str,
-        backend: &str,
-        description: &str,
-    ) -> Result<(i64, bool)> {
-        on_pool!(self, pool => {
-            let mut tx = super::begin_write(pool).await?;
-            let added = sqlx::query(
-                "insert into model (slug, display_name, backend, description, added_at) \
-                 values ($1, $2, $3, $4, $5) on conflict do nothing",
-            )
-            .bind(slug)
-            .bind(display_name)
-            .bind(backend)
-            .bind(description)
-            .bind(Utc::now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let id: i64 = sqlx::query_scalar("select id from model where slug = $1")
-                .bind(slug)
-                .fetch_one(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok((id, added == 1))
-        })
-    }
-
     /// Stores a batch of imported votes in one transaction; votes whose battle is
     /// already present are skipped. Returns how many were added.
     pub async fn import_votes(&self, votes: &[ImportedVote], source: &str) -> Result<u64> {
-        on_pool!(self, pool => {
-            let mut tx = super::begin_write(pool).await?;
-            let mut added = 0;
-            let mut delta = TallyDelta::default();
-            for v in votes {
-                sqlx::query(
-                    "insert into voter (id, created_at) values ($1, $2) on conflict do nothing",
-                )
-                .bind(&v.voter_id)
-                .bind(v.cast_at)
-                .execute(&mut *tx)
-                .await?;
-                let fresh = sqlx::query(
-                    "insert into battle (id, prompt_id, voter_id, mode, anony, served_at) \
-                     values ($1, null, $2, 'imported', $3, $4) on conflict do nothing",
-                )
-                .bind(&v.battle_id)
-                .bind(&v.voter_id)
-                .bind(v.anony)
-                .bind(v.cast_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if fresh == 0 {
-                    continue;
-                }
-                for (slot, model_id) in [(0i16, v.model_a_id), (1, v.model_b_id)] {
-                    // Imported battles have no images; the token is never served.
-                    sqlx::query(
-                        "insert into battle_image (battle_id, slot, generation_id, model_id, token) \
-                         values ($1, $2, null, $3, $4)",
-                    )
-                    .bind(&v.battle_id)
-                    .bind(slot)
-                    .bind(model_id)
-                    .bind(format!("{}-{slot}", v.battle_id))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                sqlx::query(
-                    "insert into vote (battle_id, winner, voter_id, model_a_id, model_b_id, \
-                     created_at, counts_for_leaderboard, exclusion_reason, source) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&v.battle_id)
-                .bind(v.winner)
-                .bind(&v.voter_id)
-                .bind(v.model_a_id)
-                .bind(v.model_b_id)
-                .bind(v.cast_at)
-                .bind(v.counts_for_leaderboard)
-                .bind(&v.exclusion_reason)
-                .bind(source)
-                .execute(&mut *tx)
-                .await?;
-                if v.counts_for_leaderboard {
-                    // Imported battles have no prompt, hence no category.
-                    delta.add(None, v.cast_at, v.model_a_id, v.model_b_id, v.winner);
-                }
-                added += 1;
+        let mut tx = self.begin().await?;
+        let mut added = 0;
+        let mut delta = TallyDelta::default();
+        for v in votes {
+            voter::ensure(&mut tx, &v.voter_id, v.cast_at).await?;
+            let row = BattleRow {
+                id: &v.battle_id,
+                prompt_id: None,
+                voter_id: &v.voter_id,
+                mode: Mode::Imported,
+                anony: v.anony,
+                served_at: v.cast_at,
+            };
+            if !battle::insert(&mut tx, &row).await? {
+                continue;
             }
-            apply_tally!(tx, delta);
-            tx.commit().await?;
-            Ok(added)
-        })
+            for (position, model_id) in [(Position::A, v.model_a_id), (Position::B, v.model_b_id)] {
+                // Imported battles have no images; the token is never served.
+                let token = format!("{}-{}", v.battle_id, position.index());
+                let image = ImageRow {
+                    battle_id: &v.battle_id,
+                    position,
+                    generation_id: None,
+                    model_id,
+                    token: &token,
+                };
+                battle_image::insert(&mut tx, &image).await?;
+            }
+            let row = VoteRow {
+                battle_id: &v.battle_id,
+                winner: v.winner,
+                voter_id: &v.voter_id,
+                model_a_id: v.model_a_id,
+                model_b_id: v.model_b_id,
+                created_at: v.cast_at,
+                latency_ms: None,
+                counts_for_leaderboard: v.counts_for_leaderboard,
+                exclusion_reason: v.exclusion_reason.as_deref(),
+                source,
+            };
+            vote::insert(&mut tx, &row).await?;
+            if v.counts_for_leaderboard {
+                // Imported battles have no prompt, hence no category.
+                delta.add(None, v.cast_at, v.model_a_id, v.model_b_id, v.winner);
+            }
+            added += 1;
+        }
+        tally::add(&mut tx, &delta).await?;
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// Registers a gallery's models (backend `gallery`), prompts and images in one
@@ -158,78 +118,54 @@ impl Store {
         source: &str,
     ) -> Result<GalleryCounts> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = super::begin_write(pool).await?;
-            let mut counts = GalleryCounts::default();
-            for img in images {
-                counts.models_added += sqlx::query(
-                    "insert into model (slug, display_name, backend, description, added_at) \
-                     values ($1, $2, 'gallery', $3, $4) on conflict do nothing",
-                )
-                .bind(&img.model_slug)
-                .bind(&img.model_name)
-                .bind(format!("pre-generated images from {source}"))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                let model_id: i64 = sqlx::query_scalar("select id from model where slug = $1")
-                    .bind(&img.model_slug)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let existing: Option<i64> = sqlx::query_scalar(
-                    "select id from prompt where text = $1 and source <> 'voter' order by id limit 1",
-                )
-                .bind(&img.prompt_text)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let prompt_id = match existing {
-                    Some(id) => id,
-                    None => {
-                        counts.prompts_added += 1;
-                        sqlx::query_scalar(
-                            "insert into prompt (text, category, source, created_at) \
-                             values ($1, $2, $3, $4) returning id",
-                        )
-                        .bind(&img.prompt_text)
-                        .bind(&img.prompt_category)
-                        .bind(source)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?
-                    }
-                };
-                let present: Option<i64> = sqlx::query_scalar(
-                    "select id from generation where model_id = $1 and prompt_id = $2 limit 1",
-                )
-                .bind(model_id)
-                .bind(prompt_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if present.is_some() {
-                    counts.images_present += 1;
-                    continue;
+        let mut tx = self.begin().await?;
+        let mut counts = GalleryCounts::default();
+        for img in images {
+            let new_model = NewModel {
+                slug: img.model_slug.clone(),
+                display_name: img.model_name.clone(),
+                backend: "gallery".into(),
+                version: String::new(),
+                description: format!("pre-generated images from {source}"),
+                weight: 1.0,
+            };
+            let (model_id, added) = model::insert_if_absent(&mut tx, &new_model, now).await?;
+            counts.models_added += u64::from(added);
+            let prompt_id = match prompt::find_in_sets(&mut tx, &img.prompt_text).await? {
+                Some(id) => id,
+                None => {
+                    counts.prompts_added += 1;
+                    let row = PromptRow {
+                        text: &img.prompt_text,
+                        category: &img.prompt_category,
+                        source,
+                        voter_id: None,
+                        rejected_because: None,
+                    };
+                    prompt::insert(&mut tx, &row, now).await?
                 }
-                let params = serde_json::json!({ "source": source, "file": img.file });
-                sqlx::query(
-                    "insert into generation (model_id, prompt_id, blob_key, sha256, width, height, \
-                     seed, steps, params, latency_ms, created_at) \
-                     values ($1, $2, $3, $4, $5, $6, 0, null, $7, 0, $8)",
-                )
-                .bind(model_id)
-                .bind(prompt_id)
-                .bind(&img.blob_key)
-                .bind(&img.sha256)
-                .bind(img.size as i32)
-                .bind(img.size as i32)
-                .bind(params.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                counts.images_added += 1;
+            };
+            if generation::exists(&mut tx, model_id, prompt_id).await? {
+                counts.images_present += 1;
+                continue;
             }
-            tx.commit().await?;
-            Ok(counts)
-        })
+            let params = serde_json::json!({ "source": source, "file": img.file });
+            let row = GenerationRow {
+                model_id,
+                prompt_id,
+                blob_key: &img.blob_key,
+                sha256: &img.sha256,
+                width: img.size,
+                height: img.size,
+                seed: 0,
+                steps: None,
+                params: params.to_string(),
+                latency_ms: 0,
+            };
+            generation::insert(&mut tx, &row, now).await?;
+            counts.images_added += 1;
+        }
+        tx.commit().await?;
+        Ok(counts)
     }
 }

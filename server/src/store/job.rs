@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::AssertSqlSafe;
 
-use super::{Backend, Result, Store, begin_write, on_pool};
+use super::generation::{self, GenerationRow};
+use super::sql::{Exec, sql, sql_owned};
+use super::{Backend, Result, Store, battle_image};
 
 /// Priority of jobs a voter is waiting for; pool refills have 0.
 pub const LIVE_PRIORITY: i32 = 100;
@@ -64,12 +65,58 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-macro_rules! job_columns {
-    () => {
-        "id, kind, model_id, prompt_id, seed, state, worker_id, attempts, lease_expires_at, \
-         progress_step, progress_steps, failure_reason, generation_id, battle_id, slot, \
-         created_at, finished_at"
-    };
+const JOB_COLUMNS: &str = "id, kind, model_id, prompt_id, seed, state, worker_id, attempts, \
+     lease_expires_at, progress_step, progress_steps, failure_reason, generation_id, battle_id, \
+     slot, created_at, finished_at";
+
+/// A job to queue.
+pub(super) struct JobRow<'a> {
+    /// `pool` or `live`.
+    pub kind: &'static str,
+    pub priority: i32,
+    pub model_id: i64,
+    pub prompt_id: i64,
+    pub seed: i64,
+    pub width: u32,
+    pub height: u32,
+    /// The live battle and the slot (0 = A) the image is for.
+    pub battle: Option<(&'a str, i16)>,
+    /// When the voter stops waiting (live jobs).
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// Queues a job; a pool image that already has an open job is skipped (returns 0).
+pub(super) async fn insert(c: &mut impl Exec, j: &JobRow<'_>, now: DateTime<Utc>) -> Result<u64> {
+    c.execute(
+        sql(
+            "insert into job (kind, priority, model_id, prompt_id, seed, width, height, battle_id, \
+             slot, deadline_at, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             on conflict do nothing",
+        )
+        .bind(j.kind)
+        .bind(j.priority)
+        .bind(j.model_id)
+        .bind(j.prompt_id)
+        .bind(j.seed)
+        .bind(j.width as i32)
+        .bind(j.height as i32)
+        .bind(j.battle.map(|(id, _)| id))
+        .bind(j.battle.map(|(_, slot)| slot))
+        .bind(j.deadline)
+        .bind(now),
+    )
+    .await
+}
+
+/// Puts the jobs a worker holds back in the queue (its token was replaced or revoked).
+pub(super) async fn release_held_by(c: &mut impl Exec, worker_id: i64) -> Result<u64> {
+    c.execute(
+        sql("update job set state = 'queued', lease_expires_at = null, \
+             failure_reason = 'its worker''s token was replaced or revoked' \
+             where worker_id = $1 and state = 'leased'")
+        .bind(worker_id),
+    )
+    .await
 }
 
 /// The image a worker made, already re-encoded and stored as a blob.
@@ -144,7 +191,7 @@ impl Store {
         failed_since: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<WantedImage>> {
-        let sql = format!(
+        let query = format!(
             "select p.id as prompt_id, m.id as model_id, m.slug as model_slug \
              from prompt p cross join model m \
              where m.slug in ({}) and m.status = 'active' \
@@ -157,39 +204,32 @@ impl Store {
             self.slug_set(1)
         );
         let slugs = serde_json::to_string(slugs).unwrap_or_default();
-        let rows = on_pool!(self, pool => sqlx::query_as(AssertSqlSafe(sql))
-            .bind(slugs)
-            .bind(failed_since)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
+        self.pool()
+            .fetch_all(sql_owned(query).bind(slugs).bind(failed_since).bind(limit))
+            .await
     }
 
     /// Queues pool jobs (one transaction); an image already queued is skipped.
     pub async fn enqueue_pool_jobs(&self, jobs: &[NewPoolJob]) -> Result<u64> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = begin_write(pool).await?;
-            let mut added = 0;
-            for j in jobs {
-                added += sqlx::query(
-                    "insert into job (kind, priority, model_id, prompt_id, seed, width, height, created_at) \
-                     values ('pool', 0, $1, $2, $3, $4, $5, $6) on conflict do nothing",
-                )
-                .bind(j.model_id)
-                .bind(j.prompt_id)
-                .bind(j.seed)
-                .bind(j.width as i32)
-                .bind(j.height as i32)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            }
-            tx.commit().await?;
-            Ok(added)
-        })
+        let mut tx = self.begin().await?;
+        let mut added = 0;
+        for j in jobs {
+            let row = JobRow {
+                kind: "pool",
+                priority: 0,
+                model_id: j.model_id,
+                prompt_id: j.prompt_id,
+                seed: j.seed,
+                width: j.width,
+                height: j.height,
+                battle: None,
+                deadline: None,
+            };
+            added += insert(&mut tx, &row, now).await?;
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// Leases the most urgent queued job of one of `slugs` to `worker_id` until
@@ -209,50 +249,51 @@ impl Store {
         );
         let set = "update job set state = 'leased', worker_id = $2, attempts = attempts + 1, \
                    leased_at = $3, lease_expires_at = $4, progress_step = null, progress_steps = null";
-        let id: Option<i64> = match self {
-            Store::Postgres(pool) => {
+        let id: Option<i64> = match self.backend() {
+            Backend::Postgres => {
                 // One statement: concurrent leases skip each other's locked rows
                 // instead of waiting for them or taking the same job.
-                let sql =
+                let query =
                     format!("{set} where id = ({pick} for update of j skip locked) returning id");
-                sqlx::query_scalar(AssertSqlSafe(sql))
-                    .bind(slugs)
-                    .bind(worker_id)
-                    .bind(now)
-                    .bind(expires_at)
-                    .fetch_optional(pool)
+                self.pool()
+                    .scalar_optional(
+                        sql_owned(query)
+                            .bind(slugs)
+                            .bind(worker_id)
+                            .bind(now)
+                            .bind(expires_at),
+                    )
                     .await?
             }
-            Store::Sqlite(pool) => {
+            Backend::Sqlite => {
                 // `begin immediate` holds the write lock from the pick to the update.
-                let mut tx = begin_write(pool).await?;
-                let id: Option<i64> = sqlx::query_scalar(AssertSqlSafe(pick))
-                    .bind(&slugs)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let mut tx = self.begin().await?;
+                let id: Option<i64> = tx.scalar_optional(sql_owned(pick).bind(slugs)).await?;
                 if let Some(id) = id {
-                    sqlx::query(AssertSqlSafe(format!("{set} where id = $1")))
-                        .bind(id)
-                        .bind(worker_id)
-                        .bind(now)
-                        .bind(expires_at)
-                        .execute(&mut *tx)
-                        .await?;
+                    tx.execute(
+                        sql_owned(format!("{set} where id = $1"))
+                            .bind(id)
+                            .bind(worker_id)
+                            .bind(now)
+                            .bind(expires_at),
+                    )
+                    .await?;
                 }
                 tx.commit().await?;
                 id
             }
         };
         let Some(id) = id else { return Ok(None) };
-        let job = on_pool!(self, pool => sqlx::query_as(
-            "select j.id, m.slug as model, p.text as prompt, j.seed, j.width, j.height, j.attempts \
-             from job j join model m on m.id = j.model_id join prompt p on p.id = j.prompt_id \
-             where j.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
-        Ok(job)
+        self.pool()
+            .fetch_optional(
+                sql(
+                    "select j.id, m.slug as model, p.text as prompt, j.seed, j.width, j.height, \
+                     j.attempts from job j join model m on m.id = j.model_id \
+                     join prompt p on p.id = j.prompt_id where j.id = $1",
+                )
+                .bind(id),
+            )
+            .await
     }
 
     /// Extends the lease and records progress; false when the worker no longer holds it.
@@ -264,20 +305,21 @@ impl Store {
         expires_at: DateTime<Utc>,
     ) -> Result<bool> {
         let (step, steps) = progress.unzip();
-        let done = on_pool!(self, pool => sqlx::query(
-            "update job set lease_expires_at = $1, \
-             progress_step = coalesce($2, progress_step), progress_steps = coalesce($3, progress_steps) \
-             where id = $4 and state = 'leased' and worker_id = $5",
-        )
-        .bind(expires_at)
-        .bind(step)
-        .bind(steps)
-        .bind(job_id)
-        .bind(worker_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        let changed = self
+            .pool()
+            .execute(
+                sql("update job set lease_expires_at = $1, \
+                     progress_step = coalesce($2, progress_step), \
+                     progress_steps = coalesce($3, progress_steps) \
+                     where id = $4 and state = 'leased' and worker_id = $5")
+                .bind(expires_at)
+                .bind(step)
+                .bind(steps)
+                .bind(job_id)
+                .bind(worker_id),
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     /// Finishes a job with its image: the job, its generation and (for a live battle)
@@ -286,65 +328,48 @@ impl Store {
     /// done once.
     pub async fn complete_job(&self, job_id: i64, worker_id: i64, r: &JobResult) -> Result<bool> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = begin_write(pool).await?;
-            // A lease that expired but was not taken again may still be completed.
-            let claimed: Option<Claimed> = sqlx::query_as(
-                "update job set state = 'done', worker_id = $1, finished_at = $2, \
-                 progress_step = progress_steps, failure_reason = null \
-                 where id = $3 and (state = 'queued' or (state = 'leased' and worker_id = $1)) \
-                 returning model_id, prompt_id, seed, battle_id, slot",
+        let mut tx = self.begin().await?;
+        // A lease that expired but was not taken again may still be completed.
+        let claimed: Option<Claimed> = tx
+            .fetch_optional(
+                sql(
+                    "update job set state = 'done', worker_id = $1, finished_at = $2, \
+                     progress_step = progress_steps, failure_reason = null \
+                     where id = $3 and (state = 'queued' or (state = 'leased' and worker_id = $1)) \
+                     returning model_id, prompt_id, seed, battle_id, slot",
+                )
+                .bind(worker_id)
+                .bind(now)
+                .bind(job_id),
             )
-            .bind(worker_id)
-            .bind(now)
-            .bind(job_id)
-            .fetch_optional(&mut *tx)
             .await?;
-            let Some((model_id, prompt_id, seed, battle_id, slot)) = claimed else {
-                return Ok(false);
-            };
-            sqlx::query(
-                "insert into generation (model_id, prompt_id, blob_key, sha256, width, height, seed, \
-                 steps, params, latency_ms, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
-            )
-            .bind(model_id)
-            .bind(prompt_id)
-            .bind(&r.blob_key)
-            .bind(&r.sha256)
-            .bind(r.width as i32)
-            .bind(r.height as i32)
-            .bind(seed)
-            .bind(r.steps)
-            .bind(r.params.to_string())
-            .bind(r.latency_ms)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let generation_id: i64 = sqlx::query_scalar(
-                "select id from generation where model_id = $1 and prompt_id = $2 and seed = $3",
-            )
-            .bind(model_id)
-            .bind(prompt_id)
-            .bind(seed)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query("update job set generation_id = $1 where id = $2")
+        let Some((model_id, prompt_id, seed, battle_id, slot)) = claimed else {
+            return Ok(false);
+        };
+        let image = GenerationRow {
+            model_id,
+            prompt_id,
+            blob_key: &r.blob_key,
+            sha256: &r.sha256,
+            width: r.width,
+            height: r.height,
+            seed,
+            steps: r.steps,
+            params: r.params.to_string(),
+            latency_ms: r.latency_ms,
+        };
+        let generation_id = generation::insert(&mut tx, &image, now).await?;
+        tx.execute(
+            sql("update job set generation_id = $1 where id = $2")
                 .bind(generation_id)
-                .bind(job_id)
-                .execute(&mut *tx)
-                .await?;
-            if let (Some(battle_id), Some(slot)) = (battle_id, slot) {
-                sqlx::query("update battle_image set generation_id = $1 where battle_id = $2 and slot = $3")
-                    .bind(generation_id)
-                    .bind(battle_id)
-                    .bind(slot)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(true)
-        })
+                .bind(job_id),
+        )
+        .await?;
+        if let (Some(battle_id), Some(slot)) = (battle_id, slot) {
+            battle_image::set_generation(&mut tx, &battle_id, slot, generation_id).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Ends an attempt without an image; returns the job's new state, or `None` when
@@ -358,184 +383,196 @@ impl Store {
         max_attempts: i32,
     ) -> Result<Option<&'static str>> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = begin_write(pool).await?;
-            let held: Option<(i32, Option<String>)> = sqlx::query_as(
-                "select attempts, battle_id from job where id = $1 and state = 'leased' and worker_id = $2",
+        let mut tx = self.begin().await?;
+        let held: Option<(i32, Option<String>)> = tx
+            .fetch_optional(
+                sql("select attempts, battle_id from job \
+                     where id = $1 and state = 'leased' and worker_id = $2")
+                .bind(job_id)
+                .bind(worker_id),
             )
-            .bind(job_id)
-            .bind(worker_id)
-            .fetch_optional(&mut *tx)
             .await?;
-            let Some((attempts, battle_id)) = held else {
-                return Ok(None);
-            };
-            let (state, attempts, reason) = match kind {
-                FailKind::Release => ("queued", attempts - 1, None),
-                FailKind::Transient if attempts < max_attempts => ("queued", attempts, Some(reason.to_string())),
-                _ if attempts > 1 => ("failed", attempts, Some(format!("{reason} (after {attempts} attempts)"))),
-                _ => ("failed", attempts, Some(reason.to_string())),
-            };
-            sqlx::query(
-                "update job set state = $1, attempts = $2, failure_reason = coalesce($3, failure_reason), \
-                 lease_expires_at = null, finished_at = $4 where id = $5",
-            )
+        let Some((attempts, battle_id)) = held else {
+            return Ok(None);
+        };
+        let (state, attempts, reason) = match kind {
+            FailKind::Release => ("queued", attempts - 1, None),
+            FailKind::Transient if attempts < max_attempts => {
+                ("queued", attempts, Some(reason.to_string()))
+            }
+            _ if attempts > 1 => (
+                "failed",
+                attempts,
+                Some(format!("{reason} (after {attempts} attempts)")),
+            ),
+            _ => ("failed", attempts, Some(reason.to_string())),
+        };
+        tx.execute(
+            sql("update job set state = $1, attempts = $2, \
+                 failure_reason = coalesce($3, failure_reason), lease_expires_at = null, \
+                 finished_at = $4 where id = $5")
             .bind(state)
             .bind(attempts)
             .bind(reason)
             .bind((state == "failed").then_some(now))
-            .bind(job_id)
-            .execute(&mut *tx)
-            .await?;
-            if state == "failed" && let Some(battle_id) = battle_id {
-                sqlx::query(
-                    "update job set state = 'cancelled', finished_at = $1, lease_expires_at = null, \
+            .bind(job_id),
+        )
+        .await?;
+        if state == "failed"
+            && let Some(battle_id) = battle_id
+        {
+            tx.execute(
+                sql("update job set state = 'cancelled', finished_at = $1, lease_expires_at = null, \
                      failure_reason = 'the other image of its battle failed' \
-                     where battle_id = $2 and state in ('queued', 'leased')",
-                )
+                     where battle_id = $2 and state in ('queued', 'leased')")
                 .bind(now)
-                .bind(battle_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(Some(state))
-        })
+                .bind(battle_id),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(state))
     }
 
     /// Puts expired leases back in the queue (or fails them after `max_attempts`),
     /// fails live jobs past their deadline and cancels what their battles still wait for.
     pub async fn reap_jobs(&self, max_attempts: i32) -> Result<Reaped> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = begin_write(pool).await?;
-            let failed_expired = sqlx::query(
-                "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
-                 failure_reason = 'the worker stopped responding (lease expired) ' || attempts || ' times' \
-                 where state = 'leased' and lease_expires_at < $1 and attempts >= $2",
+        let mut tx = self.begin().await?;
+        let failed_expired = tx
+            .execute(
+                sql(
+                    "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
+                     failure_reason = 'the worker stopped responding (lease expired) ' \
+                         || attempts || ' times' \
+                     where state = 'leased' and lease_expires_at < $1 and attempts >= $2",
+                )
+                .bind(now)
+                .bind(max_attempts),
             )
-            .bind(now)
-            .bind(max_attempts)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let requeued = sqlx::query(
-                "update job set state = 'queued', lease_expires_at = null, \
-                 failure_reason = 'the worker stopped responding (lease expired)' \
-                 where state = 'leased' and lease_expires_at < $1",
+            .await?;
+        let requeued = tx
+            .execute(
+                sql("update job set state = 'queued', lease_expires_at = null, \
+                     failure_reason = 'the worker stopped responding (lease expired)' \
+                     where state = 'leased' and lease_expires_at < $1")
+                .bind(now),
             )
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let timed_out = sqlx::query(
-                "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
-                 failure_reason = 'timed out: no image before the live battle''s deadline' \
-                 where kind = 'live' and state in ('queued', 'leased') and deadline_at < $1",
+            .await?;
+        let timed_out = tx
+            .execute(
+                sql(
+                    "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
+                     failure_reason = 'timed out: no image before the live battle''s deadline' \
+                     where kind = 'live' and state in ('queued', 'leased') and deadline_at < $1",
+                )
+                .bind(now),
             )
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let cancelled = sqlx::query(
-                "update job set state = 'cancelled', finished_at = $1, lease_expires_at = null, \
-                 failure_reason = 'the other image of its battle failed' \
-                 where kind = 'live' and state in ('queued', 'leased') and battle_id in \
-                 (select battle_id from job where kind = 'live' and state = 'failed')",
+            .await?;
+        let cancelled = tx
+            .execute(
+                sql("update job set state = 'cancelled', finished_at = $1, lease_expires_at = null, \
+                     failure_reason = 'the other image of its battle failed' \
+                     where kind = 'live' and state in ('queued', 'leased') and battle_id in \
+                     (select battle_id from job where kind = 'live' and state = 'failed')")
+                .bind(now),
             )
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            Ok(Reaped { requeued, failed: failed_expired + timed_out, cancelled })
+            .await?;
+        tx.commit().await?;
+        Ok(Reaped {
+            requeued,
+            failed: failed_expired + timed_out,
+            cancelled,
         })
     }
 
     pub async fn job(&self, id: i64) -> Result<Option<Job>> {
-        let sql = concat!("select ", job_columns!(), " from job where id = $1");
-        let row = on_pool!(self, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
-        Ok(row)
+        self.pool()
+            .fetch_optional(
+                sql_owned(format!("select {JOB_COLUMNS} from job where id = $1")).bind(id),
+            )
+            .await
     }
 
     /// Every job, oldest first (tests and benchmarks check them all).
     pub async fn all_jobs(&self) -> Result<Vec<Job>> {
-        let sql = concat!("select ", job_columns!(), " from job order by id");
-        let rows = on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
-        Ok(rows)
+        self.pool()
+            .fetch_all(sql_owned(format!(
+                "select {JOB_COLUMNS} from job order by id"
+            )))
+            .await
     }
 
     /// The jobs of a live battle, in slot order.
     pub async fn battle_jobs(&self, battle_id: &str) -> Result<Vec<Job>> {
-        let sql = concat!(
-            "select ",
-            job_columns!(),
-            " from job where battle_id = $1 order by slot, id"
-        );
-        let rows =
-            on_pool!(self, pool => sqlx::query_as(sql).bind(battle_id).fetch_all(pool).await)?;
-        Ok(rows)
+        self.pool()
+            .fetch_all(
+                sql_owned(format!(
+                    "select {JOB_COLUMNS} from job where battle_id = $1 order by slot, id"
+                ))
+                .bind(battle_id),
+            )
+            .await
     }
 
     /// Jobs per model and state.
     pub async fn queue_counts(&self) -> Result<Vec<QueueCount>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select m.slug as model, j.state, count(*) as n from job j \
-             join model m on m.id = j.model_id group by m.slug, j.state order by m.slug, j.state",
-        )
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+        self.pool()
+            .fetch_all(sql(
+                "select m.slug as model, j.state, count(*) as n from job j \
+                 join model m on m.id = j.model_id group by m.slug, j.state order by m.slug, j.state",
+            ))
+            .await
     }
 
     /// The latest failed jobs, newest first.
     pub async fn failed_jobs(&self, limit: i64) -> Result<Vec<FailedJob>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select j.id, m.slug as model, j.kind, j.attempts, j.failure_reason, j.finished_at, \
-             w.name as worker from job j join model m on m.id = j.model_id \
-             left join worker w on w.id = j.worker_id where j.state = 'failed' \
-             order by j.finished_at desc, j.id desc limit $1",
-        )
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+        self.pool()
+            .fetch_all(
+                sql(
+                    "select j.id, m.slug as model, j.kind, j.attempts, j.failure_reason, \
+                     j.finished_at, w.name as worker from job j join model m on m.id = j.model_id \
+                     left join worker w on w.id = j.worker_id where j.state = 'failed' \
+                     order by j.finished_at desc, j.id desc limit $1",
+                )
+                .bind(limit),
+            )
+            .await
     }
 
     /// How a model's generation has gone: images stored, jobs finished and failed,
     /// and the latest failure.
     pub async fn generation_record(&self, model_id: i64) -> Result<GenerationRecord> {
-        let (images,): (i64,) = on_pool!(self, pool => sqlx::query_as(
-            "select count(*) from generation where model_id = $1",
-        )
-        .bind(model_id)
-        .fetch_one(pool)
-        .await)?;
-        let (done, failed): (i64, i64) = on_pool!(self, pool => sqlx::query_as(
-            "select coalesce(sum(case when state = 'done' then 1 else 0 end), 0), \
-             coalesce(sum(case when state = 'failed' then 1 else 0 end), 0) \
-             from job where model_id = $1",
-        )
-        .bind(model_id)
-        .fetch_one(pool)
-        .await)?;
-        let last_failure = on_pool!(self, pool => sqlx::query_as(
-            "select failure_reason, finished_at from job \
-             where model_id = $1 and state = 'failed' order by finished_at desc, id desc limit 1",
-        )
-        .bind(model_id)
-        .fetch_optional(pool)
-        .await)?;
+        let mut pool = self.pool();
+        let images: i64 = pool
+            .scalar(sql("select count(*) from generation where model_id = $1").bind(model_id))
+            .await?;
+        let (done, failed): (i64, i64) = pool
+            .fetch_one(
+                sql(
+                    "select coalesce(sum(case when state = 'done' then 1 else 0 end), 0), \
+                     coalesce(sum(case when state = 'failed' then 1 else 0 end), 0) \
+                     from job where model_id = $1",
+                )
+                .bind(model_id),
+            )
+            .await?;
+        let last_failure: Option<(Option<String>, Option<DateTime<Utc>>)> = pool
+            .fetch_optional(
+                sql("select failure_reason, finished_at from job \
+                     where model_id = $1 and state = 'failed' \
+                     order by finished_at desc, id desc limit 1")
+                .bind(model_id),
+            )
+            .await?;
         Ok(GenerationRecord {
             images,
             jobs_done: done,
             jobs_failed: failed,
-            last_failure: last_failure.map(
-                |(reason, at): (Option<String>, Option<DateTime<Utc>>)| LastFailure {
-                    reason: reason.unwrap_or_default(),
-                    at,
-                },
-            ),
+            last_failure: last_failure.map(|(reason, at)| LastFailure {
+                reason: reason.unwrap_or_default(),
+                at,
+            }),
         })
     }
 }

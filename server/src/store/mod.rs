@@ -1,37 +1,48 @@
 //! Storage: one interface over the two supported databases.
 //!
-//! `Store` wraps either a SQLite or a Postgres pool. Most SQL is identical on both
-//! (`$1` placeholders, `returning`, `on conflict do nothing`), so each method is written
-//! once and the `on_pool!` macro instantiates it for both backends; the few statements
-//! that differ branch explicitly. Every multi-statement write runs in a transaction.
+//! `Store` wraps either a SQLite or a Postgres pool. SQL is written once for both
+//! (see [`sql`] for how), and the few statements that differ branch explicitly.
+//!
+//! Each table has one owner, the module named after it (`battle.rs` owns `battle`,
+//! `vote.rs` owns `vote`, …): every insert into and update of that table is a function
+//! there, taking any [`Exec`] — the pool for a statement on its own, or the caller's
+//! open [`Tx`] — so that an operation that writes several tables (serving a battle,
+//! recording a vote, finishing a job) composes those functions inside one transaction.
+//! `live.rs`, `imports.rs`, `rankings.rs` and `export.rs` own no table: they compose
+//! writes and read across tables for one purpose each.
 
-mod battles;
+mod battle;
+mod battle_image;
 mod export;
-mod generations;
+mod generation;
 mod imports;
-mod jobs;
+mod job;
 mod live;
-mod models;
-mod prompts;
+mod model;
+mod prompt;
 mod rankings;
+pub mod sql;
 mod tally;
-mod votes;
-mod workers;
+mod vote;
+mod voter;
+mod worker;
 
-pub use battles::{Battle, BattleImage, NewBattle};
+pub use battle::{Battle, NewBattle};
+pub use battle_image::BattleImage;
 pub use export::{ExportFilter, ExportRow, ExportSummary};
-pub use generations::{Candidate, Generation};
+pub use generation::{Candidate, Generation};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
-pub use jobs::{
+pub use job::{
     FailKind, FailedJob, GenerationRecord, Job, JobResult, LIVE_PRIORITY, LastFailure, LeasedJob,
     NewPoolJob, QueueCount, Reaped, WantedImage,
 };
-pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle, RejectedPrompt};
-pub use models::{Model, ModelStatus, NewModel};
-pub use prompts::{NewPrompt, Prompt};
+pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle};
+pub use model::{Model, ModelStatus, NewModel};
+pub use prompt::{NewPrompt, Prompt, RejectedPrompt};
 pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
-pub use votes::{NewVote, PairCount, Vote, VoteOutcome};
-pub use workers::Worker;
+pub use sql::{Exec, Tx};
+pub use vote::{NewVote, PairCount, RecordedVote, Vote, VoteOutcome};
+pub use worker::Worker;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -39,39 +50,6 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
-
-/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_pool;
-
-/// How a write transaction begins on each backend. SQLite must take the write lock
-/// up front (`begin immediate`): a deferred transaction that reads and then writes
-/// fails with SQLITE_BUSY, without waiting, when another connection wrote meanwhile.
-pub(crate) trait WriteTransaction {
-    const BEGIN: &'static str;
-}
-
-impl WriteTransaction for sqlx::Sqlite {
-    const BEGIN: &'static str = "begin immediate";
-}
-
-impl WriteTransaction for sqlx::Postgres {
-    const BEGIN: &'static str = "begin";
-}
-
-/// Starts a write transaction on either backend's pool.
-pub(crate) async fn begin_write<DB: sqlx::Database + WriteTransaction>(
-    pool: &sqlx::Pool<DB>,
-) -> sqlx::Result<sqlx::Transaction<'static, DB>> {
-    pool.begin_with(DB::BEGIN).await
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -83,6 +61,9 @@ pub enum StoreError {
     Conflict,
     #[error(transparent)]
     Sqlx(sqlx::Error),
+    /// A row holds a value this version does not understand (never silently read).
+    #[error("invalid value in the database: {0}")]
+    Invalid(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -174,11 +155,14 @@ impl Store {
 
     /// True when a trivial query succeeds (readiness probe).
     pub async fn ping(&self) -> bool {
-        on_pool!(self, pool => sqlx::query("select 1").execute(pool).await.is_ok())
+        self.pool().execute(sql::sql("select 1")).await.is_ok()
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match self {
+            Store::Sqlite(pool) => pool.close().await,
+            Store::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Result, Store, StoreError, on_pool};
+use super::sql::{Exec, sql, sql_owned};
+use super::{Result, Store, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,11 +26,12 @@ impl ModelStatus {
         }
     }
 
-    fn parse(s: &str) -> ModelStatus {
+    fn parse(s: &str) -> Result<ModelStatus> {
         match s {
-            "disabled" => ModelStatus::Disabled,
-            "deprecated" => ModelStatus::Deprecated,
-            _ => ModelStatus::Active,
+            "active" => Ok(ModelStatus::Active),
+            "disabled" => Ok(ModelStatus::Disabled),
+            "deprecated" => Ok(ModelStatus::Deprecated),
+            other => Err(StoreError::Invalid(format!("model status {other:?}"))),
         }
     }
 }
@@ -63,20 +65,22 @@ struct ModelRow {
     deprecated_at: Option<DateTime<Utc>>,
 }
 
-impl From<ModelRow> for Model {
-    fn from(r: ModelRow) -> Model {
-        Model {
+impl TryFrom<ModelRow> for Model {
+    type Error = StoreError;
+
+    fn try_from(r: ModelRow) -> Result<Model> {
+        Ok(Model {
             id: r.id,
+            status: ModelStatus::parse(&r.status)?,
             slug: r.slug,
             display_name: r.display_name,
             backend: r.backend,
             version: r.version,
             description: r.description,
-            status: ModelStatus::parse(&r.status),
             weight: r.weight,
             added_at: r.added_at,
             deprecated_at: r.deprecated_at,
-        }
+        })
     }
 }
 
@@ -90,68 +94,100 @@ pub struct NewModel {
     pub weight: f64,
 }
 
-macro_rules! model_columns {
-    () => {
-        "id, slug, display_name, backend, version, description, status, weight, added_at, deprecated_at"
-    };
-}
+const COLUMNS: &str = "id, slug, display_name, backend, version, description, status, weight, added_at, deprecated_at";
 
-impl Store {
-    /// Registers a model; `Conflict` when the slug is taken.
-    pub async fn add_model(&self, m: &NewModel) -> Result<Model> {
-        let sql = concat!(
-            "insert into model (slug, display_name, backend, version, description, weight, added_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning ",
-            model_columns!()
-        );
-        let row: ModelRow = on_pool!(self, pool => sqlx::query_as(sql)
+/// Registers `m` unless its slug is taken; returns its id and whether it was added.
+pub(super) async fn insert_if_absent(
+    c: &mut impl Exec,
+    m: &NewModel,
+    now: DateTime<Utc>,
+) -> Result<(i64, bool)> {
+    let added = c
+        .execute(
+            sql("insert into model (slug, display_name, backend, version, description, weight, added_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing")
             .bind(&m.slug)
             .bind(&m.display_name)
             .bind(&m.backend)
             .bind(&m.version)
             .bind(&m.description)
             .bind(m.weight)
-            .bind(Utc::now())
-            .fetch_one(pool)
-            .await)?;
-        Ok(row.into())
+            .bind(now),
+        )
+        .await?;
+    let id = c
+        .scalar(sql("select id from model where slug = $1").bind(&m.slug))
+        .await?;
+    Ok((id, added == 1))
+}
+
+/// Sets a model's status (and when it was deprecated); false when no model has `slug`.
+pub(super) async fn set_status(
+    c: &mut impl Exec,
+    slug: &str,
+    status: ModelStatus,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let deprecated_at = (status == ModelStatus::Deprecated).then_some(now);
+    let changed = c
+        .execute(
+            sql(
+                "update model set status = $1, deprecated_at = coalesce($2, deprecated_at) \
+                 where slug = $3",
+            )
+            .bind(status.as_str())
+            .bind(deprecated_at)
+            .bind(slug),
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
+impl Store {
+    /// Registers a model; `Conflict` when the slug is taken.
+    pub async fn add_model(&self, m: &NewModel) -> Result<Model> {
+        let (_, added) = insert_if_absent(&mut self.pool(), m, Utc::now()).await?;
+        if !added {
+            return Err(StoreError::Conflict);
+        }
+        self.model_by_slug(&m.slug)
+            .await?
+            .ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))
     }
 
     /// Registers a model unless its slug exists; returns whether it was added.
     pub async fn ensure_model(&self, m: &NewModel) -> Result<bool> {
-        match self.add_model(m).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        Ok(insert_if_absent(&mut self.pool(), m, Utc::now()).await?.1)
+    }
+
+    /// The id of the model `m.slug`, registering `m` when it is new; returns (id,
+    /// whether it was added).
+    pub async fn ensure_model_id(&self, m: &NewModel) -> Result<(i64, bool)> {
+        insert_if_absent(&mut self.pool(), m, Utc::now()).await
     }
 
     pub async fn list_models(&self) -> Result<Vec<Model>> {
-        let sql = concat!("select ", model_columns!(), " from model order by slug");
-        let rows: Vec<ModelRow> =
-            on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
-        Ok(rows.into_iter().map(Model::from).collect())
+        let rows: Vec<ModelRow> = self
+            .pool()
+            .fetch_all(sql_owned(format!(
+                "select {COLUMNS} from model order by slug"
+            )))
+            .await?;
+        rows.into_iter().map(Model::try_from).collect()
     }
 
     pub async fn model_by_slug(&self, slug: &str) -> Result<Option<Model>> {
-        let sql = concat!("select ", model_columns!(), " from model where slug = $1");
-        let row: Option<ModelRow> =
-            on_pool!(self, pool => sqlx::query_as(sql).bind(slug).fetch_optional(pool).await)?;
-        Ok(row.map(Model::from))
+        let row: Option<ModelRow> = self
+            .pool()
+            .fetch_optional(
+                sql_owned(format!("select {COLUMNS} from model where slug = $1")).bind(slug),
+            )
+            .await?;
+        row.map(Model::try_from).transpose()
     }
 
     /// Changes a model's status; false when no model has that slug.
     pub async fn set_model_status(&self, slug: &str, status: ModelStatus) -> Result<bool> {
-        let deprecated_at = (status == ModelStatus::Deprecated).then(Utc::now);
-        let done = on_pool!(self, pool => sqlx::query(
-            "update model set status = $1, deprecated_at = coalesce($2, deprecated_at) where slug = $3",
-        )
-        .bind(status.as_str())
-        .bind(deprecated_at)
-        .bind(slug)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        set_status(&mut self.pool(), slug, status, Utc::now()).await
     }
 }

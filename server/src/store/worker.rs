@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Result, Store, on_pool};
+use super::sql::{Exec, sql, sql_owned};
+use super::{Result, Store, StoreError, job};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Worker {
@@ -24,84 +25,120 @@ impl Worker {
     }
 }
 
+const COLUMNS: &str = "id, name, created_at, last_seen_at, revoked_at, models";
+
+/// Registers a worker; false when the name is taken (nothing is written then).
+async fn insert(
+    c: &mut impl Exec,
+    name: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let added = c
+        .execute(
+            sql(
+                "insert into worker (name, token_hash, created_at) values ($1, $2, $3) \
+                 on conflict do nothing",
+            )
+            .bind(name)
+            .bind(token_hash)
+            .bind(now),
+        )
+        .await?;
+    Ok(added == 1)
+}
+
+/// Records that the worker is alive and which models it serves now.
+async fn touch(c: &mut impl Exec, id: i64, models: &str, now: DateTime<Utc>) -> Result<()> {
+    c.execute(
+        sql("update worker set last_seen_at = $1, models = $2 where id = $3")
+            .bind(now)
+            .bind(models)
+            .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Replaces the worker's token hash; `revoked_at` set means no token works.
+async fn set_token(
+    c: &mut impl Exec,
+    id: i64,
+    token_hash: &str,
+    revoked_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    c.execute(
+        sql("update worker set token_hash = $1, revoked_at = $2 where id = $3")
+            .bind(token_hash)
+            .bind(revoked_at)
+            .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn id_by_name(c: &mut impl Exec, name: &str) -> Result<Option<i64>> {
+    c.scalar_optional(sql("select id from worker where name = $1").bind(name))
+        .await
+}
+
 impl Store {
     /// Registers a worker under `name` with the hash of its token; `Conflict` when the
     /// name is taken.
     pub async fn add_worker(&self, name: &str, token_hash: &str) -> Result<i64> {
-        let id = on_pool!(self, pool => sqlx::query_scalar(
-            "insert into worker (name, token_hash, created_at) values ($1, $2, $3) returning id",
-        )
-        .bind(name)
-        .bind(token_hash)
-        .bind(Utc::now())
-        .fetch_one(pool)
-        .await)?;
-        Ok(id)
+        let mut tx = self.begin().await?;
+        if !insert(&mut tx, name, token_hash, Utc::now()).await? {
+            return Err(StoreError::Conflict);
+        }
+        let id = id_by_name(&mut tx, name).await?;
+        tx.commit().await?;
+        id.ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))
     }
 
     /// The worker called `name`, created with `token_hash` if there is none
     /// (the embedded worker, which never shows a token).
     pub async fn ensure_worker(&self, name: &str, token_hash: &str) -> Result<i64> {
-        on_pool!(self, pool => sqlx::query(
-            "insert into worker (name, token_hash, created_at) values ($1, $2, $3) \
-             on conflict do nothing",
-        )
-        .bind(name)
-        .bind(token_hash)
-        .bind(Utc::now())
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-        let id = on_pool!(self, pool => sqlx::query_scalar("select id from worker where name = $1")
-            .bind(name)
-            .fetch_one(pool)
-            .await)?;
-        Ok(id)
+        let mut pool = self.pool();
+        insert(&mut pool, name, token_hash, Utc::now()).await?;
+        id_by_name(&mut pool, name)
+            .await?
+            .ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))
     }
 
     pub async fn worker_by_token_hash(&self, token_hash: &str) -> Result<Option<Worker>> {
-        let row = on_pool!(self, pool => sqlx::query_as(
-            "select id, name, created_at, last_seen_at, revoked_at, models from worker \
-             where token_hash = $1 and revoked_at is null",
-        )
-        .bind(token_hash)
-        .fetch_optional(pool)
-        .await)?;
-        Ok(row)
+        self.pool()
+            .fetch_optional(
+                sql_owned(format!(
+                    "select {COLUMNS} from worker where token_hash = $1 and revoked_at is null"
+                ))
+                .bind(token_hash),
+            )
+            .await
     }
 
     pub async fn list_workers(&self) -> Result<Vec<Worker>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select id, name, created_at, last_seen_at, revoked_at, models from worker order by name",
-        )
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+        self.pool()
+            .fetch_all(sql_owned(format!(
+                "select {COLUMNS} from worker order by name"
+            )))
+            .await
     }
 
     /// Records that the worker is alive and which models it serves now.
     pub async fn touch_worker(&self, worker_id: i64, models: &[String]) -> Result<()> {
         let models = serde_json::to_string(models).unwrap_or_else(|_| "[]".into());
-        on_pool!(self, pool => sqlx::query(
-            "update worker set last_seen_at = $1, models = $2 where id = $3",
-        )
-        .bind(Utc::now())
-        .bind(models)
-        .bind(worker_id)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-        Ok(())
+        touch(&mut self.pool(), worker_id, &models, Utc::now()).await
     }
 
     /// Model slugs served by workers seen since `since`.
     pub async fn served_model_slugs(&self, since: DateTime<Utc>) -> Result<Vec<String>> {
-        let lists: Vec<String> = on_pool!(self, pool => sqlx::query_scalar(
-            "select models from worker where last_seen_at >= $1 and revoked_at is null",
-        )
-        .bind(since)
-        .fetch_all(pool)
-        .await)?;
+        let lists: Vec<String> = self
+            .pool()
+            .scalars(
+                sql("select models from worker where last_seen_at >= $1 and revoked_at is null")
+                    .bind(since),
+            )
+            .await?;
         let mut slugs: Vec<String> = lists
             .iter()
             .flat_map(|l| serde_json::from_str::<Vec<String>>(l).unwrap_or_default())
@@ -121,34 +158,15 @@ impl Store {
         token_hash: Option<&str>,
     ) -> Result<Option<u64>> {
         let now = Utc::now();
-        on_pool!(self, pool => {
-            let mut tx = super::begin_write(pool).await?;
-            let id: Option<i64> = sqlx::query_scalar("select id from worker where name = $1")
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(id) = id else {
-                return Ok(None);
-            };
-            // A revoked worker keeps a unique hash that no token has: tokens hash to hex.
-            let hash = token_hash.map_or_else(|| format!("revoked:{id}"), str::to_string);
-            sqlx::query("update worker set token_hash = $1, revoked_at = $2 where id = $3")
-                .bind(hash)
-                .bind(token_hash.is_none().then_some(now))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let released = sqlx::query(
-                "update job set state = 'queued', lease_expires_at = null, \
-                 failure_reason = 'its worker''s token was replaced or revoked' \
-                 where worker_id = $1 and state = 'leased'",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            Ok(Some(released))
-        })
+        let mut tx = self.begin().await?;
+        let Some(id) = id_by_name(&mut tx, name).await? else {
+            return Ok(None);
+        };
+        // A revoked worker keeps a unique hash that no token has: tokens hash to hex.
+        let hash = token_hash.map_or_else(|| format!("revoked:{id}"), str::to_string);
+        set_token(&mut tx, id, &hash, token_hash.is_none().then_some(now)).await?;
+        let released = job::release_held_by(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Some(released))
     }
 }
