@@ -16,9 +16,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use arena_server::blob::BlobStore;
 use arena_server::config::Storage;
-use arena_server::export::{ExportFormat, ExportOptions, export_to_file};
+use arena_server::data::export::{ExportFormat, ExportOptions, export_to_file};
+use arena_server::generation::blob::BlobStore;
 use arena_server::store::{ExportFilter, Store};
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,7 @@
 //! Leaderboard benchmark on Postgres: with 10M votes stored, the latency of casting a
-//! vote (which keeps the tallies), recomputation, and the latency of the cached
-//! `/api/v1/leaderboard` over loopback HTTP.
+//! vote through the vote service (its checks, its transaction with the tallies, the
+//! reveal), recomputation, and the latency of the cached `/api/v1/leaderboard` over
+//! loopback HTTP.
 //!
 //!     cargo bench -p arena-server --bench leaderboard -- [VOTES] [MODELS]
 //!
@@ -13,9 +14,11 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arena_evaluator::Outcome;
 use arena_server::config::{FileConfig, ServeConfig, Storage};
-use arena_server::leaderboard::{BoardQuery, compute};
-use arena_server::store::{NewVote, VoteOutcome};
+use arena_server::rankings::board::{BoardQuery, compute};
+use arena_server::voting::battles;
+use arena_server::voting::view::BattleId;
 use arena_server::{App, http};
 
 #[tokio::main]
@@ -98,9 +101,7 @@ async fn run(
     let mut recompute = Vec::new();
     for _ in 0..3 {
         let started = Instant::now();
-        let board = compute(&app.store, &BoardQuery::default())
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let board = compute(&app.store, &BoardQuery::default()).await?;
         recompute.push(started.elapsed().as_secs_f64());
         assert_eq!(board.leaderboard.models.len() as u64, models);
     }
@@ -137,10 +138,12 @@ async fn run(
     }))
 }
 
-/// `voters` concurrent voters each cast `each` votes through [`Store::record_vote`] on
-/// battles made for them; returns the p50 and p99 latency (ms) and votes per second.
+/// `voters` concurrent voters each cast `each` votes through the vote service (what
+/// `POST /api/v1/battles/{id}/vote` runs after parsing the request: checks, the vote's
+/// transaction, the reveal) on battles made for them; returns the p50 and p99 latency
+/// (ms) and votes per second.
 async fn cast_votes(
-    app: &App,
+    app: &Arc<App>,
     models: u64,
     voters: u64,
     each: u64,
@@ -149,35 +152,37 @@ async fn cast_votes(
         anyhow::bail!("Postgres only")
     };
     let total = voters * each;
+    // One prompt with an image of every model, so that the battles are ready to vote on.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "insert into voter (id, created_at) select 'voter-' || v, now() from generate_series(1, {voters}) v;
-         insert into battle (id, voter_id, mode, anony, served_at)
-         select 'cast-' || g, 'voter-' || (1 + g % {voters}), 'pool', true, now() from generate_series(1, {total}) g;
+         insert into prompt (text, category, source, created_at) values ('bench', 'bench', 'bench', now());
+         insert into generation (model_id, prompt_id, blob_key, sha256, width, height, seed, latency_ms, created_at)
+         select m, (select max(id) from prompt), 'bench', 'bench', 64, 64, 0, 0, now()
+         from generate_series(1, {models}) m;
+         insert into battle (id, prompt_id, voter_id, mode, anony, served_at)
+         select lpad(to_hex(1000000000 + g), 32, '0'), (select max(id) from prompt),
+                'voter-' || (1 + g % {voters}), 'pool', true, now()
+         from generate_series(1, {total}) g;
          insert into battle_image (battle_id, slot, generation_id, model_id, token)
-         select 'cast-' || g, s, null,
-                case s when 0 then 1 + g % {models}
-                       else 1 + (g % {models} + 1 + (g / {models}) % ({models} - 1)) % {models} end,
-                'cast-' || g || '-' || s
-         from generate_series(1, {total}) g, generate_series(0, 1) s;"
+         select lpad(to_hex(1000000000 + g), 32, '0'), s, m, m, 'cast-' || g || '-' || s
+         from (select g, s, case s when 0 then 1 + g % {models}
+                    else 1 + (g % {models} + 1 + (g / {models}) % ({models} - 1)) % {models} end as m
+               from generate_series(1, {total}) g, generate_series(0, 1) s) x;"
     )))
     .execute(pool)
     .await?;
     let started = Instant::now();
     let tasks = (0..voters).map(|v| {
-        let store = app.store.clone();
+        let app = app.clone();
         tokio::spawn(async move {
             let mut latencies = Vec::new();
             for g in (1..=total).filter(|g| g % voters == (v + 1) % voters) {
-                let vote = NewVote {
-                    battle_id: format!("cast-{g}"),
-                    voter_id: format!("voter-{}", 1 + g % voters),
-                    winner: ["a", "b", "tie", "both_bad"][(g % 4) as usize],
-                    ttl: chrono::Duration::hours(1),
-                };
+                let id = BattleId::parse(&format!("{:032x}", 1_000_000_000 + g))?;
+                let voter = format!("voter-{}", 1 + g % voters);
+                let winner = Outcome::ALL[(g % 4) as usize];
                 let t = Instant::now();
-                let outcome = store.record_vote(&vote).await?;
+                battles::vote(&app, &voter, &id, winner).await?;
                 latencies.push(t.elapsed());
-                anyhow::ensure!(matches!(outcome, VoteOutcome::Recorded(_)), "{outcome:?}");
             }
             Ok::<_, anyhow::Error>(latencies)
         })

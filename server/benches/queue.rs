@@ -84,17 +84,17 @@ async fn start(
 
 /// A worker token registered and its models marked live, then the pool queued.
 async fn worker_with_jobs(arena: &App, name: &str) -> anyhow::Result<String> {
-    let token = arena_server::workers::new_token();
+    let token = arena_server::generation::workers::new_token();
     let id = arena
         .store
-        .add_worker(name, &arena_server::workers::hash_token(&token))
+        .add_worker(name, &arena_server::generation::workers::hash_token(&token))
         .await?;
     let slugs: Vec<String> = support::demo_slugs()
         .iter()
         .map(|s| s.to_string())
         .collect();
     arena.store.touch_worker(id, &slugs).await?;
-    arena_server::queue::refill_pool(arena).await?;
+    arena_server::generation::queue::refill_pool(arena).await?;
     Ok(token)
 }
 

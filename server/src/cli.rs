@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
 
+use crate::app::open_store;
 use crate::config::{FileConfig, ServeConfig, Storage};
 use crate::store::{ModelStatus, NewModel};
 
@@ -48,18 +49,18 @@ pub enum Command {
     #[command(subcommand)]
     Prompts(PromptsCommand),
     /// Write the votes for research: jsonl, csv, parquet, fastchat or genai-bench.
-    Export(crate::data_cmd::ExportArgs),
+    Export(crate::data::cli::ExportArgs),
     /// Bring in votes from another arena's file.
     #[command(subcommand)]
-    Import(crate::data_cmd::ImportCommand),
+    Import(crate::data::cli::ImportCommand),
     /// Bring your own pre-generated images.
     #[command(subcommand)]
-    Gallery(crate::data_cmd::GalleryCommand),
+    Gallery(crate::data::cli::GalleryCommand),
     /// Create and list generation workers (`arena workers add NAME` prints a token).
     #[command(subcommand)]
-    Workers(crate::workers::WorkersCommand),
+    Workers(crate::generation::workers::WorkersCommand),
     /// Print a leaderboard from a vote file or from the database.
-    Leaderboard(crate::leaderboard_cmd::LeaderboardArgs),
+    Leaderboard(crate::rankings::cli::LeaderboardArgs),
 }
 
 #[derive(Debug, Default, Args)]
@@ -121,34 +122,32 @@ impl Cli {
                 storage.prepare_data_dir()?;
                 let config =
                     ServeConfig::resolve(storage, args.bind, args.no_embedded_worker, file)?;
-                crate::serve(config).await
+                crate::serve::serve(config).await
             }
             Command::Leaderboard(args) => {
-                crate::leaderboard_cmd::run(args, &storage, demo_models).await
+                crate::rankings::cli::run(args, &storage, demo_models).await
             }
             Command::Workers(cmd) => {
-                crate::workers::run(cmd, crate::open_store(&storage, demo_models).await?).await
+                crate::generation::workers::run(cmd, open_store(&storage, demo_models).await?).await
             }
             Command::Export(args) => {
-                crate::data_cmd::export(args, &storage, &file, demo_models).await
+                crate::data::cli::export(args, &storage, &file, demo_models).await
             }
             Command::Import(cmd) => {
-                crate::data_cmd::import(cmd, &storage, &file, demo_models).await
+                crate::data::cli::import(cmd, &storage, &file, demo_models).await
             }
             Command::Gallery(cmd) => {
-                crate::data_cmd::gallery(cmd, &storage, &file, demo_models).await
+                crate::data::cli::gallery(cmd, &storage, &file, demo_models).await
             }
             Command::Migrate => {
-                let store = crate::open_store(&storage, demo_models).await?;
+                let store = open_store(&storage, demo_models).await?;
                 println!("database is up to date ({})", store.backend_name());
                 Ok(())
             }
-            Command::Models(cmd) => {
-                models(cmd, crate::open_store(&storage, demo_models).await?).await
-            }
+            Command::Models(cmd) => models(cmd, open_store(&storage, demo_models).await?).await,
             Command::Prompts(PromptsCommand::Import { file: path }) => {
-                let prompts = crate::prompts::read_prompt_file(&path)?;
-                let store = crate::open_store(&storage, demo_models).await?;
+                let prompts = crate::voting::prompts::read_prompt_file(&path)?;
+                let store = open_store(&storage, demo_models).await?;
                 let added = store.import_prompts(&prompts).await?;
                 println!(
                     "imported {added} new prompts from {} ({} already present)",

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chrono::Utc;
 use serde::Deserialize;
+
+use crate::store::LiveLimits;
+use crate::voting::moderation::ModerationConfig;
 
 /// The optional TOML file (`--config`, env `ARENA_CONFIG`). Every key may be omitted.
 #[derive(Debug, Default, Deserialize)]
@@ -32,17 +36,17 @@ pub struct FileConfig {
     /// Run a generation worker inside the server process.
     pub embedded_worker: Option<bool>,
     /// A worker.toml whose models the embedded worker serves besides the demo ones
-    /// (demo and openai backends; candle only in builds with that feature).
+    /// (demo and openai backends; candle models run in `arena-worker` only).
     pub embedded_worker_config: Option<PathBuf>,
     /// Matchmaking weight per model slug, overriding the database's.
     #[serde(default)]
     pub model_weights: HashMap<String, f64>,
     /// `[queue]`: leases, attempts, live-battle timeout, pool refill.
     #[serde(default)]
-    pub queue: crate::queue::QueueConfig,
+    pub queue: QueueConfig,
     /// `[moderation]`: prompt length, block lists, an external moderation endpoint.
     #[serde(default)]
-    pub moderation: crate::moderation::ModerationConfig,
+    pub moderation: ModerationConfig,
     /// 32 random bytes as 64 hex digits: the key of the hash that turns voter ids into
     /// the `judge` of exports. Without it a key is generated in the data dir.
     pub judge_key: Option<String>,
@@ -116,8 +120,8 @@ pub struct ServeConfig {
     pub embedded_worker: bool,
     pub embedded_worker_config: Option<PathBuf>,
     pub model_weights: HashMap<String, f64>,
-    pub queue: crate::queue::QueueConfig,
-    pub moderation: crate::moderation::ModerationConfig,
+    pub queue: QueueConfig,
+    pub moderation: ModerationConfig,
     pub judge_key: Vec<u8>,
     pub export_public: bool,
     pub admin_token: Option<String>,
@@ -240,6 +244,72 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(bytes)
+}
+
+/// `[queue]` in the server's config file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Seconds a lease lasts unless a heartbeat extends it.
+    pub lease_secs: u64,
+    /// Leases per job before it fails for good.
+    pub max_attempts: u32,
+    /// Seconds a voter waits for the two images of a live battle.
+    pub live_timeout_secs: u64,
+    /// Queue the missing pool images of every model a live worker serves.
+    pub pool_refill: bool,
+    /// A worker counts as live for this long after its latest request.
+    pub worker_seen_secs: u64,
+    /// Live battles one voter may start in any rolling hour (0: no limit).
+    pub live_per_voter_per_hour: u32,
+    /// Live battles of one voter that may be generating at once (0: no limit).
+    pub live_generating_per_voter: u32,
+}
+
+impl Default for QueueConfig {
+    fn default() -> QueueConfig {
+        QueueConfig {
+            lease_secs: 60,
+            max_attempts: 3,
+            live_timeout_secs: 180,
+            pool_refill: true,
+            worker_seen_secs: 90,
+            live_per_voter_per_hour: 30,
+            live_generating_per_voter: 2,
+        }
+    }
+}
+
+impl QueueConfig {
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.lease_secs == 0 || self.max_attempts == 0 || self.live_timeout_secs == 0 {
+            anyhow::bail!(
+                "queue.lease_secs, queue.max_attempts and queue.live_timeout_secs must be positive"
+            );
+        }
+        Ok(())
+    }
+
+    /// Workers seen since this instant count as live.
+    pub fn live_workers_since(&self, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+        now - chrono::Duration::seconds(self.worker_seen_secs as i64)
+    }
+
+    pub fn live_limits(&self) -> LiveLimits {
+        LiveLimits {
+            per_hour: self.live_per_voter_per_hour,
+            generating: self.live_generating_per_voter,
+        }
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+
+    /// Heartbeats come three times per lease, so one lost heartbeat costs nothing.
+    pub fn heartbeat_secs(&self) -> u64 {
+        (self.lease_secs / 3).max(1)
+    }
 }
 
 #[cfg(test)]

@@ -14,9 +14,9 @@ use arena_evaluator::{
 };
 use arena_server::App;
 use arena_server::config::FileConfig;
-use arena_server::export::{ExportFormat, ExportOptions, card, export_to_file};
-use arena_server::gallery::import_gallery;
-use arena_server::import::import_votes;
+use arena_server::data::export::{ExportFormat, ExportOptions, card, export_to_file};
+use arena_server::data::gallery::import_gallery;
+use arena_server::data::import::import_votes;
 use arena_server::store::ExportFilter;
 use axum::Router;
 use axum::body::Body;
@@ -106,7 +106,7 @@ async fn exporting_then_rating_the_file_gives_the_servers_leaderboard(backend: B
     let from_file = leaderboard_from_path(&out, Format::Auto, &options).unwrap();
     let mut counts = Counts::new();
     for c in store.pair_counts().await.unwrap() {
-        let outcome: Outcome = c.winner.parse().unwrap();
+        let outcome: Outcome = c.winner;
         counts.add_n(&c.model_a, &c.model_b, outcome, c.n as u64);
     }
     let from_server = leaderboard_from_counts(&counts, &options).unwrap();
@@ -132,7 +132,7 @@ async fn exporting_then_rating_the_file_gives_the_servers_leaderboard(backend: B
         for side in ["image_a_sha256", "image_b_sha256"] {
             if let Some(sha) = row[side].as_str() {
                 let bytes = std::fs::read(images.join(format!("{sha}.png"))).unwrap();
-                assert_eq!(arena_server::blob::sha256_hex(&bytes), sha);
+                assert_eq!(arena_server::generation::blob::sha256_hex(&bytes), sha);
                 named += 1;
             }
         }

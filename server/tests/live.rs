@@ -7,7 +7,8 @@
 mod common;
 mod queue_support;
 
-use arena_server::queue::{self, QueueConfig};
+use arena_server::config::QueueConfig;
+use arena_server::generation::queue;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::support::{demo_slugs, png_with_metadata};
@@ -406,7 +407,7 @@ async fn a_live_battle_past_its_deadline_is_given_up() {
 /// refuses the prompt (unchecked prompts are not drawn).
 #[tokio::test]
 async fn an_external_moderation_endpoint_flags_prompts_and_its_failure_refuses_them() {
-    use arena_server::moderation::{ModerationConfig, Moderator};
+    use arena_server::voting::moderation::{ModerationConfig, Moderator};
     use axum::Json;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1/moderations", listener.local_addr().unwrap());

@@ -8,7 +8,8 @@ mod queue_support;
 
 use std::time::Duration;
 
-use arena_server::queue::{self, QueueConfig};
+use arena_server::config::QueueConfig;
+use arena_server::generation::queue;
 use arena_server::store::NewModel;
 use arena_worker::client::WorkerClient;
 use arena_worker::config::{WorkerConfig, load_backends};
@@ -51,11 +52,14 @@ async fn each_openai_outcome_ends_as_the_right_job_state() {
     }
     let worker_config: WorkerConfig = toml::from_str(&toml).unwrap();
     let backends = load_backends(&worker_config).unwrap();
-    let token = arena_server::workers::new_token();
+    let token = arena_server::generation::workers::new_token();
     let worker_id = arena
         .app
         .store
-        .add_worker("api-worker", &arena_server::workers::hash_token(&token))
+        .add_worker(
+            "api-worker",
+            &arena_server::generation::workers::hash_token(&token),
+        )
         .await
         .unwrap();
     let slugs: Vec<String> = models.iter().map(|(s, _)| s.to_string()).collect();
@@ -193,8 +197,8 @@ async fn the_embedded_worker_serves_the_models_of_its_worker_config() {
         }])
         .await
         .unwrap();
-    arena_server::queue::spawn_background(app.clone());
-    arena_server::embedded_worker::spawn(app.clone()).unwrap();
+    arena_server::generation::queue::spawn_background(app.clone());
+    arena_server::generation::embedded_worker::spawn(app.clone()).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let jobs = app.store.all_jobs().await.unwrap();

@@ -8,7 +8,8 @@ mod queue_support;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arena_server::queue::{self, QueueConfig};
+use arena_server::config::QueueConfig;
+use arena_server::generation::queue;
 use arena_server::store::FailKind;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -139,7 +140,10 @@ async fn generation_queue_story(backend: Backend) {
         "{:?}",
         png_chunks(&bytes)
     );
-    assert_eq!(generation.sha256, arena_server::blob::sha256_hex(&bytes));
+    assert_eq!(
+        generation.sha256,
+        arena_server::generation::blob::sha256_hex(&bytes)
+    );
     assert_eq!((generation.steps, generation.latency_ms), (Some(4), 12));
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&generation.params).unwrap()["note"],

@@ -7,15 +7,15 @@ mod common;
 
 use std::path::Path;
 
-use arena_evaluator::Format;
-use arena_server::import::import_votes;
+use arena_evaluator::{Format, Outcome};
+use arena_server::data::import::import_votes;
 use arena_server::store::{IdPairCount, Store};
 use axum::http::StatusCode;
 use common::{Backend, PROMPTS, TestArena};
 
 const GENAI_ARENA: &str = "../../shared/data/genai-arena/clean_battle_20240220.json";
 
-type Row = (i64, i64, String, i64);
+type Row = (i64, i64, Outcome, i64);
 
 fn sorted(rows: Vec<IdPairCount>) -> Vec<Row> {
     let mut rows: Vec<Row> = rows
@@ -41,7 +41,7 @@ async fn assert_tallies_match_votes(store: &Store) -> i64 {
         assert_eq!(tallied, counted, "category {category}");
     }
     // Summed over days, the daily tallies give the same pairs again.
-    let mut by_pair = std::collections::BTreeMap::<(i64, i64, String), i64>::new();
+    let mut by_pair = std::collections::BTreeMap::<(i64, i64, Outcome), i64>::new();
     let daily = store.daily_pair_counts().await.unwrap();
     assert!(daily.windows(2).all(|w| w[0].day <= w[1].day));
     for d in daily {

@@ -3,10 +3,20 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{LazyLock, mpsc};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_arena");
+/// The `arena` binary under test: `ARENA_BIN` when set — CI builds the binary the
+/// README runs (`cargo build --release`) and tests that one — else the one `cargo test`
+/// built beside the tests.
+pub static BIN: LazyLock<PathBuf> = LazyLock::new(|| {
+    std::env::var_os("ARENA_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(BUILT))
+});
+
+/// Where `cargo test` built `arena`; `arena-worker` and the examples are beside it.
+pub const BUILT: &str = env!("CARGO_BIN_EXE_arena");
 
 /// A running `arena serve`, killed when dropped.
 pub struct ArenaProcess {
@@ -30,7 +40,7 @@ impl ArenaProcess {
         if !config.exists() {
             std::fs::write(&config, "image_size = 128\n").unwrap();
         }
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(&*BIN)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(extra)
             .arg("--database-url")
@@ -108,7 +118,7 @@ impl Drop for ArenaProcess {
 
 /// Runs the binary to completion: (exit code, stdout, stderr).
 pub fn run(args: &[&str], data_dir: &Path) -> (i32, String, String) {
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)

@@ -19,7 +19,7 @@ fn shared_data() -> Option<PathBuf> {
 
 /// Runs `arena ARGS --database-url URL`, expecting success; returns stdout.
 fn arena(args: &[&str], url: &str, dir: &std::path::Path) -> String {
-    let out = std::process::Command::new(BIN)
+    let out = std::process::Command::new(&*BIN)
         .args(args)
         .args(["--database-url", url])
         .arg("--data-dir")

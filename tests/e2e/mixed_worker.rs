@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sha2::Digest;
 use sqlx::Connection;
 
-use crate::arena::{ArenaProcess, BIN, Voter, run};
+use crate::arena::{ArenaProcess, BUILT, Voter, run};
 use crate::support::fake_openai::FakeOpenAi;
 use crate::support::{self, PgDb};
 use crate::workers::{WorkerProcess, add_worker, prepare, queue_by_model, worker_bin};
@@ -132,15 +132,15 @@ impl Setup {
 }
 
 /// Writes the random tiny SD-shaped model with the `make-tiny-model` example (built
-/// beside the binaries by `cargo test --workspace` or `cargo build -p arena-worker
+/// beside the binaries by `cargo test --workspace` or `cargo build -p arena-candle
 /// --examples`), or `None` after a loud message.
 fn tiny_model(dir: &Path) -> Option<PathBuf> {
-    let writer = Path::new(BIN)
+    let writer = Path::new(BUILT)
         .with_file_name("examples")
         .join("make-tiny-model");
     if !writer.exists() {
         support::skip_or_fail(&format!(
-            "the make-tiny-model example at {} (cargo build -p arena-worker --examples)",
+            "the make-tiny-model example at {} (cargo build -p arena-candle --examples)",
             writer.display()
         ));
         return None;

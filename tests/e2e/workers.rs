@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-use crate::arena::{ArenaProcess, BIN, run};
+use crate::arena::{ArenaProcess, BUILT, run};
 use crate::support;
 
 pub const ADMIN_TOKEN: &str = "e2e-admin-token";
@@ -19,7 +19,7 @@ pub const ADMIN_TOKEN: &str = "e2e-admin-token";
 /// The `arena-worker` binary beside `arena` (built by `cargo test --workspace`, or
 /// `cargo build -p arena-worker`), or `None` after a loud message.
 pub fn worker_bin() -> Option<PathBuf> {
-    let path = Path::new(BIN).with_file_name("arena-worker");
+    let path = Path::new(BUILT).with_file_name("arena-worker");
     if path.exists() {
         Some(path)
     } else {

@@ -8,9 +8,10 @@ use arena_evaluator::Format;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 
-use crate::blob::BlobStore;
+use super::export::{self, ExportFormat, ExportOptions};
+use crate::app::open_store;
 use crate::config::{FileConfig, Storage, judge_key};
-use crate::export::{ExportFormat, ExportOptions};
+use crate::generation::blob::BlobStore;
 use crate::store::ExportFilter;
 
 #[derive(Debug, Args)]
@@ -77,7 +78,7 @@ pub async fn export(
     demo_models: bool,
 ) -> anyhow::Result<()> {
     let judge_key = judge_key(file, storage)?;
-    let store = crate::open_store(storage, demo_models).await?;
+    let store = open_store(storage, demo_models).await?;
     let blobs = BlobStore::open(storage.images_dir())?;
     let options = ExportOptions {
         format: args.format,
@@ -88,8 +89,7 @@ pub async fn export(
         judge_key,
     };
     let (card, stats) =
-        crate::export::export_to_file(&store, &blobs, options, &args.out, args.images.as_deref())
-            .await?;
+        export::export_to_file(&store, &blobs, options, &args.out, args.images.as_deref()).await?;
     println!(
         "exported {} votes ({} count for the leaderboard) to {}; dataset card: {}",
         stats.votes,
@@ -115,8 +115,8 @@ pub async fn import(
 ) -> anyhow::Result<()> {
     let ImportCommand::Votes { file: path, format } = cmd;
     let judge_key = judge_key(file, storage)?;
-    let store = crate::open_store(storage, demo_models).await?;
-    let report = crate::import::import_votes(&store, &path, format, &judge_key).await?;
+    let store = open_store(storage, demo_models).await?;
+    let report = super::import::import_votes(&store, &path, format, &judge_key).await?;
     println!(
         "imported {} new votes from {} ({} already present); new models: {}",
         report.added,
@@ -142,9 +142,9 @@ pub async fn gallery(
     if !(64..=2048).contains(&size) {
         bail!("image_size must be between 64 and 2048, not {size}");
     }
-    let store = crate::open_store(storage, demo_models).await?;
+    let store = open_store(storage, demo_models).await?;
     let blobs = BlobStore::open(storage.images_dir())?;
-    let counts = crate::gallery::import_gallery(&store, &blobs, &dir, size).await?;
+    let counts = super::gallery::import_gallery(&store, &blobs, &dir, size).await?;
     println!(
         "imported {} new images from {} ({} already present): {} new models, {} new prompts",
         counts.images_added,

@@ -12,10 +12,10 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::blob::{BlobStore, normalize_bytes};
-use crate::import::model_slug;
-use crate::prompts::MAX_PROMPT_CHARS;
+use super::import::model_slug;
+use crate::generation::blob::{BlobStore, normalize_bytes};
 use crate::store::{GalleryCounts, GalleryImage, Store};
+use crate::voting::prompts::MAX_PROMPT_CHARS;
 
 #[derive(Deserialize)]
 struct GalleryPrompt {

@@ -12,12 +12,12 @@ use std::io::BufReader;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use arena_evaluator::{Format, Outcome, Vote, for_each_vote};
+use arena_evaluator::{Format, Vote, for_each_vote};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::export::hmac_sha256;
-use crate::store::{ImportedVote, Store};
+use super::export::hmac_sha256;
+use crate::store::{ImportedVote, NewModel, Store};
 
 /// Backend under which models first seen in a vote file are registered.
 pub const IMPORTED_BACKEND: &str = "imported";
@@ -54,7 +54,10 @@ pub fn model_slug(name: &str) -> String {
     }
     let slug: String = slug.trim_matches('-').chars().take(64).collect();
     if slug.is_empty() {
-        format!("model-{}", &crate::blob::sha256_hex(name.as_bytes())[..12])
+        format!(
+            "model-{}",
+            &crate::generation::blob::sha256_hex(name.as_bytes())[..12]
+        )
     } else {
         slug
     }
@@ -66,15 +69,6 @@ fn cast_at(vote: &Vote<'_>) -> anyhow::Result<DateTime<Utc>> {
         None => Ok(Utc::now()),
         Some(t) => DateTime::from_timestamp_micros((t * 1e6).round() as i64)
             .with_context(|| format!("line {}: tstamp {t} is not a usable time", vote.line)),
-    }
-}
-
-fn stored_winner(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::A => "a",
-        Outcome::B => "b",
-        Outcome::Tie => "tie",
-        Outcome::BothBad => "both_bad",
     }
 }
 
@@ -159,14 +153,15 @@ pub async fn import_votes(
     names.sort();
     for name in names {
         let slug = model_slug(&name);
-        let (id, added) = store
-            .ensure_model_id(
-                &slug,
-                &name,
-                IMPORTED_BACKEND,
-                &format!("first seen in {source}"),
-            )
-            .await?;
+        let model = NewModel {
+            slug: slug.clone(),
+            display_name: name.clone(),
+            backend: IMPORTED_BACKEND.into(),
+            version: String::new(),
+            description: format!("first seen in {source}"),
+            weight: 1.0,
+        };
+        let (id, added) = store.ensure_model_id(&model).await?;
         if added {
             report.models_added.push(slug);
         }
@@ -262,7 +257,7 @@ fn resolve(
         // Both names were registered in pass 1.
         model_a_id: model_ids.get(v.model_a).copied().unwrap_or_default(),
         model_b_id: model_ids.get(v.model_b).copied().unwrap_or_default(),
-        winner: stored_winner(v.outcome),
+        winner: v.outcome,
         anony,
         cast_at: cast_at(v).unwrap_or_else(|_| Utc::now()),
         counts_for_leaderboard: exclusion_reason.is_none(),
@@ -283,7 +278,7 @@ mod tests {
         assert_eq!(model_slug("stabilityai/SDXL 1.0"), "stabilityai-sdxl-1.0");
         assert_eq!(
             model_slug("  "),
-            format!("model-{}", &crate::blob::sha256_hex(b"")[..12])
+            format!("model-{}", &crate::generation::blob::sha256_hex(b"")[..12])
         );
     }
 

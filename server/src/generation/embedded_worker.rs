@@ -8,24 +8,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use arena_worker::backend::GenerationRequest;
-use arena_worker::config::{Backends, WorkerConfig, load_backends};
-use arena_worker::demo::demo_models;
+use arena_backends::backend::GenerationRequest;
+use arena_backends::config::{Backends, WorkerConfig, load_backends};
+use arena_backends::demo::demo_models;
 use chrono::Utc;
 use image::DynamicImage;
 
-use crate::App;
+use super::{queue, workers};
+use crate::app::App;
 use crate::store::{FailKind, LeasedJob, Worker};
-
-/// Backend name under which the built-in demo models are registered.
-pub const DEMO_BACKEND: &str = "demo";
 
 /// The embedded worker's row: one per host, so servers sharing a database are told apart.
 async fn register(app: &App) -> anyhow::Result<Worker> {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
     let name = format!("embedded@{host}");
     // It never authenticates over HTTP: the hash of a token nobody knows.
-    let unusable = crate::workers::hash_token(&crate::workers::new_token());
+    let unusable = workers::hash_token(&workers::new_token());
     let id = app.store.ensure_worker(&name, &unusable).await?;
     Ok(Worker {
         id,
@@ -69,7 +67,7 @@ async fn run(app: &App, backends: Arc<Backends>) -> anyhow::Result<()> {
     slugs.extend(backends.keys().cloned());
     tracing::info!(worker.name = %worker.name, models = ?slugs, "embedded worker started");
     loop {
-        let job = crate::queue::lease(app, &worker, &slugs, Duration::from_secs(30)).await;
+        let job = queue::lease(app, &worker, &slugs, Duration::from_secs(30)).await;
         worker.models = serde_json::to_string(&slugs)?;
         worker.last_seen_at = Some(Utc::now());
         match job {
@@ -81,7 +79,7 @@ async fn run(app: &App, backends: Arc<Backends>) -> anyhow::Result<()> {
             }
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(error = e.message, "embedded worker cannot lease");
+                tracing::warn!(error = %e, "embedded worker cannot lease");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
@@ -102,14 +100,12 @@ async fn generate(
     let (slug, prompt) = (job.model.clone(), job.prompt.clone());
     let (seed, width, height) = (job.seed, job.width as u32, job.height as u32);
     let image = tokio::task::spawn_blocking(move || {
-        arena_worker::demo::render(&slug, &prompt, seed as u64, width, height)
+        arena_backends::demo::render(&slug, &prompt, seed as u64, width, height)
     })
     .await?;
     let Some(image) = image else {
         let reason = format!("no demo generator is called {}", job.model);
-        crate::queue::fail(app, worker_id, job.id, &reason, FailKind::Permanent)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+        queue::fail(app, worker_id, job.id, &reason, FailKind::Permanent).await?;
         return Ok(());
     };
     let params = serde_json::json!({
@@ -119,15 +115,14 @@ async fn generate(
         "height": height,
         "latency_ms": started.elapsed().as_millis() as i64,
     });
-    crate::queue::complete_image(
+    queue::complete_image(
         app,
         worker_id,
         job.id,
         DynamicImage::ImageRgb8(image),
         params,
     )
-    .await
-    .map_err(|e| anyhow::anyhow!(e.message))?;
+    .await?;
     Ok(())
 }
 
@@ -137,7 +132,7 @@ async fn generate_with(
     app: &App,
     worker_id: i64,
     job: LeasedJob,
-    backend: Arc<dyn arena_worker::backend::Backend>,
+    backend: Arc<dyn arena_backends::backend::Backend>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let request = GenerationRequest {
@@ -183,22 +178,18 @@ async fn generate_with(
                 "latency_ms".into(),
                 (started.elapsed().as_millis() as i64).into(),
             );
-            crate::queue::complete_bytes(app, worker_id, job.id, image.png, params.into())
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            queue::complete_bytes(app, worker_id, job.id, image.png, params.into()).await?;
         }
         Err(e) => {
             let transient = e
-                .downcast_ref::<arena_worker::openai::ApiError>()
+                .downcast_ref::<arena_backends::openai::ApiError>()
                 .is_some_and(|e| e.transient);
             let kind = if transient {
                 FailKind::Transient
             } else {
                 FailKind::Permanent
             };
-            crate::queue::fail(app, worker_id, job.id, &format!("{e:#}"), kind)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            queue::fail(app, worker_id, job.id, &format!("{e:#}"), kind).await?;
         }
     }
     Ok(())
@@ -212,13 +203,10 @@ pub async fn fill_pool(app: &App) -> anyhow::Result<u64> {
     app.store.touch_worker(worker.id, &slugs).await?;
     worker.models = serde_json::to_string(&slugs)?;
     worker.last_seen_at = Some(Utc::now());
-    crate::queue::refill_pool(app).await?;
+    queue::refill_pool(app).await?;
     let mut made = 0;
     let none = Backends::new();
-    while let Some(job) = crate::queue::lease(app, &worker, &slugs, Duration::ZERO)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?
-    {
+    while let Some(job) = queue::lease(app, &worker, &slugs, Duration::ZERO).await? {
         generate(app, worker.id, job, &none).await?;
         made += 1;
     }

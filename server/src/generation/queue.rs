@@ -6,89 +6,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use image::DynamicImage;
-use serde::Deserialize;
-use tokio::sync::Notify;
 
-use crate::App;
-use crate::blob::normalize;
-use crate::error::{AppError, Result};
+use super::blob::normalize;
+use super::{Error, Result};
+use crate::app::App;
 use crate::store::{FailKind, JobResult, LeasedJob, NewPoolJob, Worker};
-
-/// `[queue]` in the server's config file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct QueueConfig {
-    /// Seconds a lease lasts unless a heartbeat extends it.
-    pub lease_secs: u64,
-    /// Leases per job before it fails for good.
-    pub max_attempts: u32,
-    /// Seconds a voter waits for the two images of a live battle.
-    pub live_timeout_secs: u64,
-    /// Queue the missing pool images of every model a live worker serves.
-    pub pool_refill: bool,
-    /// A worker counts as live for this long after its latest request.
-    pub worker_seen_secs: u64,
-    /// Live battles one voter may start in any rolling hour (0: no limit).
-    pub live_per_voter_per_hour: u32,
-    /// Live battles of one voter that may be generating at once (0: no limit).
-    pub live_generating_per_voter: u32,
-}
-
-impl Default for QueueConfig {
-    fn default() -> QueueConfig {
-        QueueConfig {
-            lease_secs: 60,
-            max_attempts: 3,
-            live_timeout_secs: 180,
-            pool_refill: true,
-            worker_seen_secs: 90,
-            live_per_voter_per_hour: 30,
-            live_generating_per_voter: 2,
-        }
-    }
-}
-
-impl QueueConfig {
-    pub fn check(&self) -> anyhow::Result<()> {
-        if self.lease_secs == 0 || self.max_attempts == 0 || self.live_timeout_secs == 0 {
-            anyhow::bail!(
-                "queue.lease_secs, queue.max_attempts and queue.live_timeout_secs must be positive"
-            );
-        }
-        Ok(())
-    }
-
-    /// Workers seen since this instant count as live.
-    pub fn live_workers_since(&self, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
-        now - chrono::Duration::seconds(self.worker_seen_secs as i64)
-    }
-
-    pub fn live_limits(&self) -> crate::store::LiveLimits {
-        crate::store::LiveLimits {
-            per_hour: self.live_per_voter_per_hour,
-            generating: self.live_generating_per_voter,
-        }
-    }
-
-    pub fn lease(&self) -> Duration {
-        Duration::from_secs(self.lease_secs)
-    }
-
-    /// Heartbeats come three times per lease, so one lost heartbeat costs nothing.
-    pub fn heartbeat_secs(&self) -> u64 {
-        (self.lease_secs / 3).max(1)
-    }
-}
-
-/// Wake-ups between the request handlers and the background tasks of this process.
-/// Other servers on the same database are reached by polling instead.
-#[derive(Debug, Default)]
-pub struct Signals {
-    /// A job was queued: long-polling leases look again at once.
-    pub jobs_added: Notify,
-    /// A worker appeared or changed its models: refill the pool now.
-    pub refill: Notify,
-}
 
 /// A fixed seed per (prompt, model) so that the pool is reproducible.
 pub fn pool_seed(prompt_id: i64, model_slug: &str) -> i64 {
@@ -152,10 +74,8 @@ pub async fn complete_bytes(
 ) -> Result<bool> {
     let image = tokio::task::spawn_blocking(move || image::load_from_memory(&bytes))
         .await
-        .map_err(AppError::internal)?
-        .map_err(|e| {
-            AppError::unprocessable("invalid_image", format!("The image cannot be decoded: {e}"))
-        })?;
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map_err(|e| Error::InvalidImage(e.to_string()))?;
     complete_image(app, worker_id, job_id, image, params).await
 }
 
@@ -172,7 +92,7 @@ pub async fn complete_image(
     let size = app.config.image_size;
     let png = tokio::task::spawn_blocking(move || normalize(image, size))
         .await
-        .map_err(AppError::internal)??;
+        .map_err(|e| Error::Internal(e.to_string()))??;
     let (blob_key, sha256) = app.blobs.put_png(&png).await?;
     let result = JobResult {
         blob_key,

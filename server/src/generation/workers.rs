@@ -4,7 +4,7 @@
 use anyhow::bail;
 use clap::Subcommand;
 
-use crate::blob::sha256_hex;
+use super::blob::sha256_hex;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Subcommand)]

@@ -18,9 +18,9 @@ use axum_extra::extract::cookie::{Cookie, Key, SameSite};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::error::{AppError, Result};
+use super::state::AppState;
 use super::worker_api::bearer;
-use crate::error::{AppError, Result};
 use crate::store::{FailedJob, RejectedPrompt};
 
 pub fn router() -> Router<AppState> {
@@ -38,7 +38,8 @@ pub struct Admin;
 
 /// Compares hashes: equal length, so the time taken says nothing about the token.
 fn same_token(given: &str, expected: &str) -> bool {
-    crate::blob::sha256_hex(given.as_bytes()) == crate::blob::sha256_hex(expected.as_bytes())
+    crate::generation::blob::sha256_hex(given.as_bytes())
+        == crate::generation::blob::sha256_hex(expected.as_bytes())
 }
 
 impl FromRequestParts<AppState> for Admin {

@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::AppState;
-use crate::error::{AppError, Result};
+use super::error::{AppError, Result};
+use super::state::AppState;
 
 const CSS: &str = include_str!("../../../static/arena.css");
 const JS: &str = include_str!("../../../static/arena.js");

@@ -17,10 +17,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::AppState;
-use super::pages::PageError;
-use crate::error::{AppError, Result};
-use crate::export::{self, CardStats, ExportFormat, ExportOptions, card};
+use super::error::{AppError, PageError, Result};
+use super::state::AppState;
+use crate::data::export::{self, CardStats, ExportFormat, ExportOptions, card};
 use crate::store::ExportFilter;
 
 pub fn router() -> Router<AppState> {

@@ -1,13 +1,17 @@
 //! The HTTP error type: a status, a stable machine code and a message for people.
-//! The API renders it as JSON `{"error": {"code", "message"}}`, the pages as HTML.
-//! Internal errors are logged here, once, and never shown to the client.
+//! The API renders it as JSON `{"error": {"code", "message"}}`, the pages as HTML
+//! ([`PageError`]). This is the one place where the services' errors become status
+//! codes. Internal errors are logged here, once, and never shown to the client.
 
+use askama::Template;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::generation::blob::BlobError;
 use crate::store::StoreError;
+use crate::{generation, rankings, voting};
 
 #[derive(Debug)]
 pub struct AppError {
@@ -77,9 +81,64 @@ impl From<StoreError> for AppError {
     }
 }
 
-impl From<crate::blob::BlobError> for AppError {
-    fn from(err: crate::blob::BlobError) -> AppError {
+impl From<BlobError> for AppError {
+    fn from(err: BlobError) -> AppError {
         AppError::internal(err)
+    }
+}
+
+impl From<voting::Error> for AppError {
+    fn from(err: voting::Error) -> AppError {
+        use voting::Error as E;
+        let (status, code) = match &err {
+            E::InvalidBattleId => (StatusCode::BAD_REQUEST, "invalid_battle_id"),
+            E::BattleNotFound => (StatusCode::NOT_FOUND, "not_found"),
+            E::BattleNotReady => (StatusCode::CONFLICT, "battle_not_ready"),
+            E::AlreadyVoted => (StatusCode::CONFLICT, "already_voted"),
+            E::BattleExpired => (StatusCode::GONE, "battle_expired"),
+            E::InvalidWinner(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_winner"),
+            E::UnknownCategory(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_category"),
+            E::NoBattleReady => (StatusCode::SERVICE_UNAVAILABLE, "no_battle_ready"),
+            E::InvalidPromptLength { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_prompt_length")
+            }
+            E::PromptRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "prompt_rejected"),
+            E::TooManyDrawing(_) | E::TooManyLiveThisHour { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_live_battles")
+            }
+            E::NoLiveModels => (StatusCode::SERVICE_UNAVAILABLE, "no_live_models"),
+            E::Store(_) => return AppError::internal(err),
+        };
+        let retry_after = err.retry_after();
+        AppError {
+            retry_after,
+            ..AppError::new(status, code, err.to_string())
+        }
+    }
+}
+
+impl From<generation::Error> for AppError {
+    fn from(err: generation::Error) -> AppError {
+        match err {
+            generation::Error::InvalidImage(_) => {
+                AppError::unprocessable("invalid_image", err.to_string())
+            }
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<rankings::Error> for AppError {
+    fn from(err: rankings::Error) -> AppError {
+        match err {
+            rankings::Error::InvalidParameter(_) => {
+                AppError::unprocessable("invalid_parameter", err.to_string())
+            }
+            rankings::Error::UnknownCategory(_) => {
+                AppError::unprocessable("unknown_category", err.to_string())
+            }
+            other => AppError::internal(other),
+        }
     }
 }
 
@@ -90,5 +149,65 @@ impl IntoResponse for AppError {
         let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().extend(headers);
         response
+    }
+}
+
+/// An error shown as a page rather than as JSON.
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(err: E) -> PageError {
+        PageError(err.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = self.0.status.canonical_reason().unwrap_or("Error");
+        let headers = self.0.headers();
+        let page = ErrorPage {
+            title,
+            message: self.0.message,
+        };
+        let mut response = (self.0.status, no_store(page.render())).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, html());
+        response.headers_mut().extend(headers);
+        response
+    }
+}
+
+/// `text/html; charset=utf-8`.
+pub fn html() -> HeaderValue {
+    HeaderValue::from_static("text/html; charset=utf-8")
+}
+
+/// A rendered page that differs per voter and per visit: never cached.
+pub fn no_store(rendered: askama::Result<String>) -> Response {
+    match rendered {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, html()),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+/// The fallback: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        AppError::not_found("No such API endpoint.").into_response()
+    } else {
+        PageError(AppError::not_found("There is no page at this address.")).into_response()
     }
 }

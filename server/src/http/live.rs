@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -16,10 +16,11 @@ use axum::{Form, Router};
 use futures_util::Stream;
 use serde::Deserialize;
 
-use super::pages::PageError;
-use super::{AppState, Voter};
-use crate::battles::{self, ServedBattle};
-use crate::error::{AppError, Result};
+use super::error::{AppError, PageError, Result, no_store};
+use super::state::AppState;
+use super::voter::Voter;
+use crate::voting::view::{BattleId, BattleStatus, ServedBattle};
+use crate::voting::{battles, live};
 
 const LIVE_JS: &str = include_str!("../../../static/live.js");
 
@@ -59,7 +60,7 @@ async fn create(
     let Ok(Form(form)) = form else {
         return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
     };
-    let battle = crate::live::start(&state, &voter.0, &form.prompt).await?;
+    let battle = live::start(&state, &voter.0, &form.prompt).await?;
     Ok(Redirect::to(&format!("/battles/{}", battle.id)).into_response())
 }
 
@@ -82,20 +83,7 @@ pub fn waiting_page(battle: ServedBattle) -> Response {
         percent,
         message,
     };
-    match page.render() {
-        Ok(body) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => AppError::internal(e).into_response(),
-    }
+    no_store(page.render())
 }
 
 /// Events: `progress` while drawing, then one `ready` (with the image URLs) or
@@ -107,6 +95,7 @@ async fn events(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = std::result::Result<Event, Infallible>>>> {
     // Refuse unknown or foreign battles before the stream starts.
+    let id = BattleId::parse(&id)?;
     battles::view(&state, &voter.0, &id).await?;
     let stream = futures_util::stream::unfold(
         (state, voter.0, id, None::<String>, false),
@@ -119,19 +108,18 @@ async fn events(
                 let (name, data, end) = match battles::view(&state, &voter, &id).await {
                     Ok(view) => {
                         let name = match view.battle.status {
-                            "generating" => "progress",
-                            "failed" => "failed",
-                            _ => "ready",
+                            BattleStatus::Generating => "progress",
+                            BattleStatus::Failed => "failed",
+                            BattleStatus::Ready | BattleStatus::Voted => "ready",
                         };
                         let data = serde_json::to_string(&view.battle).unwrap_or_default();
                         (name, data, name != "progress")
                     }
-                    Err(e) => (
-                        "error",
-                        serde_json::json!({ "error": { "code": e.code, "message": e.message } })
-                            .to_string(),
-                        true,
-                    ),
+                    Err(e) => {
+                        let e = AppError::from(e);
+                        let body = serde_json::json!({ "error": { "code": e.code, "message": e.message } });
+                        ("error", body.to_string(), true)
+                    }
                 };
                 if last.as_deref() != Some(data.as_str()) {
                     let event = Event::default().event(name).data(data.clone());

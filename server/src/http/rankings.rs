@@ -14,12 +14,12 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::AppState;
-use super::pages::PageError;
-use crate::charts::{Heatmap, LineChart, RatingsChart, diverging, sequential};
-use crate::error::{AppError, Result};
-use crate::leaderboard::{Board, BoardParams, BoardQuery};
+use super::error::{AppError, PageError, Result};
+use super::state::AppState;
+use crate::rankings::board::{self, Board, BoardParams, BoardQuery};
+use crate::rankings::charts::{Heatmap, LineChart, RatingsChart, diverging, sequential};
 use crate::store::{GenerationRecord, Model};
+use crate::voting::view::image_url;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,9 +35,7 @@ async fn leaderboard_json(
     Query(params): Query<BoardParams>,
 ) -> Result<Response> {
     let query = params.parse()?;
-    if let Some(category) = &query.category {
-        super::check_category(&state.store.prompt_categories().await?, category)?;
-    }
+    query.check_category(&state.store.prompt_categories().await?)?;
     let board = state.rankings.get(&state.store, &query).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
@@ -134,9 +132,7 @@ async fn leaderboard_page(
     let query = params.parse()?;
     // The page lists the categories anyway: one read serves the list and the check.
     let categories = state.store.prompt_categories().await?;
-    if let Some(category) = &query.category {
-        super::check_category(&categories, category)?;
-    }
+    query.check_category(&categories)?;
     let board = state.rankings.get(&state.store, &query).await?;
     let lb = &board.leaderboard;
     let rows: Vec<Row> = lb.models.iter().map(|e| row(&board, e)).collect();
@@ -171,7 +167,7 @@ async fn leaderboard_page(
         computed: age(board.computed_at),
         level_pct: format!("{:.0}%", lb.level * 100.0),
         warnings: lb.warnings.clone(),
-        provisional_below: crate::leaderboard::options_for(&query).provisional_below,
+        provisional_below: board::options_for(&query).provisional_below,
         ratings: RatingsChart::new(&chart_rows),
         win_rates: Heatmap::new(&labels, &m.observed_win_rate, diverging, |v| {
             format!("{:.0}%", v * 100.0)
@@ -196,7 +192,7 @@ struct MethodologyPage {
 }
 
 async fn methodology_page() -> MethodologyPage {
-    let options = crate::leaderboard::options_for(&BoardQuery::default());
+    let options = board::options_for(&BoardQuery::default());
     MethodologyPage {
         bootstrap_rounds: options.bootstrap_rounds,
         seed: options.seed,
@@ -283,8 +279,8 @@ async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
             prompt: b.prompt.unwrap_or_default(),
             a_name: name_of(b.model_a_id),
             b_name: name_of(b.model_b_id),
-            a_url: b.token_a.as_deref().map(crate::battles::image_url),
-            b_url: b.token_b.as_deref().map(crate::battles::image_url),
+            a_url: b.token_a.as_deref().map(image_url),
+            b_url: b.token_b.as_deref().map(image_url),
             verdict: match b.winner.as_str() {
                 "a" => "A won",
                 "b" => "B won",

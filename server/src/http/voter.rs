@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::PrivateCookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
-use super::AppState;
-use crate::battles::random_id;
-use crate::error::AppError;
+use super::error::AppError;
+use super::state::AppState;
+use crate::voting::view::random_id;
 
 pub const VOTER_COOKIE: &str = "arena_voter";
 

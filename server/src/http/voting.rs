@@ -1,25 +1,168 @@
-//! The JSON API under `/api/v1` (DESIGN.md "HTTP JSON API").
+//! Voting over HTTP: the battle page (`/`, `/battles/{id}`) and its no-JavaScript vote
+//! form (`POST /battles/{id}/vote`), and the same in the JSON API (`POST
+//! /api/v1/battles`, `GET /api/v1/battles/{id}`, `POST /api/v1/battles/{id}/vote`,
+//! `GET /api/v1/models`). The page is `templates/battle.html` through [`BattlePage`];
+//! `static/arena.js` only adds keyboard voting and an in-place reveal.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, Voter};
-use crate::battles::{self, BattleView, Reveal};
-use crate::error::{AppError, Result};
+use super::error::{AppError, PageError, Result, no_store};
+use super::state::AppState;
+use super::voter::Voter;
+use crate::app::DEMO_BACKEND;
 use crate::store::ModelStatus;
+use crate::voting::view::{BattleId, BattleView, Reveal, ServedBattle};
+use crate::voting::{self, battles, live};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(arena_page))
+        .route("/battles/{id}", get(battle_page))
+        .route("/battles/{id}/vote", post(vote_form))
         .route("/api/v1/battles", post(create_battle))
         .route("/api/v1/battles/{id}", get(get_battle))
         .route("/api/v1/battles/{id}/vote", post(vote))
         .route("/api/v1/models", get(models))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_endpoint))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "battle.html")]
+struct BattlePage {
+    battle: ServedBattle,
+    reveal: Option<Reveal>,
+    categories: Vec<String>,
+    category: Option<String>,
+}
+
+impl BattlePage {
+    /// The URL of image A (0) or B (1); the page is only rendered once both exist.
+    fn image(&self, slot: usize) -> &str {
+        match (&self.battle.images, slot) {
+            (Some(i), 0) => &i.a,
+            (Some(i), _) => &i.b,
+            (None, _) => "",
+        }
+    }
+
+    /// Live battles' prompts are the voter's own, not a category of the prompt set.
+    fn category_label(&self) -> &str {
+        match self.battle.category.as_str() {
+            "voter" => "your prompt",
+            other => other,
+        }
+    }
+
+    fn winner_label(&self) -> &'static str {
+        use arena_evaluator::Outcome;
+        match self.reveal.as_ref().map(|r| r.winner) {
+            Some(Outcome::A) => "A is better",
+            Some(Outcome::B) => "B is better",
+            Some(Outcome::Tie) => "A tie",
+            Some(Outcome::BothBad) => "Both are bad",
+            None => "",
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "preparing.html")]
+struct PreparingPage {
+    present: i64,
+    wanted: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArenaQuery {
+    category: Option<String>,
+}
+
+/// `/`: a new pool battle (in one category with `?category=`), or a page that says
+/// the first images are still being drawn.
+async fn arena_page(
+    State(state): State<AppState>,
+    voter: Voter,
+    Query(query): Query<ArenaQuery>,
+) -> Result<Response, PageError> {
+    let category = query.category.filter(|c| !c.is_empty());
+    let served = match battles::serve(&state, &voter.0, category.as_deref()).await {
+        Err(voting::Error::UnknownCategory(c)) => {
+            return Err(AppError::not_found(format!("There is no prompt category “{c}”.")).into());
+        }
+        other => other?,
+    };
+    match served {
+        Some(battle) => Ok(no_store(
+            BattlePage {
+                battle,
+                reveal: None,
+                categories: state.store.prompt_categories().await?,
+                category,
+            }
+            .render(),
+        )),
+        None => {
+            let (present, wanted) = state.store.pool_progress(DEMO_BACKEND).await?;
+            let page = PreparingPage { present, wanted };
+            Ok((
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "2")],
+                no_store(page.render()),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// `/battles/{id}`: the battle (revealed once voted), or a live battle's waiting page.
+async fn battle_page(
+    State(state): State<AppState>,
+    voter: Voter,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = BattleId::parse(&id)?;
+    let view = battles::view(&state, &voter.0, &id).await?;
+    if view.battle.images.is_none() {
+        return Ok(super::live::waiting_page(view.battle));
+    }
+    let page = BattlePage {
+        battle: view.battle,
+        reveal: view.reveal,
+        categories: Vec::new(),
+        category: None,
+    };
+    Ok(no_store(page.render()))
+}
+
+#[derive(Debug, Deserialize)]
+struct VoteForm {
+    winner: String,
+}
+
+/// The no-JavaScript vote: a plain form post, then a redirect to the reveal.
+async fn vote_form(
+    State(state): State<AppState>,
+    voter: Voter,
+    Path(id): Path<String>,
+    form: Result<Form<VoteForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    let id = BattleId::parse(&id)?;
+    let Ok(Form(form)) = form else {
+        return Err(
+            AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
+        );
+    };
+    let winner = battles::parse_winner(&form.winner)?;
+    battles::vote(&state, &voter.0, &id, winner).await?;
+    Ok(Redirect::to(&format!("/battles/{id}")).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,19 +198,12 @@ async fn create_battle(
         parse_body(&body)?
     };
     if let Some(prompt) = &request.prompt {
-        let battle = crate::live::start(&state, &voter.0, prompt).await?;
+        let battle = live::start(&state, &voter.0, prompt).await?;
         return Ok((StatusCode::CREATED, Json(battle)).into_response());
-    }
-    if let Some(category) = &request.category {
-        super::check_category(&state.store.prompt_categories().await?, category)?;
     }
     match battles::serve(&state, &voter.0, request.category.as_deref()).await? {
         Some(battle) => Ok((StatusCode::CREATED, Json(battle)).into_response()),
-        None => Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_battle_ready",
-            "No images are ready yet; the first ones are being generated. Try again in a few seconds.",
-        )),
+        None => Err(voting::Error::NoBattleReady.into()),
     }
 }
 
@@ -76,6 +212,7 @@ async fn get_battle(
     voter: Voter,
     Path(id): Path<String>,
 ) -> Result<Json<BattleView>> {
+    let id = BattleId::parse(&id)?;
     Ok(Json(battles::view(&state, &voter.0, &id).await?))
 }
 
@@ -85,11 +222,10 @@ async fn vote(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Reveal>> {
-    battles::check_battle_id(&id)?;
+    let id = BattleId::parse(&id)?;
     let body: VoteBody = parse_body(&body)?;
-    Ok(Json(
-        battles::vote(&state, &voter.0, &id, &body.winner).await?,
-    ))
+    let winner = battles::parse_winner(&body.winner)?;
+    Ok(Json(battles::vote(&state, &voter.0, &id, winner).await?))
 }
 
 #[derive(Serialize)]

@@ -1,10 +1,10 @@
-//! The worker protocol under `/api/v1/worker` (see `arena_worker::protocol`): lease,
+//! The worker protocol under `/api/v1/worker` (see `arena_protocol`): lease,
 //! heartbeat, result, fail. Workers authenticate with the bearer token that
 //! `arena workers add` printed; the database keeps only its hash.
 
 use std::time::Duration;
 
-use arena_worker::protocol::{
+use arena_protocol::{
     FailRequest, Heartbeat, HeartbeatResponse, JobSpec, JobStateResponse, LEASE_LOST, LeaseRequest,
     LeaseResponse, MAX_WAIT_SECS, PARAMS_HEADER,
 };
@@ -17,9 +17,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::AppState;
-use crate::error::{AppError, Result};
-use crate::queue;
+use super::error::{AppError, Result};
+use super::state::AppState;
+use crate::generation::{queue, workers};
 use crate::store::{FailKind, Worker};
 
 /// Uploaded images may be large (a 2048² PNG); the server re-encodes them anyway.
@@ -53,7 +53,7 @@ impl FromRequestParts<AppState> for AuthWorker {
         let token = bearer(&parts.headers).ok_or_else(unauthorized)?;
         let worker = state
             .store
-            .worker_by_token_hash(&crate::workers::hash_token(token))
+            .worker_by_token_hash(&workers::hash_token(token))
             .await?
             .ok_or_else(unauthorized)?;
         Ok(AuthWorker(worker))

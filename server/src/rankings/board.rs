@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
-use crate::error::{AppError, Result};
+use super::{Error, Result};
 use crate::store::{Model, Store, VoteMarker};
 
 /// Which leaderboard: the switches of `/leaderboard` and `/api/v1/leaderboard`.
@@ -33,6 +33,17 @@ impl Default for BoardQuery {
             ci: CiMethod::Sandwich,
             category: None,
             both_bad: BothBad::Tie,
+        }
+    }
+}
+
+impl BoardQuery {
+    /// Fails with [`Error::UnknownCategory`] unless the query's category, if any, is
+    /// one of the prompt categories `known`.
+    pub fn check_category(&self, known: &[String]) -> Result<()> {
+        match &self.category {
+            Some(c) if !known.contains(c) => Err(Error::UnknownCategory(c.clone())),
+            _ => Ok(()),
         }
     }
 }
@@ -56,10 +67,7 @@ impl BoardParams {
             match value.as_deref().filter(|v| !v.is_empty()) {
                 None => Ok(None),
                 Some(v) => v.parse().map(Some).map_err(|_| {
-                    AppError::unprocessable(
-                        "invalid_parameter",
-                        format!("{name} must be one of {allowed} (got {v:?})"),
-                    )
+                    Error::InvalidParameter(format!("{name} must be one of {allowed} (got {v:?})"))
                 }),
             }
         }
@@ -108,16 +116,6 @@ pub fn options_for(query: &BoardQuery) -> LeaderboardOptions {
     }
 }
 
-fn outcome(winner: &str) -> Option<Outcome> {
-    match winner {
-        "a" => Some(Outcome::A),
-        "b" => Some(Outcome::B),
-        "tie" => Some(Outcome::Tie),
-        "both_bad" => Some(Outcome::BothBad),
-        _ => None,
-    }
-}
-
 /// Counted votes gathered from the database, ready for the evaluator.
 pub struct Gathered {
     pub counts: Counts,
@@ -159,21 +157,17 @@ async fn gather_for(
     if method == Method::Elo {
         store
             .for_each_counted_vote(category, |a, b, winner| {
-                if let Some(o) = outcome(winner) {
-                    ordered.push((index(a), index(b), o));
-                }
+                ordered.push((index(a), index(b), winner));
             })
             .await?;
     } else {
         for row in store.pair_counts_by_id(category).await? {
-            if let Some(o) = outcome(&row.winner) {
-                pairs.push((
-                    index(row.model_a_id),
-                    index(row.model_b_id),
-                    o,
-                    row.n as u64,
-                ));
-            }
+            pairs.push((
+                index(row.model_a_id),
+                index(row.model_b_id),
+                row.winner,
+                row.n as u64,
+            ));
         }
     }
     for &(a, b, o) in &ordered {
@@ -227,8 +221,7 @@ pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
         Ok::<_, arena_evaluator::Error>((board, m))
     })
     .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)?;
+    .map_err(|e| Error::Internal(e.to_string()))??;
     let mut board = Board {
         leaderboard,
         category: query.category.clone(),
@@ -237,7 +230,7 @@ pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
         names,
         json: String::new(),
     };
-    board.json = serde_json::to_string(&board).map_err(AppError::internal)?;
+    board.json = serde_json::to_string(&board).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(board)
 }
 
@@ -268,19 +261,17 @@ pub async fn compute_history(store: &Store) -> Result<History> {
         let mut rows = rows.iter().peekable();
         for (i, day) in days.iter().enumerate() {
             while let Some(row) = rows.next_if(|r| &r.day == day) {
-                let (Some(a), Some(b), Some(o)) = (
-                    slug_of.get(&row.model_a_id),
-                    slug_of.get(&row.model_b_id),
-                    outcome(&row.winner),
-                ) else {
+                let (Some(a), Some(b)) =
+                    (slug_of.get(&row.model_a_id), slug_of.get(&row.model_b_id))
+                else {
                     continue;
                 };
-                counts.add_n(a, b, o, row.n as u64);
+                counts.add_n(a, b, row.winner, row.n as u64);
             }
             if i % step != 0 && i + 1 != days.len() {
                 continue;
             }
-            let board = leaderboard_from_counts(&counts, &options).map_err(AppError::internal)?;
+            let board = leaderboard_from_counts(&counts, &options)?;
             for entry in board.models {
                 history
                     .series
@@ -292,7 +283,7 @@ pub async fn compute_history(store: &Store) -> Result<History> {
         Ok(history)
     })
     .await
-    .map_err(AppError::internal)?
+    .map_err(|e| Error::Internal(e.to_string()))?
 }
 
 /// Most distinct queries kept; switches and categories are few, so this is plenty.
@@ -362,17 +353,5 @@ impl Rankings {
         self.boards.write().await.clear();
         *self.history.write().await = None;
         *self.marker.lock().await = None;
-    }
-}
-
-/// Keeps the cached leaderboards fresh: checks for new votes every `every`.
-pub async fn refresh_loop(app: Arc<crate::App>, every: std::time::Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(e) = app.rankings.refresh_if_stale(&app.store).await {
-            tracing::warn!(error = %e.message, "leaderboard refresh failed");
-        }
     }
 }

@@ -131,14 +131,12 @@ pub async fn run(
             if args.all_battles || args.since.is_some() || args.until.is_some() {
                 anyhow::bail!("--all-battles, --since and --until apply to --input files only");
             }
-            let store = crate::open_store(storage, demo_models).await?;
+            let store = crate::app::open_store(storage, demo_models).await?;
             let gathered =
-                crate::leaderboard::gather(&store, args.category.as_deref(), options.method)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                super::board::gather(&store, args.category.as_deref(), options.method).await?;
             let progress: Option<arena_evaluator::Progress<'_>> =
                 show_progress.then_some(&progress_bar);
-            crate::leaderboard::fit(&gathered, &options, progress)?
+            super::board::fit(&gathered, &options, progress)?
         }
     };
     for warning in &board.warnings {

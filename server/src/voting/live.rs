@@ -4,22 +4,12 @@
 //! which side is faster can be told before the vote.
 
 use chrono::Utc;
-use serde::Serialize;
 
-use crate::App;
-use crate::battles::{ServedBattle, random_id};
-use crate::error::{AppError, Result};
-use crate::matchmaking::choose_pair;
+use super::matchmaking::choose_pair;
+use super::view::{BattleId, BattleStatus, LiveProgress, ServedBattle, random_id};
+use super::{Error, Result};
+use crate::app::App;
 use crate::store::{Job, LiveAdmission, LiveSide, NewLiveBattle};
-
-/// What a voter may know about a live battle that is not ready.
-#[derive(Clone, Debug, Serialize)]
-pub struct LiveProgress {
-    /// Both images together, from 0 to 1.
-    pub progress: f64,
-    /// A sentence for the page.
-    pub message: String,
-}
 
 /// Where a live battle stands.
 #[derive(Clone, Debug)]
@@ -29,36 +19,13 @@ pub enum LiveState {
     Failed(LiveProgress),
 }
 
-/// A voter over the live-battle limits gets 429 with `Retry-After`.
+/// A voter over the live-battle limits is refused (429 with `Retry-After`).
 fn admit(admission: LiveAdmission) -> Result<()> {
-    let too_many = |message: String, retry_after: u64| {
-        Err(AppError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "too_many_live_battles",
-            message,
-        )
-        .with_retry_after(retry_after))
-    };
     match admission {
         LiveAdmission::Allowed => Ok(()),
-        LiveAdmission::TooManyGenerating { generating } => too_many(
-            format!(
-                "You already have {generating} battles being drawn; wait for them to finish \
-                 (or vote on a battle from the pool) before typing another prompt."
-            ),
-            10,
-        ),
+        LiveAdmission::TooManyGenerating { generating } => Err(Error::TooManyDrawing(generating)),
         LiveAdmission::TooManyThisHour { per_hour, retry_at } => {
-            let secs = (retry_at - Utc::now()).num_seconds().max(1) as u64;
-            too_many(
-                format!(
-                    "You have started {per_hour} battles with your own prompts in the past hour, \
-                     the most this arena allows; you can start another in {} minute(s). \
-                     Battles from the pool are always open.",
-                    secs.div_ceil(60)
-                ),
-                secs,
-            )
+            Err(Error::TooManyLiveThisHour { per_hour, retry_at })
         }
     }
 }
@@ -67,16 +34,14 @@ fn admit(admission: LiveAdmission) -> Result<()> {
 /// jobs; the battle is returned as `generating`.
 pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle> {
     let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
-    let limits = app.moderator.config();
+    let lengths = app.moderator.config();
     let chars = prompt.chars().count();
-    if chars < limits.min_prompt_chars || chars > limits.max_prompt_chars {
-        return Err(AppError::unprocessable(
-            "invalid_prompt_length",
-            format!(
-                "A prompt is {} to {} characters long (this one has {chars}).",
-                limits.min_prompt_chars, limits.max_prompt_chars
-            ),
-        ));
+    if chars < lengths.min_prompt_chars || chars > lengths.max_prompt_chars {
+        return Err(Error::InvalidPromptLength {
+            min: lengths.min_prompt_chars,
+            max: lengths.max_prompt_chars,
+            chars,
+        });
     }
     // Refused early, before moderation looks at the prompt; checked again when stored.
     let limits = app.config.queue.live_limits();
@@ -86,21 +51,14 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
             .add_rejected_prompt(&prompt, voter, &rejection.reason)
             .await?;
         tracing::info!(moderation.reason = %rejection.reason, "prompt rejected");
-        return Err(AppError::unprocessable(
-            "prompt_rejected",
-            rejection.message,
-        ));
+        return Err(Error::PromptRejected(rejection.message));
     }
     let seen = app.config.queue.live_workers_since(Utc::now());
     let served = app.store.served_model_slugs(seen).await?;
     let candidates = app.store.live_candidates(&served).await?;
     let pair = choose_pair(&candidates, &app.config.model_weights, &mut rand::rng());
     let Some([a, b]) = pair else {
-        return Err(AppError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "no_live_models",
-            "No two models can draw a new prompt right now (they need a running worker). Vote on a battle from the pool instead.",
-        ));
+        return Err(Error::NoLiveModels);
     };
     let size = app.config.image_size;
     let side = |model_id| LiveSide {
@@ -124,15 +82,15 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
         id: battle.id,
         prompt,
         category: "voter".into(),
-        status: "generating",
+        status: BattleStatus::Generating,
         images: None,
         live: Some(progress_of(&[])),
     })
 }
 
 /// The state of a live battle from its jobs.
-pub async fn state(app: &App, battle_id: &str) -> Result<LiveState> {
-    let jobs = app.store.battle_jobs(battle_id).await?;
+pub async fn state(app: &App, battle_id: &BattleId) -> Result<LiveState> {
+    let jobs = app.store.battle_jobs(battle_id.as_str()).await?;
     Ok(state_of(&jobs))
 }
 

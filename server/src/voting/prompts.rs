@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::store::NewPrompt;
 
 /// The shipped prompt set (written for this project; see `server/prompts/`).
-pub const DEFAULT_PROMPTS: &str = include_str!("../prompts/default.jsonl");
+pub const DEFAULT_PROMPTS: &str = include_str!("../../prompts/default.jsonl");
 
 /// Longest prompt accepted, in characters.
 pub const MAX_PROMPT_CHARS: usize = 1000;

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arena_server::App;
 use arena_server::config::{FileConfig, ServeConfig, Storage};
+use arena_server::generation::embedded_worker;
 use arena_server::http::{AppState, app};
 use arena_server::store::NewPrompt;
-use arena_server::{App, embedded_worker};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};

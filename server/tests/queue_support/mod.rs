@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use arena_server::config::FileConfig;
-use arena_server::queue::QueueConfig;
+use arena_server::config::QueueConfig;
 use arena_server::store::NewPrompt;
 use axum::Router;
 use axum::body::Body;
@@ -43,11 +43,11 @@ pub struct TestWorker {
 impl TestWorker {
     /// Registers a worker called `name` and keeps its token.
     pub async fn add(arena: &TestArena, name: &str) -> TestWorker {
-        let token = arena_server::workers::new_token();
+        let token = arena_server::generation::workers::new_token();
         arena
             .app
             .store
-            .add_worker(name, &arena_server::workers::hash_token(&token))
+            .add_worker(name, &arena_server::generation::workers::hash_token(&token))
             .await
             .unwrap();
         TestWorker {

@@ -45,7 +45,7 @@ impl RowWriter for FastchatWriter {
             question_id: r.battle_id,
             model_a: r.model_a,
             model_b: r.model_b,
-            winner: r.winner,
+            winner: r.winner.fastchat_label(),
             judge: &r.judge,
             turn: 1,
             anony: r.anony,

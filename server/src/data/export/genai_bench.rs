@@ -21,16 +21,6 @@ struct Row<'a> {
     tstamp: f64,
 }
 
-/// GenAI-Bench's name for a FastChat winner label.
-fn vote_type(winner: &str) -> &'static str {
-    match winner {
-        "model_a" => "leftvote",
-        "model_b" => "rightvote",
-        "tie" => "tievote",
-        _ => "bothbad_vote",
-    }
-}
-
 pub struct GenaiBenchWriter {
     out: Box<dyn Write + Send>,
 }
@@ -50,7 +40,7 @@ impl RowWriter for GenaiBenchWriter {
             right_model: r.model_b,
             left_image: image(r.image_a_sha256),
             right_image: image(r.image_b_sha256),
-            vote_type: vote_type(r.winner),
+            vote_type: r.winner.genai_bench_label(),
             battle_id: r.battle_id,
             judge: &r.judge,
             tstamp: r.tstamp,
@@ -61,17 +51,5 @@ impl RowWriter for GenaiBenchWriter {
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         self.out.flush()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn vote_types_are_genai_bench_names() {
-        let names: Vec<_> = ["model_a", "model_b", "tie", "tie (bothbad)"]
-            .into_iter()
-            .map(super::vote_type)
-            .collect();
-        assert_eq!(names, ["leftvote", "rightvote", "tievote", "bothbad_vote"]);
     }
 }

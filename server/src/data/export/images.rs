@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use tokio::runtime::Handle;
 
-use crate::blob::BlobStore;
+use crate::generation::blob::BlobStore;
 use crate::store::ExportRow;
 
 pub struct ImageDir {

@@ -20,12 +20,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::Context;
+use arena_evaluator::Outcome;
 use futures_util::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
-use crate::blob::BlobStore;
+use crate::generation::blob::BlobStore;
 use crate::store::{ExportFilter, ExportRow, Store};
 
 pub use card::CardStats;
@@ -117,8 +118,9 @@ pub struct Record<'a> {
     pub category: Option<&'a str>,
     pub model_a: &'a str,
     pub model_b: &'a str,
-    /// FastChat's label: `model_a`, `model_b`, `tie`, `tie (bothbad)`.
-    pub winner: &'static str,
+    /// Written as FastChat's label: `model_a`, `model_b`, `tie`, `tie (bothbad)`.
+    #[serde(serialize_with = "fastchat_label")]
+    pub winner: Outcome,
     pub judge: String,
     pub anony: bool,
     pub image_a_sha256: Option<&'a str>,
@@ -148,7 +150,7 @@ impl<'a> Record<'a> {
             category: row.category.as_deref(),
             model_a: &row.model_a,
             model_b: &row.model_b,
-            winner: winner_label(&row.winner),
+            winner: row.winner,
             judge: judge(judge_key, &row.voter_id),
             anony: row.anony,
             image_a_sha256: row.image_a_sha256.as_deref(),
@@ -170,14 +172,8 @@ impl<'a> Record<'a> {
     }
 }
 
-/// FastChat's winner label for a stored winner.
-pub fn winner_label(stored: &str) -> &'static str {
-    match stored {
-        "a" => "model_a",
-        "b" => "model_b",
-        "tie" => "tie",
-        _ => "tie (bothbad)",
-    }
+fn fastchat_label<S: serde::Serializer>(winner: &Outcome, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(winner.fastchat_label())
 }
 
 /// The `judge` of a voter: HMAC-SHA256 of the voter id under the arena's judge key,
@@ -346,7 +342,7 @@ mod tests {
             category: None,
             model_a: "x".into(),
             model_b: "y".into(),
-            winner: "a".into(),
+            winner: Outcome::A,
             voter_id: "v".into(),
             anony: true,
             image_a_sha256: None,

@@ -118,7 +118,7 @@ impl Columns {
         self.category.push(r.category.map(bytes));
         self.model_a.push(bytes(r.model_a));
         self.model_b.push(bytes(r.model_b));
-        self.winner.push(bytes(r.winner));
+        self.winner.push(bytes(r.winner.fastchat_label()));
         self.judge.push(bytes(&r.judge));
         self.anony.push(r.anony);
         self.image_a.push(r.image_a_sha256.map(bytes));

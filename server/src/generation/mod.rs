@@ -1,0 +1,28 @@
+//! Generation: the job queue as the server runs it, the workers that lease from it
+//! (their tokens, `arena workers`), the worker that runs inside the server, and the
+//! store of re-encoded images.
+
+pub mod blob;
+pub mod embedded_worker;
+pub mod queue;
+pub mod signals;
+pub mod workers;
+
+use crate::store::StoreError;
+
+/// Why a generation request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The uploaded image cannot be decoded.
+    #[error("The image cannot be decoded: {0}")]
+    InvalidImage(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] blob::BlobError),
+    /// A blocking task died.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

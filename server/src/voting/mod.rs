@@ -1,0 +1,94 @@
+//! Voting, as voters meet it: a blind battle is served ([`battles`]), or drawn from
+//! the voter's own prompt ([`live`]) once [`moderation`] has let the prompt through;
+//! two models are picked by [`matchmaking`]; the vote is recorded and the models
+//! revealed. [`view`] holds what a voter is shown; [`prompts`] the shipped prompt set.
+
+pub mod battles;
+pub mod live;
+pub mod matchmaking;
+pub mod moderation;
+pub mod prompts;
+pub mod view;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::StoreError;
+
+/// Why a voter's request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The battle id is not one we hand out (refused before any lookup).
+    #[error("That is not a battle id.")]
+    InvalidBattleId,
+    /// No such battle — or it was served to someone else, which looks the same.
+    #[error("No such battle.")]
+    BattleNotFound,
+    /// A live battle whose images are not both drawn yet.
+    #[error("Both images are not ready yet; vote once you have seen them.")]
+    BattleNotReady,
+    #[error("This battle already has your vote.")]
+    AlreadyVoted,
+    #[error("This battle was served too long ago to vote on. Start a new one.")]
+    BattleExpired,
+    /// The vote names no known outcome.
+    #[error("winner must be one of a, b, tie, both_bad (got {0:?})")]
+    InvalidWinner(String),
+    #[error("There is no prompt category {0:?}.")]
+    UnknownCategory(String),
+    /// The pool has no prompt with images of two models yet.
+    #[error(
+        "No images are ready yet; the first ones are being generated. Try again in a few seconds."
+    )]
+    NoBattleReady,
+    #[error("A prompt is {min} to {max} characters long (this one has {chars}).")]
+    InvalidPromptLength {
+        min: usize,
+        max: usize,
+        chars: usize,
+    },
+    /// Moderation refused the prompt; the message says why, for the voter.
+    #[error("{0}")]
+    PromptRejected(String),
+    /// The voter already has this many live battles being drawn.
+    #[error(
+        "You already have {0} battles being drawn; wait for them to finish (or vote on a battle \
+         from the pool) before typing another prompt."
+    )]
+    TooManyDrawing(u32),
+    /// The voter started `per_hour` live battles in the past hour.
+    #[error(
+        "You have started {per_hour} battles with your own prompts in the past hour, the most \
+         this arena allows; you can start another in {} minute(s). Battles from the pool are \
+         always open.",
+        seconds_until(*.retry_at).div_ceil(60)
+    )]
+    TooManyLiveThisHour {
+        per_hour: u32,
+        retry_at: DateTime<Utc>,
+    },
+    /// No two models have a live worker.
+    #[error(
+        "No two models can draw a new prompt right now (they need a running worker). Vote on a battle from the pool instead."
+    )]
+    NoLiveModels,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    /// Seconds until a refused request may succeed, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::TooManyDrawing(_) => Some(10),
+            Error::TooManyLiveThisHour { retry_at, .. } => Some(seconds_until(*retry_at)),
+            _ => None,
+        }
+    }
+}
+
+/// Whole seconds from now until `at`, at least 1.
+fn seconds_until(at: DateTime<Utc>) -> u64 {
+    (at - Utc::now()).num_seconds().max(1) as u64
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
