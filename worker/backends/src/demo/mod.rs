@@ -86,9 +86,9 @@ pub fn demo_models() -> &'static [DemoModel] {
 /// # Examples
 ///
 /// ```
-/// let img = arena_worker::demo::render("demo-faithful", "a red circle", 7, 64, 48).unwrap();
+/// let img = arena_backends::demo::render("demo-faithful", "a red circle", 7, 64, 48).unwrap();
 /// assert_eq!(img.dimensions(), (64, 48));
-/// assert!(arena_worker::demo::render("no-such-model", "a red circle", 7, 64, 48).is_none());
+/// assert!(arena_backends::demo::render("no-such-model", "a red circle", 7, 64, 48).is_none());
 /// ```
 pub fn render(slug: &str, prompt: &str, seed: u64, width: u32, height: u32) -> Option<RgbImage> {
     let (w, h) = (width as usize, height as usize);
