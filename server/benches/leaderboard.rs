@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use arena_evaluator::Outcome;
 use arena_server::config::{FileConfig, ServeConfig, Storage};
+use arena_server::integrity::config::LimitsConfig;
+use arena_server::integrity::{ClientAddress, Requester};
 use arena_server::rankings::board::{BoardQuery, compute};
 use arena_server::voting::battles;
 use arena_server::voting::view::BattleId;
@@ -49,9 +51,15 @@ async fn run(
         data_dir: dir.to_path_buf(),
     };
     storage.prepare_data_dir()?;
+    // Every vote counts and no limit applies: this measures the vote's own cost.
     let file = FileConfig {
         default_prompts: Some(false),
         register_demo_models: Some(false),
+        min_view_ms: Some(0),
+        limits: LimitsConfig {
+            enabled: false,
+            ..LimitsConfig::default()
+        },
         ..Default::default()
     };
     let app = Arc::new(App::open(ServeConfig::resolve(storage, None, true, file)?).await?);
@@ -178,10 +186,13 @@ async fn cast_votes(
             let mut latencies = Vec::new();
             for g in (1..=total).filter(|g| g % voters == (v + 1) % voters) {
                 let id = BattleId::parse(&format!("{:032x}", 1_000_000_000 + g))?;
-                let voter = format!("voter-{}", 1 + g % voters);
+                let who = Requester {
+                    voter: Some(format!("voter-{}", 1 + g % voters)),
+                    address: ClientAddress::of([127, 0, 0, 1].into(), b"bench"),
+                };
                 let winner = Outcome::ALL[(g % 4) as usize];
                 let t = Instant::now();
-                battles::vote(&app, &voter, &id, winner).await?;
+                battles::vote(&app, &who, &id, winner, None).await?;
                 latencies.push(t.elapsed());
             }
             Ok::<_, anyhow::Error>(latencies)

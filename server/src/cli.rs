@@ -61,6 +61,18 @@ pub enum Command {
     Workers(crate::generation::workers::WorkersCommand),
     /// Print a leaderboard from a vote file or from the database.
     Leaderboard(crate::rankings::cli::LeaderboardArgs),
+    /// Find voters and addresses whose votes are improbable and exclude their votes.
+    #[command(subcommand)]
+    Integrity(IntegrityCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrityCommand {
+    /// Run the rigging detector now; prints what it flagged (as JSON with --json).
+    Scan {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Default, Args)]
@@ -138,6 +150,28 @@ impl Cli {
             }
             Command::Gallery(cmd) => {
                 crate::data::cli::gallery(cmd, &storage, &file, demo_models).await
+            }
+            Command::Integrity(IntegrityCommand::Scan { json }) => {
+                let store = open_store(&storage, demo_models).await?;
+                let report = crate::integrity::scan::scan(&store, "cli").await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    println!(
+                        "looked at {} counted votes of {} voters in {} pass(es); {} new flag(s)",
+                        report.votes,
+                        report.voters,
+                        report.passes,
+                        report.flags.len()
+                    );
+                    for f in &report.flags {
+                        println!(
+                            "flag {}: {} [{}] {} ({} votes excluded)",
+                            f.id, f.subject_kind, f.test, f.reason, f.votes_excluded
+                        );
+                    }
+                }
+                Ok(())
             }
             Command::Migrate => {
                 let store = open_store(&storage, demo_models).await?;

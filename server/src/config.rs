@@ -10,11 +10,12 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::integrity::config::{IntegrityConfig, LimitsConfig, TrustedProxies};
 use crate::store::LiveLimits;
 use crate::voting::moderation::ModerationConfig;
 
 /// The optional TOML file (`--config`, env `ARENA_CONFIG`). Every key may be omitted.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub bind: Option<SocketAddr>,
@@ -52,8 +53,21 @@ pub struct FileConfig {
     pub judge_key: Option<String>,
     /// Whether `GET /api/v1/export/votes` is open to anyone (else admin token only).
     pub export_public: Option<bool>,
-    /// Bearer token for admin-only endpoints.
+    /// Bearer token for admin-only endpoints (at least 32 characters).
     pub admin_token: Option<String>,
+    /// Proxies (CIDRs or addresses) whose `X-Forwarded-For` names the client; from any
+    /// other peer the header is ignored and the socket's address is the client's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// A vote counts only when both images were fetched by its voter at least this many
+    /// milliseconds before it (0: every vote counts, seen or not).
+    pub min_view_ms: Option<u64>,
+    /// `[limits]`: per address and per voter, per hour.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// `[integrity]`: the rigging detector and proof of work.
+    #[serde(default)]
+    pub integrity: IntegrityConfig,
 }
 
 impl FileConfig {
@@ -125,7 +139,14 @@ pub struct ServeConfig {
     pub judge_key: Vec<u8>,
     pub export_public: bool,
     pub admin_token: Option<String>,
+    pub trusted_proxies: TrustedProxies,
+    pub min_view: Duration,
+    pub limits: LimitsConfig,
+    pub integrity: IntegrityConfig,
 }
+
+/// The shortest admin token accepted: a guessable one would open every admin action.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 impl ServeConfig {
     pub fn resolve(
@@ -154,10 +175,24 @@ impl ServeConfig {
             Some(hex_key) => parse_key(&hex_key)?,
             None => load_or_create_key(&storage.data_dir.join("cookie.key"))?,
         };
+        let admin_token = file.admin_token.filter(|t| !t.is_empty());
+        if let Some(token) = &admin_token
+            && token.chars().count() < MIN_ADMIN_TOKEN_CHARS
+        {
+            bail!(
+                "admin_token must be at least {MIN_ADMIN_TOKEN_CHARS} characters (this one has {}); \
+                 generate one with `openssl rand -hex 32`",
+                token.chars().count()
+            );
+        }
         Ok(ServeConfig {
             judge_key,
             export_public: file.export_public.unwrap_or(true),
-            admin_token: file.admin_token.filter(|t| !t.is_empty()),
+            admin_token,
+            trusted_proxies: TrustedProxies::parse(&file.trusted_proxies)?,
+            min_view: Duration::from_millis(file.min_view_ms.unwrap_or(1500)),
+            limits: file.limits,
+            integrity: file.integrity,
             bind: bind
                 .or(file.bind)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
@@ -174,6 +209,19 @@ impl ServeConfig {
             moderation: file.moderation,
             storage,
         })
+    }
+}
+
+impl ServeConfig {
+    /// The per-voter live-battle limits, none when `[limits] enabled = false`.
+    pub fn live_limits(&self) -> LiveLimits {
+        match self.limits.enabled {
+            true => self.queue.live_limits(),
+            false => LiveLimits {
+                per_hour: 0,
+                generating: 0,
+            },
+        }
     }
 }
 

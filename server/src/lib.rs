@@ -7,7 +7,8 @@
 //! - services: [`voting`] (battles, votes, live battles, matchmaking, prompts),
 //!   [`generation`] (the queue, workers, the embedded worker, the image store),
 //!   [`rankings`] (leaderboards, charts, `arena leaderboard`), [`data`] (exports,
-//!   imports, galleries). They return their own errors.
+//!   imports, galleries), [`integrity`] (limits, view checks, the rigging detector).
+//!   They return their own errors.
 //! - [`store`]: the database, one module per table.
 //!
 //! [`App`] holds what they share; [`cli`] is the command line.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod data;
 pub mod generation;
 pub mod http;
+pub mod integrity;
 pub mod rankings;
 pub mod serve;
 pub mod store;

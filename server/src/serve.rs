@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::app::App;
 use crate::config::ServeConfig;
 use crate::generation::{embedded_worker, queue};
-use crate::http;
+use crate::{http, integrity};
 
 /// Runs the arena until Ctrl-C or SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
@@ -25,6 +25,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         embedded_worker::spawn(app.clone())?;
     }
     tokio::spawn(refresh_leaderboards(app.clone(), Duration::from_secs(2)));
+    integrity::scan::spawn_background(app.clone());
     tracing::info!(
         database = app.store.backend_name(),
         "Arena is running at http://{addr}"

@@ -449,7 +449,7 @@ fn error_code(body: &[u8]) -> String {
 async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend) {
     let file = FileConfig {
         export_public: Some(false),
-        admin_token: Some("let-me-in".into()),
+        admin_token: Some("let-me-in-let-me-in-let-me-in-let-me-in".into()),
         ..FileConfig::default()
     };
     let Some(arena) = TestArena::open(backend, file).await else {
@@ -475,7 +475,8 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
     let (status, _, _, _) = get_frames(router, "/api/v1/export/card", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let (status, content_type, frames, body) = get_frames(router, uri, Some("let-me-in")).await;
+    let (status, content_type, frames, body) =
+        get_frames(router, uri, Some("let-me-in-let-me-in-let-me-in-let-me-in")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "application/x-ndjson");
     assert!(
@@ -486,7 +487,12 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
     // excluded from leaderboards, and left out of the export by default.
     assert_eq!(body.iter().filter(|b| **b == b'\n').count(), 2061 - 546);
     let everything = format!("{uri}&include_excluded=true");
-    let (_, _, _, body) = get_frames(router, &everything, Some("let-me-in")).await;
+    let (_, _, _, body) = get_frames(
+        router,
+        &everything,
+        Some("let-me-in-let-me-in-let-me-in-let-me-in"),
+    )
+    .await;
     let lines: Vec<&[u8]> = body
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -513,7 +519,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
     let (status, _, _, body) = get_frames(
         router,
         "/api/v1/export/votes?format=parquet",
-        Some("let-me-in"),
+        Some("let-me-in-let-me-in-let-me-in-let-me-in"),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -527,7 +533,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
         let (status, _, _, body) = get_frames(
             router,
             &format!("/api/v1/export/votes?{query}"),
-            Some("let-me-in"),
+            Some("let-me-in-let-me-in-let-me-in-let-me-in"),
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
@@ -536,7 +542,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
     let (status, _, _, body) = get_frames(
         router,
         "/api/v1/export/votes?format=csv&since=2030-01-01T00:00:00Z",
-        Some("let-me-in"),
+        Some("let-me-in-let-me-in-let-me-in-let-me-in"),
     )
     .await;
     assert_eq!(status, StatusCode::OK);

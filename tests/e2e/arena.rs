@@ -38,7 +38,8 @@ impl ArenaProcess {
     pub async fn spawn(database_url: &str, data_dir: &Path, extra: &[&str]) -> ArenaProcess {
         let config = data_dir.join("arena.toml");
         if !config.exists() {
-            std::fs::write(&config, "image_size = 128\n").unwrap();
+            // The tests vote over the API without fetching images first.
+            std::fs::write(&config, "image_size = 128\nmin_view_ms = 0\n").unwrap();
         }
         let mut child = Command::new(&*BIN)
             .args(["serve", "--bind", "127.0.0.1:0"])

@@ -14,7 +14,7 @@ use sqlx::Connection;
 use crate::arena::{ArenaProcess, BUILT, run};
 use crate::support;
 
-pub const ADMIN_TOKEN: &str = "e2e-admin-token";
+pub const ADMIN_TOKEN: &str = "e2e-admin-token-of-at-least-32-characters";
 
 /// The `arena-worker` binary beside `arena` (built by `cargo test --workspace`, or
 /// `cargo build -p arena-worker`), or `None` after a loud message.
@@ -128,7 +128,7 @@ pub fn prepare(dir: &Path, database_url: &str, extra: &str, prompts: &[String]) 
     std::fs::write(
         dir.join("arena.toml"),
         format!(
-            "image_size = 64\ndefault_prompts = false\nadmin_token = \"{ADMIN_TOKEN}\"\n{extra}"
+            "image_size = 64\ndefault_prompts = false\nmin_view_ms = 0\nadmin_token = \"{ADMIN_TOKEN}\"\n{extra}"
         ),
     )
     .unwrap();

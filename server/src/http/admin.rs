@@ -18,9 +18,12 @@ use axum_extra::extract::cookie::{Cookie, Key, SameSite};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::client::Client;
 use super::error::{AppError, Result};
 use super::state::AppState;
 use super::worker_api::bearer;
+use crate::integrity::Requester;
+use crate::integrity::limits::{self, Action};
 use crate::store::{FailedJob, RejectedPrompt};
 
 pub fn router() -> Router<AppState> {
@@ -46,28 +49,33 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin> {
-        let Some(expected) = state.config.admin_token.as_deref() else {
-            return Err(AppError::not_found(
-                "Admin pages are off: set `admin_token` in the config file.",
-            ));
-        };
-        let cookie =
-            PrivateCookieJar::<Key>::from_headers(&parts.headers, state.cookie_key.clone())
-                .get(ADMIN_COOKIE)
-                .map(|c| c.value().to_string());
-        let given = bearer(&parts.headers)
-            .map(str::to_string)
-            .or(cookie)
-            .unwrap_or_default();
-        if same_token(&given, expected) {
-            Ok(Admin)
-        } else {
-            Err(AppError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_admin_token",
-                "This page needs the admin token (Authorization: Bearer …).",
-            ))
-        }
+        authorize(&parts.headers, state)
+    }
+}
+
+/// Lets a request through when it carries the admin token (a bearer header or the
+/// sign-in cookie): for handlers that only sometimes need it.
+pub fn authorize(headers: &HeaderMap, state: &AppState) -> Result<Admin> {
+    let Some(expected) = state.config.admin_token.as_deref() else {
+        return Err(AppError::not_found(
+            "Admin pages are off: set `admin_token` in the config file.",
+        ));
+    };
+    let cookie = PrivateCookieJar::<Key>::from_headers(headers, state.cookie_key.clone())
+        .get(ADMIN_COOKIE)
+        .map(|c| c.value().to_string());
+    let given = bearer(headers)
+        .map(str::to_string)
+        .or(cookie)
+        .unwrap_or_default();
+    if same_token(&given, expected) {
+        Ok(Admin)
+    } else {
+        Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_admin_token",
+            "This page needs the admin token (Authorization: Bearer …).",
+        ))
     }
 }
 
@@ -191,8 +199,10 @@ async fn login_form() -> Html<&'static str> {
 }
 
 /// Keeps a correct token in a private cookie for the admin pages; a wrong one is a 401.
+/// Attempts are limited per client address (`[limits] admin_logins` an hour).
 async fn login(
     State(state): State<AppState>,
+    Client(address): Client,
     jar: PrivateCookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
@@ -201,6 +211,11 @@ async fn login(
             "Admin pages are off: set `admin_token` in the config file.",
         ));
     };
+    let who = Requester {
+        voter: None,
+        address,
+    };
+    limits::hit(&state, &who, Action::AdminLogin).await?;
     let token = form.token.trim().to_string();
     if !same_token(&token, expected) {
         return Err(AppError::new(

@@ -6,6 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use axum_extra::extract::PrivateCookieJar;
+
 use super::error::{AppError, Result};
 use super::state::AppState;
 
@@ -39,11 +41,18 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
 }
 
 /// An image by its per-battle token. The response carries nothing but the bytes:
-/// no ETag or Last-Modified that could link it to other battles or to a model.
-async fn image(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+/// no ETag or Last-Modified that could link it to other battles or to a model. The
+/// first fetch by the battle's own voter is recorded: a vote counts only when its
+/// voter fetched both images.
+async fn image(
+    State(state): State<AppState>,
+    jar: PrivateCookieJar,
+    Path(token): Path<String>,
+) -> Result<Response> {
     let valid = token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    let voter = super::voter::voter_id(&jar);
     let key = match valid {
-        true => state.store.blob_key_for_token(&token).await?,
+        true => state.store.fetch_image(&token, voter.as_deref()).await?,
         false => None,
     };
     let Some(key) = key else {

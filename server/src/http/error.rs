@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::generation::blob::BlobError;
+use crate::integrity::limits;
 use crate::store::StoreError;
 use crate::{generation, rankings, voting};
 
@@ -107,6 +108,9 @@ impl From<voting::Error> for AppError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_live_battles")
             }
             E::NoLiveModels => (StatusCode::SERVICE_UNAVAILABLE, "no_live_models"),
+            E::Limited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            E::ArenaBusy => (StatusCode::SERVICE_UNAVAILABLE, "arena_busy"),
+            E::ProofOfWorkRequired => (StatusCode::UNPROCESSABLE_ENTITY, "proof_of_work_required"),
             E::Store(_) => return AppError::internal(err),
         };
         let retry_after = err.retry_after();
@@ -114,6 +118,12 @@ impl From<voting::Error> for AppError {
             retry_after,
             ..AppError::new(status, code, err.to_string())
         }
+    }
+}
+
+impl From<limits::Error> for AppError {
+    fn from(err: limits::Error) -> AppError {
+        voting::Error::from(err).into()
     }
 }
 

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::error::{AppError, PageError, Result, no_store};
 use super::state::AppState;
 use super::voter::Voter;
+use crate::integrity::Requester;
 use crate::voting::view::{BattleId, BattleStatus, ServedBattle};
 use crate::voting::{battles, live};
 
@@ -54,13 +55,13 @@ struct PromptForm {
 /// The no-JavaScript start of a live battle: a form post, then the waiting page.
 async fn create(
     State(state): State<AppState>,
-    voter: Voter,
+    who: Requester,
     form: std::result::Result<Form<PromptForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let Ok(Form(form)) = form else {
         return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
     };
-    let battle = live::start(&state, &voter.0, &form.prompt).await?;
+    let battle = live::start(&state, &who, &form.prompt).await?;
     Ok(Redirect::to(&format!("/battles/{}", battle.id)).into_response())
 }
 

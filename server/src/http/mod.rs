@@ -10,10 +10,12 @@
 
 pub mod admin;
 pub mod assets;
+pub mod client;
 pub mod data;
 pub mod error;
 pub mod live;
 pub mod rankings;
+pub mod review;
 pub mod state;
 pub mod voter;
 pub mod voting;
@@ -43,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(data::router())
         .merge(worker_api::router())
         .merge(admin::router())
+        .merge(review::router())
         .merge(rankings::router())
         .fallback(error::not_found)
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
@@ -32,9 +32,13 @@ pub fn router() -> Router<AppState> {
 
 async fn leaderboard_json(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<BoardParams>,
 ) -> Result<Response> {
     let query = params.parse()?;
+    if query.include_excluded {
+        super::admin::authorize(&headers, &state)?;
+    }
     query.check_category(&state.store.prompt_categories().await?)?;
     let board = state.rankings.get(&state.store, &query).await?;
     Ok((
@@ -127,9 +131,13 @@ impl LeaderboardPage {
 
 async fn leaderboard_page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<BoardParams>,
 ) -> std::result::Result<Response, PageError> {
     let query = params.parse()?;
+    if query.include_excluded {
+        super::admin::authorize(&headers, &state)?;
+    }
     // The page lists the categories anyway: one read serves the list and the check.
     let categories = state.store.prompt_categories().await?;
     query.check_category(&categories)?;
@@ -189,15 +197,52 @@ struct MethodologyPage {
     bootstrap_rounds: usize,
     seed: u64,
     provisional_below: u64,
+    /// Votes that do not count, per reason, and in all.
+    exclusions: Vec<(String, i64)>,
+    excluded: i64,
+    min_view_ms: u128,
+    limits_enabled: bool,
+    votes_per_address: u32,
+    votes_per_voter: u32,
+    standing_flags: usize,
 }
 
-async fn methodology_page() -> MethodologyPage {
+impl MethodologyPage {
+    /// A person's words for a stored exclusion reason.
+    fn reason(&self, stored: &str) -> String {
+        use crate::store::exclusion;
+        match stored {
+            exclusion::IMAGES_NOT_SEEN => "its images were not both loaded by the voter".into(),
+            exclusion::TOO_FAST => format!(
+                "cast less than {} ms after the images were loaded",
+                self.min_view_ms
+            ),
+            exclusion::FLAGGED => "its voter or address was flagged by the rigging detector".into(),
+            exclusion::OPERATOR => "excluded by the operator".into(),
+            "not anonymous" => "imported from a battle whose models were visible".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+async fn methodology_page(
+    State(state): State<AppState>,
+) -> std::result::Result<MethodologyPage, PageError> {
     let options = board::options_for(&BoardQuery::default());
-    MethodologyPage {
+    let exclusions = state.store.exclusion_counts().await?;
+    let limits = &state.config.limits;
+    Ok(MethodologyPage {
         bootstrap_rounds: options.bootstrap_rounds,
         seed: options.seed,
         provisional_below: options.provisional_below,
-    }
+        excluded: exclusions.iter().map(|(_, n)| n).sum(),
+        exclusions,
+        min_view_ms: state.config.min_view.as_millis(),
+        limits_enabled: limits.enabled,
+        votes_per_address: limits.per_address.votes,
+        votes_per_voter: limits.per_voter.votes,
+        standing_flags: state.store.standing_flags().await?.len(),
+    })
 }
 
 struct Opponent {

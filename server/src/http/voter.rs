@@ -14,6 +14,13 @@ use crate::voting::view::random_id;
 
 pub const VOTER_COOKIE: &str = "arena_voter";
 
+/// The voter id a request's cookie carries, if it carries a valid one.
+pub fn voter_id(jar: &PrivateCookieJar) -> Option<String> {
+    jar.get(VOTER_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The voter behind a request.
 #[derive(Clone, Debug)]
 pub struct Voter(pub String);
@@ -24,10 +31,7 @@ pub async fn ensure_voter(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let known = jar
-        .get(VOTER_COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let known = voter_id(&jar);
     let (id, is_new) = match known {
         Some(id) => (id, false),
         None => (random_id(), true),

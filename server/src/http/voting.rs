@@ -18,6 +18,7 @@ use super::error::{AppError, PageError, Result, no_store};
 use super::state::AppState;
 use super::voter::Voter;
 use crate::app::DEMO_BACKEND;
+use crate::integrity::Requester;
 use crate::store::ModelStatus;
 use crate::voting::view::{BattleId, BattleView, Reveal, ServedBattle};
 use crate::voting::{self, battles, live};
@@ -89,11 +90,11 @@ struct ArenaQuery {
 /// the first images are still being drawn.
 async fn arena_page(
     State(state): State<AppState>,
-    voter: Voter,
+    who: Requester,
     Query(query): Query<ArenaQuery>,
 ) -> Result<Response, PageError> {
     let category = query.category.filter(|c| !c.is_empty());
-    let served = match battles::serve(&state, &voter.0, category.as_deref()).await {
+    let served = match battles::serve(&state, &who, category.as_deref()).await {
         Err(voting::Error::UnknownCategory(c)) => {
             return Err(AppError::not_found(format!("There is no prompt category “{c}”.")).into());
         }
@@ -145,12 +146,14 @@ async fn battle_page(
 #[derive(Debug, Deserialize)]
 struct VoteForm {
     winner: String,
+    /// The proof of work, when the battle asks for one (the page's script adds it).
+    pow_nonce: Option<String>,
 }
 
 /// The no-JavaScript vote: a plain form post, then a redirect to the reveal.
 async fn vote_form(
     State(state): State<AppState>,
-    voter: Voter,
+    who: Requester,
     Path(id): Path<String>,
     form: Result<Form<VoteForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
@@ -161,7 +164,7 @@ async fn vote_form(
         );
     };
     let winner = battles::parse_winner(&form.winner)?;
-    battles::vote(&state, &voter.0, &id, winner).await?;
+    battles::vote(&state, &who, &id, winner, form.pow_nonce.as_deref()).await?;
     Ok(Redirect::to(&format!("/battles/{id}")).into_response())
 }
 
@@ -175,6 +178,8 @@ struct CreateBattle {
 #[derive(Debug, Deserialize)]
 struct VoteBody {
     winner: String,
+    /// The proof of work, when the battle asks for one.
+    pow_nonce: Option<String>,
 }
 
 /// Parses a JSON body into `T`, with the API's error shape for bad input.
@@ -189,7 +194,7 @@ fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
 
 async fn create_battle(
     State(state): State<AppState>,
-    voter: Voter,
+    who: Requester,
     body: Bytes,
 ) -> Result<Response> {
     let request: CreateBattle = if body.iter().all(u8::is_ascii_whitespace) {
@@ -198,10 +203,10 @@ async fn create_battle(
         parse_body(&body)?
     };
     if let Some(prompt) = &request.prompt {
-        let battle = live::start(&state, &voter.0, prompt).await?;
+        let battle = live::start(&state, &who, prompt).await?;
         return Ok((StatusCode::CREATED, Json(battle)).into_response());
     }
-    match battles::serve(&state, &voter.0, request.category.as_deref()).await? {
+    match battles::serve(&state, &who, request.category.as_deref()).await? {
         Some(battle) => Ok((StatusCode::CREATED, Json(battle)).into_response()),
         None => Err(voting::Error::NoBattleReady.into()),
     }
@@ -218,14 +223,15 @@ async fn get_battle(
 
 async fn vote(
     State(state): State<AppState>,
-    voter: Voter,
+    who: Requester,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Reveal>> {
     let id = BattleId::parse(&id)?;
     let body: VoteBody = parse_body(&body)?;
     let winner = battles::parse_winner(&body.winner)?;
-    Ok(Json(battles::vote(&state, &voter.0, &id, winner).await?))
+    let reveal = battles::vote(&state, &who, &id, winner, body.pow_nonce.as_deref()).await?;
+    Ok(Json(reveal))
 }
 
 #[derive(Serialize)]

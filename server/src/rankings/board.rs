@@ -24,6 +24,8 @@ pub struct BoardQuery {
     pub ci: CiMethod,
     pub category: Option<String>,
     pub both_bad: BothBad,
+    /// Count the votes that are excluded too (an operator's comparison; admin only).
+    pub include_excluded: bool,
 }
 
 impl Default for BoardQuery {
@@ -33,6 +35,7 @@ impl Default for BoardQuery {
             ci: CiMethod::Sandwich,
             category: None,
             both_bad: BothBad::Tie,
+            include_excluded: false,
         }
     }
 }
@@ -55,6 +58,8 @@ pub struct BoardParams {
     pub ci: Option<String>,
     pub category: Option<String>,
     pub both_bad: Option<String>,
+    /// `include` counts excluded votes too (admin only); `exclude` (the default) not.
+    pub exclusions: Option<String>,
 }
 
 impl BoardParams {
@@ -78,6 +83,15 @@ impl BoardParams {
             category: self.category.clone().filter(|c| !c.is_empty()),
             both_bad: field(&self.both_bad, "both_bad", "tie, exclude")?
                 .unwrap_or(defaults.both_bad),
+            include_excluded: match self.exclusions.as_deref().filter(|v| !v.is_empty()) {
+                None | Some("exclude") => false,
+                Some("include") => true,
+                Some(other) => {
+                    return Err(Error::InvalidParameter(format!(
+                        "exclusions must be one of include, exclude (got {other:?})"
+                    )));
+                }
+            },
         })
     }
 }
@@ -129,7 +143,7 @@ pub struct Gathered {
 /// Reads the counted votes of `category`: per-pair counts aggregated by the
 /// database, plus the votes in order when `method` is online Elo.
 pub async fn gather(store: &Store, category: Option<&str>, method: Method) -> Result<Gathered> {
-    gather_for(store, &store.list_models().await?, category, method).await
+    gather_for(store, &store.list_models().await?, category, method, false).await
 }
 
 /// [`gather`] with the model list already read.
@@ -138,6 +152,7 @@ async fn gather_for(
     models: &[Model],
     category: Option<&str>,
     method: Method,
+    include_excluded: bool,
 ) -> Result<Gathered> {
     let mut slugs: Vec<String> = models.iter().map(|m| m.slug.clone()).collect();
     let mut index_of: HashMap<i64, u32> = models
@@ -156,12 +171,17 @@ async fn gather_for(
     let mut pairs = Vec::new();
     if method == Method::Elo {
         store
-            .for_each_counted_vote(category, |a, b, winner| {
+            .for_each_counted_vote(category, include_excluded, |a, b, winner| {
                 ordered.push((index(a), index(b), winner));
             })
             .await?;
     } else {
-        for row in store.pair_counts_by_id(category).await? {
+        // The tallies hold the votes that count; every vote is read from the votes.
+        let rows = match include_excluded {
+            false => store.pair_counts_by_id(category).await?,
+            true => store.pair_counts_of_votes(category, true).await?,
+        };
+        for row in rows {
             pairs.push((
                 index(row.model_a_id),
                 index(row.model_b_id),
@@ -210,7 +230,14 @@ pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
     // One read of the models serves both the vote gathering and the display names.
     let models = store.list_models().await?;
     let options = options_for(query);
-    let gathered = gather_for(store, &models, query.category.as_deref(), query.method).await?;
+    let gathered = gather_for(
+        store,
+        &models,
+        query.category.as_deref(),
+        query.method,
+        query.include_excluded,
+    )
+    .await?;
     let names = models
         .into_iter()
         .map(|m| (m.slug, m.display_name))

@@ -38,6 +38,9 @@ pub(super) struct BattleRow<'a> {
     /// False when the models were visible before the vote (imported data).
     pub anony: bool,
     pub served_at: DateTime<Utc>,
+    /// Keyed hashes of the client's address and network.
+    pub client_hash: Option<&'a str>,
+    pub client_net: Option<&'a str>,
 }
 
 /// Inserts a battle; false (and nothing written) when its id exists already.
@@ -45,15 +48,18 @@ pub(super) async fn insert(c: &mut impl Exec, b: &BattleRow<'_>) -> Result<bool>
     let added = c
         .execute(
             sql(
-                "insert into battle (id, prompt_id, voter_id, mode, anony, served_at) \
-                 values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+                "insert into battle (id, prompt_id, voter_id, mode, anony, served_at, \
+                 client_hash, client_net) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 on conflict do nothing",
             )
             .bind(b.id)
             .bind(b.prompt_id)
             .bind(b.voter_id)
             .bind(b.mode.as_str())
             .bind(b.anony)
-            .bind(b.served_at),
+            .bind(b.served_at)
+            .bind(b.client_hash)
+            .bind(b.client_net),
         )
         .await?;
     Ok(added == 1)
@@ -67,6 +73,9 @@ pub struct NewBattle {
     pub voter_id: String,
     /// (generation id, model id, image URL token) per position.
     pub images: Vec<(i64, i64, String)>,
+    /// Keyed hashes of the client's address and network.
+    pub client_hash: Option<String>,
+    pub client_net: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +116,7 @@ struct BattleImageRow {
     model_slug: String,
     model_name: String,
     generation_id: Option<i64>,
+    fetched_at: Option<DateTime<Utc>>,
     winner: Option<String>,
 }
 
@@ -117,7 +127,7 @@ pub(super) async fn read(c: &mut impl Exec, id: &str) -> Result<Option<Battle>> 
             sql(
                 "select b.id, b.prompt_id, p.text as prompt, p.category, b.voter_id, b.mode, \
                  b.served_at, bi.slot, bi.token, bi.model_id, m.slug as model_slug, \
-                 m.display_name as model_name, bi.generation_id, v.winner \
+                 m.display_name as model_name, bi.generation_id, bi.fetched_at, v.winner \
                  from battle b left join prompt p on p.id = b.prompt_id \
                  join battle_image bi on bi.battle_id = b.id join model m on m.id = bi.model_id \
                  left join vote v on v.battle_id = b.id and v.axis = 'overall' \
@@ -158,6 +168,7 @@ pub(super) async fn read(c: &mut impl Exec, id: &str) -> Result<Option<Battle>> 
             model_slug: r.model_slug,
             model_name: r.model_name,
             generation_id: r.generation_id,
+            fetched_at: r.fetched_at,
         });
     }
     Ok(Some(battle))
@@ -177,6 +188,8 @@ impl Store {
             mode: Mode::Pool,
             anony: true,
             served_at: now,
+            client_hash: b.client_hash.as_deref(),
+            client_net: b.client_net.as_deref(),
         };
         if !insert(&mut tx, &row).await? {
             return Err(StoreError::Conflict);

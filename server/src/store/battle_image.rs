@@ -2,6 +2,7 @@
 //! behind a URL token of its own that is never reused.
 
 use arena_evaluator::Position;
+use chrono::{DateTime, Utc};
 
 use super::sql::{Exec, sql};
 use super::{Result, Store};
@@ -17,6 +18,8 @@ pub struct BattleImage {
     pub model_name: String,
     /// `None` while a live battle's image is being drawn (and for imported votes).
     pub generation_id: Option<i64>,
+    /// When the battle's own voter first fetched it.
+    pub fetched_at: Option<DateTime<Utc>>,
 }
 
 /// A battle image row to insert.
@@ -61,7 +64,37 @@ pub(super) async fn set_generation(
     Ok(())
 }
 
+/// Records the first fetch of the image behind `token` by its battle's own voter.
+pub(super) async fn mark_fetched(
+    c: &mut impl Exec,
+    token: &str,
+    voter: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    c.execute(
+        sql(
+            "update battle_image set fetched_at = $1 where token = $2 and fetched_at is null \
+             and battle_id in (select id from battle where voter_id = $3)",
+        )
+        .bind(now)
+        .bind(token)
+        .bind(voter),
+    )
+    .await?;
+    Ok(())
+}
+
 impl Store {
+    /// The blob key behind an image URL token, recording the fetch when `voter` is the
+    /// battle's own (what makes a vote count: see `vote.rs`).
+    pub async fn fetch_image(&self, token: &str, voter: Option<&str>) -> Result<Option<String>> {
+        let key = self.blob_key_for_token(token).await?;
+        if let (Some(_), Some(voter)) = (&key, voter) {
+            mark_fetched(&mut self.pool(), token, voter, Utc::now()).await?;
+        }
+        Ok(key)
+    }
+
     /// The blob key behind an image URL token.
     pub async fn blob_key_for_token(&self, token: &str) -> Result<Option<String>> {
         self.pool()

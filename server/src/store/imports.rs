@@ -69,6 +69,8 @@ impl Store {
                 mode: Mode::Imported,
                 anony: v.anony,
                 served_at: v.cast_at,
+                client_hash: None,
+                client_net: None,
             };
             if !battle::insert(&mut tx, &row).await? {
                 continue;
@@ -95,7 +97,10 @@ impl Store {
                 latency_ms: None,
                 counts_for_leaderboard: v.counts_for_leaderboard,
                 exclusion_reason: v.exclusion_reason.as_deref(),
+                flag_id: None,
                 source,
+                client_hash: None,
+                client_net: None,
             };
             vote::insert(&mut tx, &row).await?;
             if v.counts_for_leaderboard {

@@ -33,6 +33,9 @@ pub struct NewLiveBattle {
     pub height: u32,
     /// When the voter stops waiting: unfinished jobs fail then.
     pub deadline: DateTime<Utc>,
+    /// Keyed hashes of the client's address and network.
+    pub client_hash: Option<String>,
+    pub client_net: Option<String>,
 }
 
 /// How many live battles one voter may start (0: no limit). Live battles spend GPU
@@ -156,6 +159,8 @@ impl Store {
             mode: Mode::Live,
             anony: true,
             served_at: now,
+            client_hash: b.client_hash.as_deref(),
+            client_net: b.client_net.as_deref(),
         };
         if !battle::insert(&mut tx, &row).await? {
             return Err(StoreError::Conflict);

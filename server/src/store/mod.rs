@@ -11,27 +11,35 @@
 //! `live.rs`, `imports.rs`, `rankings.rs` and `export.rs` own no table: they compose
 //! writes and read across tables for one purpose each.
 
+mod audit;
 mod battle;
 mod battle_image;
 mod export;
+mod flag;
 mod generation;
 mod imports;
+mod integrity_scan;
 mod job;
+mod limit_counter;
 mod live;
 mod model;
 mod prompt;
 mod rankings;
+mod review;
 pub mod sql;
 mod tally;
 mod vote;
 mod voter;
 mod worker;
 
+pub use audit::AuditEntry;
 pub use battle::{Battle, NewBattle};
 pub use battle_image::BattleImage;
 pub use export::{ExportFilter, ExportRow, ExportSummary};
+pub use flag::{Flag, FlagSubject, NewFlag};
 pub use generation::{Candidate, Generation};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
+pub use integrity_scan::{ScanServed, ScanVote};
 pub use job::{
     FailKind, FailedJob, GenerationRecord, Job, JobResult, LIVE_PRIORITY, LastFailure, LeasedJob,
     NewPoolJob, QueueCount, Reaped, WantedImage,
@@ -41,7 +49,7 @@ pub use model::{Model, ModelStatus, NewModel};
 pub use prompt::{NewPrompt, Prompt, RejectedPrompt};
 pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
 pub use sql::{Exec, Tx};
-pub use vote::{NewVote, PairCount, RecordedVote, Vote, VoteOutcome};
+pub use vote::{ExcludedVote, NewVote, PairCount, RecordedVote, Vote, VoteOutcome, exclusion};
 pub use worker::Worker;
 
 use std::str::FromStr;

@@ -51,15 +51,19 @@ pub struct VoteMarker {
     /// Counted votes, from the tallies.
     pub votes: i64,
     pub last_id: Option<i64>,
+    /// The latest audit entry: a vote excluded or restored changes the counted votes
+    /// without adding one.
+    pub last_audit: Option<i64>,
 }
 
 /// Votes that count for leaderboards: not excluded (a vote on a battle whose models
 /// were visible is stored excluded, reason "not anonymous"), on the overall axis;
 /// with a category, of battles whose prompt has it. Read in order for online Elo;
 /// leaderboards of counts read the tallies instead.
+/// `$2` true takes every vote instead, excluded ones too (an operator's view).
 const COUNTED_VOTES: &str = "from vote v join battle b on b.id = v.battle_id \
      left join prompt p on p.id = b.prompt_id \
-     where v.counts_for_leaderboard and v.axis = 'overall' \
+     where (v.counts_for_leaderboard or $2) and v.axis = 'overall' \
      and (cast($1 as text) is null or p.category = $1)";
 
 impl Store {
@@ -91,22 +95,35 @@ impl Store {
     /// The same counts as [`Store::pair_counts_by_id`], aggregated from the vote
     /// table itself: what the tallies must always equal.
     pub async fn pair_counts_from_votes(&self, category: Option<&str>) -> Result<Vec<IdPairCount>> {
+        self.pair_counts_of_votes(category, false).await
+    }
+
+    /// Counts per (model pair, outcome) from the vote table: the votes that count, or
+    /// (`include_excluded`) every vote, excluded ones too.
+    pub async fn pair_counts_of_votes(
+        &self,
+        category: Option<&str>,
+        include_excluded: bool,
+    ) -> Result<Vec<IdPairCount>> {
         self.pool()
             .fetch_all(
                 super::sql::sql_owned(format!(
                     "select v.model_a_id, v.model_b_id, v.winner, count(*) as n {COUNTED_VOTES} \
                      group by v.model_a_id, v.model_b_id, v.winner"
                 ))
-                .bind(category),
+                .bind(category)
+                .bind(include_excluded),
             )
             .await
     }
 
-    /// Streams counted votes in the order they were cast (for online Elo), as
-    /// (model_a_id, model_b_id, winner); memory stays flat.
+    /// Streams counted votes (every vote with `include_excluded`) in the order they
+    /// were cast (for online Elo), as (model_a_id, model_b_id, winner); memory stays
+    /// flat.
     pub async fn for_each_counted_vote(
         &self,
         category: Option<&str>,
+        include_excluded: bool,
         mut f: impl FnMut(i64, i64, Outcome),
     ) -> Result<()> {
         let mut rows = self.pool().fetch::<CountedVote>(
@@ -114,7 +131,8 @@ impl Store {
                 "select v.model_a_id, v.model_b_id, v.winner {COUNTED_VOTES} \
                  order by v.created_at, v.id"
             ))
-            .bind(category),
+            .bind(category)
+            .bind(include_excluded),
         );
         while let Some(v) = rows.try_next().await? {
             f(v.model_a_id, v.model_b_id, v.winner);
@@ -150,7 +168,7 @@ impl Store {
         self.pool()
             .fetch_one(sql(
                 "select (select coalesce(cast(sum(n) as bigint), 0) from vote_tally) as votes, \
-                 (select max(id) from vote) as last_id",
+                 (select max(id) from vote) as last_id, (select max(id) from audit) as last_audit",
             ))
             .await
     }

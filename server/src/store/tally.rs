@@ -47,6 +47,39 @@ impl TallyDelta {
     }
 }
 
+/// Removes a [`TallyDelta`] (votes that stop counting) from both tables, in the same
+/// order as [`add`]; a row that reaches zero is deleted.
+pub(super) async fn remove(c: &mut impl Exec, delta: &TallyDelta) -> Result<()> {
+    for ((category, a, b, winner), n) in &delta.pairs {
+        let key =
+            |s: super::sql::Statement| s.bind(category).bind(*a).bind(*b).bind(*winner).bind(*n);
+        c.execute(key(sql(
+            "delete from vote_tally where category = $1 and model_a_id = $2 \
+             and model_b_id = $3 and winner = $4 and n = $5",
+        )))
+        .await?;
+        c.execute(key(sql(
+            "update vote_tally set n = n - $5 where category = $1 and model_a_id = $2 \
+             and model_b_id = $3 and winner = $4 and n > $5",
+        )))
+        .await?;
+    }
+    for ((day, a, b, winner), n) in &delta.days {
+        let key = |s: super::sql::Statement| s.bind(day).bind(*a).bind(*b).bind(*winner).bind(*n);
+        c.execute(key(sql(
+            "delete from vote_daily_tally where day = $1 and model_a_id = $2 \
+             and model_b_id = $3 and winner = $4 and n = $5",
+        )))
+        .await?;
+        c.execute(key(sql(
+            "update vote_daily_tally set n = n - $5 where day = $1 and model_a_id = $2 \
+             and model_b_id = $3 and winner = $4 and n > $5",
+        )))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Adds a [`TallyDelta`] to both tables: pairs first, then days, each in key order.
 pub(super) async fn add(c: &mut impl Exec, delta: &TallyDelta) -> Result<()> {
     for ((category, a, b, winner), n) in &delta.pairs {

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::battle::{self, Battle};
-use super::sql::{Exec, sql};
+use super::sql::{Exec, Tx, sql, sql_owned};
 use super::tally::{self, TallyDelta};
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, flag};
 
 #[derive(Clone, Debug)]
 pub struct NewVote {
@@ -17,6 +17,12 @@ pub struct NewVote {
     pub winner: Outcome,
     /// Battles served longer ago than this can no longer be voted on.
     pub ttl: chrono::Duration,
+    /// Keyed hashes of the client's address and network.
+    pub client_hash: Option<String>,
+    pub client_net: Option<String>,
+    /// The vote counts only when both images were fetched by the voter at least this
+    /// long before it; `None` counts every vote, seen or not.
+    pub min_view: Option<chrono::Duration>,
 }
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -33,6 +39,8 @@ pub struct Vote {
 pub struct RecordedVote {
     pub vote: Vote,
     pub battle: Battle,
+    /// Why it does not count, if it does not (it is stored all the same).
+    pub excluded: Option<&'static str>,
 }
 
 /// What happened to a vote.
@@ -72,8 +80,174 @@ pub(super) struct VoteRow<'a> {
     pub latency_ms: Option<i64>,
     pub counts_for_leaderboard: bool,
     pub exclusion_reason: Option<&'a str>,
+    /// The standing flag that keeps it from counting.
+    pub flag_id: Option<i64>,
     /// `arena` for votes cast here, `import:<file>` for imported ones.
     pub source: &'a str,
+    pub client_hash: Option<&'a str>,
+    pub client_net: Option<&'a str>,
+}
+
+/// Why a vote stored by this arena does not count (`exclusion_reason`).
+pub mod exclusion {
+    /// Its images were not both fetched by its voter before the vote.
+    pub const IMAGES_NOT_SEEN: &str = "images_not_seen";
+    /// It came sooner after the images than `min_view_ms`.
+    pub const TOO_FAST: &str = "too_fast";
+    /// Its voter or address is flagged by the rigging detector (see its flag).
+    pub const FLAGGED: &str = "flagged";
+    /// An operator excluded it by hand.
+    pub const OPERATOR: &str = "excluded_by_operator";
+}
+
+/// A vote whose counting changes, with what its tally rows need.
+#[derive(sqlx::FromRow)]
+struct VoteKey {
+    id: i64,
+    category: Option<String>,
+    created_at: DateTime<Utc>,
+    model_a_id: i64,
+    model_b_id: i64,
+    #[sqlx(try_from = "String")]
+    winner: Outcome,
+}
+
+const VOTE_KEY: &str = "select v.id, p.category, v.created_at, v.model_a_id, v.model_b_id, v.winner \
+     from vote v join battle b on b.id = v.battle_id left join prompt p on p.id = b.prompt_id";
+
+fn delta_of(votes: &[VoteKey]) -> TallyDelta {
+    let mut delta = TallyDelta::default();
+    for v in votes {
+        delta.add(
+            v.category.as_deref(),
+            v.created_at,
+            v.model_a_id,
+            v.model_b_id,
+            v.winner,
+        );
+    }
+    delta
+}
+
+/// Stops counting `votes` (of the overall axis, counting now), with `reason` and the
+/// flag behind it, and takes them out of the tallies. Returns how many changed.
+async fn stop_counting(
+    c: &mut Tx,
+    votes: &[VoteKey],
+    reason: &str,
+    flag_id: Option<i64>,
+) -> Result<u64> {
+    for v in votes {
+        c.execute(
+            sql("update vote set counts_for_leaderboard = false, exclusion_reason = $1, flag_id = $2 \
+                 where id = $3")
+            .bind(reason)
+            .bind(flag_id)
+            .bind(v.id),
+        )
+        .await?;
+    }
+    tally::remove(c, &delta_of(votes)).await?;
+    Ok(votes.len() as u64)
+}
+
+/// Makes `votes` (excluded now) count again and adds them back to the tallies.
+async fn start_counting(c: &mut Tx, votes: &[VoteKey]) -> Result<u64> {
+    for v in votes {
+        c.execute(
+            sql(
+                "update vote set counts_for_leaderboard = true, exclusion_reason = null, \
+                 flag_id = null where id = $1",
+            )
+            .bind(v.id),
+        )
+        .await?;
+    }
+    tally::add(c, &delta_of(votes)).await?;
+    Ok(votes.len() as u64)
+}
+
+/// Excludes every counted vote of a voter (or of an address) because of flag `flag_id`.
+pub(super) async fn exclude_flagged(
+    c: &mut Tx,
+    flag_id: i64,
+    voter: Option<&str>,
+    address: Option<&str>,
+) -> Result<u64> {
+    let votes: Vec<VoteKey> = c
+        .fetch_all(
+            sql_owned(format!(
+                "{VOTE_KEY} where v.counts_for_leaderboard and v.axis = 'overall' \
+                 and v.source = 'arena' and (v.voter_id = $1 or v.client_hash = $2) order by v.id"
+            ))
+            .bind(voter)
+            .bind(address),
+        )
+        .await?;
+    stop_counting(c, &votes, exclusion::FLAGGED, Some(flag_id)).await
+}
+
+/// After flag `flag_id` was cleared: its votes count again, except those another
+/// standing flag covers (they move to that flag). Returns how many count again.
+pub(super) async fn release_flagged(c: &mut Tx, flag_id: i64) -> Result<u64> {
+    let held: Vec<(i64, String, Option<String>)> = c
+        .fetch_all(
+            sql("select id, voter_id, client_hash from vote \
+                 where flag_id = $1 and not counts_for_leaderboard order by id")
+            .bind(flag_id),
+        )
+        .await?;
+    let mut restore = Vec::new();
+    for (id, voter, address) in held {
+        match super::flag::standing(c, &voter, address.as_deref()).await? {
+            Some(other) => {
+                c.execute(
+                    sql("update vote set flag_id = $1 where id = $2")
+                        .bind(other)
+                        .bind(id),
+                )
+                .await?;
+            }
+            None => restore.push(id),
+        }
+    }
+    let mut votes = Vec::with_capacity(restore.len());
+    for id in restore {
+        votes.push(
+            c.fetch_one(sql_owned(format!("{VOTE_KEY} where v.id = $1")).bind(id))
+                .await?,
+        );
+    }
+    start_counting(c, &votes).await
+}
+
+/// An operator's decision on one vote (the battle's overall vote): count it again
+/// (`None`) or exclude it with a reason. False when there is no such vote or it is
+/// already so.
+pub(super) async fn set_counting(
+    c: &mut Tx,
+    battle_id: &str,
+    exclude: Option<&str>,
+) -> Result<bool> {
+    let counting = exclude.is_none();
+    let votes: Vec<VoteKey> = c
+        .fetch_all(
+            sql_owned(format!(
+                "{VOTE_KEY} where v.battle_id = $1 and v.axis = 'overall' \
+                 and v.counts_for_leaderboard = $2"
+            ))
+            .bind(battle_id)
+            .bind(!counting),
+        )
+        .await?;
+    if votes.is_empty() {
+        return Ok(false);
+    }
+    match exclude {
+        None => start_counting(c, &votes).await?,
+        Some(reason) => stop_counting(c, &votes, reason, None).await?,
+    };
+    Ok(true)
 }
 
 /// Inserts a vote; `Conflict` when the battle has one already.
@@ -81,8 +255,8 @@ pub(super) async fn insert(c: &mut impl Exec, v: &VoteRow<'_>) -> Result<Vote> {
     c.fetch_one(
         sql(
             "insert into vote (battle_id, winner, voter_id, model_a_id, model_b_id, created_at, \
-             latency_ms, counts_for_leaderboard, exclusion_reason, source) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             latency_ms, counts_for_leaderboard, exclusion_reason, flag_id, source, client_hash, \
+             client_net) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              returning battle_id, winner, created_at, latency_ms",
         )
         .bind(v.battle_id)
@@ -94,9 +268,23 @@ pub(super) async fn insert(c: &mut impl Exec, v: &VoteRow<'_>) -> Result<Vote> {
         .bind(v.latency_ms)
         .bind(v.counts_for_leaderboard)
         .bind(v.exclusion_reason)
-        .bind(v.source),
+        .bind(v.flag_id)
+        .bind(v.source)
+        .bind(v.client_hash)
+        .bind(v.client_net),
     )
     .await
+}
+
+/// Why a vote on `battle` at `now` does not count for want of looking: an image its
+/// voter never fetched, or less than `least` since the later fetch.
+fn unseen(battle: &Battle, now: DateTime<Utc>, least: chrono::Duration) -> Option<&'static str> {
+    let fetched: Option<Vec<DateTime<Utc>>> = battle.images.iter().map(|i| i.fetched_at).collect();
+    match fetched.and_then(|times| times.into_iter().max()) {
+        None => Some(exclusion::IMAGES_NOT_SEEN),
+        Some(latest) if now - latest < least => Some(exclusion::TOO_FAST),
+        Some(_) => None,
+    }
 }
 
 impl Store {
@@ -126,6 +314,14 @@ impl Store {
                 battle.images.len()
             )));
         };
+        // Stored either way; it counts only when its images were looked at for long
+        // enough and neither its voter nor its address is flagged.
+        let excluded = match v.min_view.map(|least| unseen(&battle, now, least)) {
+            Some(Some(reason)) => Some((reason, None)),
+            _ => flag::standing(&mut tx, &v.voter_id, v.client_hash.as_deref())
+                .await?
+                .map(|id| (exclusion::FLAGGED, Some(id))),
+        };
         let row = VoteRow {
             battle_id: &v.battle_id,
             winner: v.winner,
@@ -134,9 +330,12 @@ impl Store {
             model_b_id: b.model_id,
             created_at: now,
             latency_ms: Some((now - battle.served_at).num_milliseconds()),
-            counts_for_leaderboard: true,
-            exclusion_reason: None,
+            counts_for_leaderboard: excluded.is_none(),
+            exclusion_reason: excluded.map(|(reason, _)| reason),
+            flag_id: excluded.and_then(|(_, flag)| flag),
             source: "arena",
+            client_hash: v.client_hash.as_deref(),
+            client_net: v.client_net.as_deref(),
         };
         let vote = match insert(&mut tx, &row).await {
             Ok(vote) => vote,
@@ -144,16 +343,17 @@ impl Store {
             Err(StoreError::Conflict) => return Ok(VoteOutcome::AlreadyVoted),
             Err(e) => return Err(e),
         };
-        // Votes cast here always count (only imports store excluded votes).
-        let mut delta = TallyDelta::default();
-        delta.add(
-            battle.category.as_deref(),
-            now,
-            a.model_id,
-            b.model_id,
-            v.winner,
-        );
-        tally::add(&mut tx, &delta).await?;
+        if excluded.is_none() {
+            let mut delta = TallyDelta::default();
+            delta.add(
+                battle.category.as_deref(),
+                now,
+                a.model_id,
+                b.model_id,
+                v.winner,
+            );
+            tally::add(&mut tx, &delta).await?;
+        }
         match tx.commit().await {
             Ok(()) => {}
             Err(StoreError::Conflict) => return Ok(VoteOutcome::AlreadyVoted),
@@ -162,6 +362,7 @@ impl Store {
         Ok(VoteOutcome::Recorded(Box::new(RecordedVote {
             vote,
             battle,
+            excluded: excluded.map(|(reason, _)| reason),
         })))
     }
 
@@ -182,4 +383,54 @@ impl Store {
     pub async fn vote_count(&self) -> Result<i64> {
         self.pool().scalar(sql("select count(*) from vote")).await
     }
+
+    /// How many votes `voter` has cast here.
+    pub async fn votes_of(&self, voter: &str) -> Result<i64> {
+        self.pool()
+            .scalar(sql("select count(*) from vote where voter_id = $1").bind(voter))
+            .await
+    }
+
+    /// Votes that do not count, per reason (for the methodology page).
+    pub async fn exclusion_counts(&self) -> Result<Vec<(String, i64)>> {
+        self.pool()
+            .fetch_all(sql(
+                "select coalesce(exclusion_reason, 'unspecified'), count(*) from vote \
+                 where not counts_for_leaderboard and axis = 'overall' group by 1 order by 1",
+            ))
+            .await
+    }
+
+    /// The latest votes that do not count, newest first: (battle id, cast at, voter
+    /// id, model a, model b, winner, reason, flag id).
+    pub async fn excluded_votes(&self, limit: i64) -> Result<Vec<ExcludedVote>> {
+        self.pool()
+            .fetch_all(
+                sql(
+                    "select v.battle_id, v.created_at, v.voter_id, ma.slug as model_a, \
+                     mb.slug as model_b, v.winner, v.exclusion_reason, v.flag_id, v.source \
+                     from vote v join model ma on ma.id = v.model_a_id \
+                     join model mb on mb.id = v.model_b_id \
+                     where not v.counts_for_leaderboard and v.axis = 'overall' \
+                     order by v.id desc limit $1",
+                )
+                .bind(limit),
+            )
+            .await
+    }
+}
+
+/// A vote that does not count, for `/admin/votes`.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct ExcludedVote {
+    pub battle_id: String,
+    pub created_at: DateTime<Utc>,
+    pub voter_id: String,
+    pub model_a: String,
+    pub model_b: String,
+    #[sqlx(try_from = "String")]
+    pub winner: Outcome,
+    pub exclusion_reason: Option<String>,
+    pub flag_id: Option<i64>,
+    pub source: String,
 }

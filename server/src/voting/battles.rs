@@ -6,11 +6,13 @@ use arena_evaluator::Outcome;
 use super::live::{self, LiveState};
 use super::matchmaking::choose_pair;
 use super::view::{
-    BattleId, BattleStatus, BattleView, Images, LiveProgress, Reveal, ServedBattle, image_url,
-    image_urls, random_id,
+    BattleId, BattleStatus, BattleView, Images, LiveProgress, PowChallenge, Reveal, ServedBattle,
+    image_url, image_urls, random_id,
 };
 use super::{Error, Result};
 use crate::app::App;
+use crate::integrity::limits::{self, Action};
+use crate::integrity::{Requester, pow, view};
 use crate::store::{NewBattle, NewVote, VoteOutcome};
 
 /// Parses the winner a vote names (the API's spelling: `a`, `b`, `tie`, `both_bad`).
@@ -18,9 +20,14 @@ pub fn parse_winner(winner: &str) -> Result<Outcome> {
     Outcome::parse_arena(winner).map_err(|_| Error::InvalidWinner(winner.to_string()))
 }
 
-/// Serves a new pool battle to `voter`, optionally from one prompt category; `None`
+/// Serves a new pool battle to `who`, optionally from one prompt category; `None`
 /// when no prompt has images from two models yet (the pool is still being generated).
-pub async fn serve(app: &App, voter: &str, category: Option<&str>) -> Result<Option<ServedBattle>> {
+pub async fn serve(
+    app: &App,
+    who: &Requester,
+    category: Option<&str>,
+) -> Result<Option<ServedBattle>> {
+    limits::hit(app, who, Action::Battle).await?;
     if let Some(category) = category
         && !app
             .store
@@ -43,16 +50,19 @@ pub async fn serve(app: &App, voter: &str, category: Option<&str>) -> Result<Opt
         let battle = NewBattle {
             id: random_id(),
             prompt_id,
-            voter_id: voter.to_string(),
+            voter_id: who.voter_id().to_string(),
             images: pair
                 .iter()
                 .map(|c| (c.generation_id, c.model_id, random_id()))
                 .collect(),
+            client_hash: Some(who.address.hash.clone()),
+            client_net: Some(who.address.net.clone()),
         };
         app.store.add_battle(&battle).await?;
         let Some(prompt) = app.store.prompt(prompt_id).await? else {
             continue;
         };
+        let pow = pow_for(app, who.voter_id(), &battle.id).await?;
         return Ok(Some(ServedBattle {
             id: battle.id,
             prompt: prompt.text,
@@ -63,6 +73,7 @@ pub async fn serve(app: &App, voter: &str, category: Option<&str>) -> Result<Opt
                 b: image_url(&battle.images[1].2),
             }),
             live: None,
+            pow,
         }));
     }
     Ok(None)
@@ -74,13 +85,14 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
         Some(b) if b.voter_id == voter => b,
         _ => return Err(Error::BattleNotFound),
     };
-    let served = |status, images, live| ServedBattle {
+    let served = |status, images, live, pow| ServedBattle {
         id: battle.id.clone(),
         prompt: battle.prompt.clone().unwrap_or_default(),
         category: battle.category.clone().unwrap_or_default(),
         status,
         images,
         live,
+        pow,
     };
     if !battle.is_ready() {
         // A live battle still drawing (or given up): no image URL before both exist.
@@ -96,7 +108,7 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
             ),
         };
         return Ok(BattleView {
-            battle: served(status, None, Some(progress)),
+            battle: served(status, None, Some(progress), None),
             reveal: None,
         });
     }
@@ -104,33 +116,61 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
         .vote
         .map(|winner| Reveal::new(&battle.id, winner, &battle.images))
         .transpose()?;
-    let status = match reveal {
-        Some(_) => BattleStatus::Voted,
-        None => BattleStatus::Ready,
+    let (status, pow) = match reveal {
+        Some(_) => (BattleStatus::Voted, None),
+        None => (BattleStatus::Ready, pow_for(app, voter, &battle.id).await?),
     };
     Ok(BattleView {
-        battle: served(status, Some(image_urls(&battle.images)?), None),
+        battle: served(status, Some(image_urls(&battle.images)?), None, pow),
         reveal,
     })
 }
 
+/// The proof of work a vote on battle `id` needs from `voter`, if any.
+async fn pow_for(app: &App, voter: &str, id: &str) -> Result<Option<PowChallenge>> {
+    let votes = match app.config.integrity.pow {
+        crate::integrity::config::PowMode::NewVoters => app.store.votes_of(voter).await?,
+        _ => 0,
+    };
+    Ok(pow::required(&app.config, votes).then(|| PowChallenge {
+        challenge: pow::challenge(&app.config.judge_key, id),
+        bits: app.config.integrity.pow_bits,
+    }))
+}
+
 /// Records the vote (committed before this returns) and reveals the models, from the
-/// battle as the vote's transaction read it.
-pub async fn vote(app: &App, voter: &str, id: &BattleId, winner: Outcome) -> Result<Reveal> {
+/// battle as the vote's transaction read it. The vote is stored even when it does not
+/// count (its images not looked at, its voter flagged); the voter is not told.
+pub async fn vote(
+    app: &App,
+    who: &Requester,
+    id: &BattleId,
+    winner: Outcome,
+    pow_nonce: Option<&str>,
+) -> Result<Reveal> {
+    limits::hit(app, who, Action::Vote).await?;
+    if let Some(needed) = pow_for(app, who.voter_id(), id.as_str()).await?
+        && !pow_nonce.is_some_and(|n| pow::verify(&needed.challenge, n, needed.bits))
+    {
+        return Err(Error::ProofOfWorkRequired);
+    }
     let ttl = chrono::Duration::from_std(app.config.battle_ttl).unwrap_or(chrono::Duration::MAX);
     let outcome = app
         .store
         .record_vote(&NewVote {
             battle_id: id.to_string(),
-            voter_id: voter.to_string(),
+            voter_id: who.voter_id().to_string(),
             winner,
             ttl,
+            client_hash: Some(who.address.hash.clone()),
+            client_net: Some(who.address.net.clone()),
+            min_view: view::min_view(&app.config),
         })
         .await?;
     match outcome {
         VoteOutcome::Recorded(recorded) => {
             let v = &recorded.vote;
-            tracing::info!(battle.id = %id, vote.winner = v.winner.as_str(), vote.latency_ms = v.latency_ms, "vote recorded");
+            tracing::info!(battle.id = %id, vote.winner = v.winner.as_str(), vote.latency_ms = v.latency_ms, vote.excluded = recorded.excluded, "vote recorded");
             Reveal::new(&recorded.battle.id, v.winner, &recorded.battle.images)
         }
         // Also answers a stranger's vote on a live battle: nothing tells them it exists.

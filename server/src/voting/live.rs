@@ -9,6 +9,8 @@ use super::matchmaking::choose_pair;
 use super::view::{BattleId, BattleStatus, LiveProgress, ServedBattle, random_id};
 use super::{Error, Result};
 use crate::app::App;
+use crate::integrity::Requester;
+use crate::integrity::limits::{self, Action};
 use crate::store::{Job, LiveAdmission, LiveSide, NewLiveBattle};
 
 /// Where a live battle stands.
@@ -32,7 +34,8 @@ fn admit(admission: LiveAdmission) -> Result<()> {
 
 /// Checks the prompt, picks two models that a live worker serves and queues their
 /// jobs; the battle is returned as `generating`.
-pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle> {
+pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBattle> {
+    let voter = who.voter_id();
     let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
     let lengths = app.moderator.config();
     let chars = prompt.chars().count();
@@ -44,15 +47,22 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
         });
     }
     // Refused early, before moderation looks at the prompt; checked again when stored.
-    let limits = app.config.queue.live_limits();
-    admit(app.store.live_admission(voter, limits).await?)?;
+    limits::check(app, who, Action::RefusedPrompt).await?;
+    limits::check_live_queue(app).await?;
+    let live_limits = app.config.live_limits();
+    admit(app.store.live_admission(voter, live_limits).await?)?;
     if let Some(rejection) = app.moderator.check(&prompt).await {
         app.store
             .add_rejected_prompt(&prompt, voter, &rejection.reason)
             .await?;
         tracing::info!(moderation.reason = %rejection.reason, "prompt rejected");
+        // Counted toward the limit on refused prompts; this refusal stands either way.
+        if let Err(limits::Error::Store(e)) = limits::hit(app, who, Action::RefusedPrompt).await {
+            return Err(e.into());
+        }
         return Err(Error::PromptRejected(rejection.message));
     }
+    limits::hit(app, who, Action::Live).await?;
     let seen = app.config.queue.live_workers_since(Utc::now());
     let served = app.store.served_model_slugs(seen).await?;
     let candidates = app.store.live_candidates(&served).await?;
@@ -74,8 +84,10 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
         width: size,
         height: size,
         deadline: Utc::now() + chrono::Duration::seconds(app.config.queue.live_timeout_secs as i64),
+        client_hash: Some(who.address.hash.clone()),
+        client_net: Some(who.address.net.clone()),
     };
-    admit(app.store.add_live_battle(&battle, limits).await?)?;
+    admit(app.store.add_live_battle(&battle, live_limits).await?)?;
     app.queue.jobs_added.notify_waiters();
     tracing::info!(battle.id = %battle.id, "live battle queued");
     Ok(ServedBattle {
@@ -85,6 +97,7 @@ pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle>
         status: BattleStatus::Generating,
         images: None,
         live: Some(progress_of(&[])),
+        pow: None,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod view;
 
 use chrono::{DateTime, Utc};
 
+use crate::integrity::limits::{self, LimitExceeded};
 use crate::store::StoreError;
 
 /// Why a voter's request was refused.
@@ -71,8 +72,33 @@ pub enum Error {
         "No two models can draw a new prompt right now (they need a running worker). Vote on a battle from the pool instead."
     )]
     NoLiveModels,
+    /// Over a limit of `[limits]`.
+    #[error(transparent)]
+    Limited(#[from] LimitExceeded),
+    /// Too many live jobs wait arena-wide.
+    #[error(
+        "The arena is drawing as many prompts as it can right now; try again in a minute, or \
+         vote on a battle from the pool."
+    )]
+    ArenaBusy,
+    /// The vote needs a proof of work and carries none, or a wrong one.
+    #[error(
+        "This vote needs the small proof of work the page computes (`pow` of the battle): \
+         send `pow_nonce` with the vote."
+    )]
+    ProofOfWorkRequired,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<limits::Error> for Error {
+    fn from(err: limits::Error) -> Error {
+        match err {
+            limits::Error::Limited(e) => Error::Limited(e),
+            limits::Error::ArenaBusy => Error::ArenaBusy,
+            limits::Error::Store(e) => Error::Store(e),
+        }
+    }
 }
 
 impl Error {
@@ -81,6 +107,8 @@ impl Error {
         match self {
             Error::TooManyDrawing(_) => Some(10),
             Error::TooManyLiveThisHour { retry_at, .. } => Some(seconds_until(*retry_at)),
+            Error::Limited(e) => Some(e.retry_after),
+            Error::ArenaBusy => Some(60),
             _ => None,
         }
     }

@@ -100,6 +100,17 @@ pub struct ServedBattle {
     /// How far a live battle that is not ready has come.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live: Option<LiveProgress>,
+    /// The proof of work its vote needs, when `[integrity] pow` asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pow: Option<PowChallenge>,
+}
+
+/// A proof of work to solve before voting: a nonce such that SHA-256(challenge ‖
+/// nonce), hex challenge and decimal nonce as text, starts with `bits` zero bits.
+#[derive(Clone, Debug, Serialize)]
+pub struct PowChallenge {
+    pub challenge: String,
+    pub bits: u8,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -81,6 +81,13 @@ impl TestArena {
         })
     }
 
+    /// Another server on the same database and data dir with `file`'s settings.
+    pub async fn sibling_with(&self, file: FileConfig) -> (Arc<App>, Router) {
+        let app = open(&self.app.config.storage.database_url, &self.dir, file).await;
+        let router = app_router(&app);
+        (app, router)
+    }
+
     /// Another server on the same database and data dir (as behind a load balancer).
     pub async fn sibling(&self, ttl: Duration) -> (Arc<App>, Router) {
         let file = FileConfig {
@@ -102,10 +109,12 @@ async fn open(url: &str, dir: &std::path::Path, file: FileConfig) -> Arc<App> {
         database_url: url.to_string(),
         data_dir: dir.to_path_buf(),
     };
+    // Tests vote without fetching images unless they test that rule.
     let file = FileConfig {
         image_size: Some(64),
         default_prompts: Some(false),
         embedded_worker: Some(false),
+        min_view_ms: file.min_view_ms.or(Some(0)),
         ..file
     };
     let config = ServeConfig::resolve(storage, None, true, file).unwrap();
@@ -170,6 +179,8 @@ pub async fn send(router: &Router, request: Request<Body>) -> Response {
 pub struct Client {
     router: Router,
     pub cookie: Option<String>,
+    /// Sent as `X-Forwarded-For` (as if through a proxy) when set.
+    pub forwarded_for: Option<String>,
 }
 
 impl Client {
@@ -177,6 +188,29 @@ impl Client {
         Client {
             router,
             cookie: None,
+            forwarded_for: None,
+        }
+    }
+
+    /// A client whose requests come through a proxy on behalf of `address`.
+    pub fn behind_proxy(router: Router, address: &str) -> Client {
+        Client {
+            forwarded_for: Some(address.to_string()),
+            ..Client::new(router)
+        }
+    }
+
+    /// The router this client talks to.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Fetches both images of a served battle, as a browser showing it does.
+    pub async fn look_at(&mut self, battle: &serde_json::Value) {
+        for side in ["a", "b"] {
+            let url = battle["images"][side].as_str().expect("image URL");
+            let r = self.get(url).await;
+            assert_eq!(r.status, StatusCode::OK, "{url}");
         }
     }
 
@@ -190,6 +224,9 @@ impl Client {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(address) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", address);
         }
         if !body.is_empty() {
             request = request.header(header::CONTENT_TYPE, content_type);

@@ -12,7 +12,7 @@ use axum::http::{Method, Request, StatusCode, header};
 pub use crate::common::send;
 use crate::common::{Backend, Response, TestArena};
 
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const ADMIN_TOKEN: &str = "test-admin-token-of-at-least-32-characters";
 
 /// An arena with the demo models, `prompts` and no images yet; `None` to skip.
 pub async fn arena(backend: Backend, queue: QueueConfig, prompts: &[&str]) -> Option<TestArena> {

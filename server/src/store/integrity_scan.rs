@@ -1,0 +1,108 @@
+//! What the rigging detector reads — the votes and served battles of a period — and the
+//! `integrity_scan` table, which lets one server of many run the detector at a time.
+
+use arena_evaluator::Outcome;
+use chrono::{DateTime, Utc};
+
+use super::sql::{Exec, sql};
+use super::{Result, Store};
+
+/// A counted vote cast here, as the detector sees it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ScanVote {
+    pub voter_id: String,
+    pub voter_created_at: DateTime<Utc>,
+    pub client_hash: Option<String>,
+    pub model_a_id: i64,
+    pub model_b_id: i64,
+    #[sqlx(try_from = "String")]
+    pub winner: Outcome,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A battle served here with both images, voted on or not.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ScanServed {
+    pub voter_id: String,
+    pub voter_created_at: DateTime<Utc>,
+    pub client_hash: Option<String>,
+    pub model_a_id: i64,
+    pub model_b_id: i64,
+    pub voted: bool,
+}
+
+impl Store {
+    /// Counted votes cast here since `since`, oldest first.
+    pub async fn scan_votes(&self, since: DateTime<Utc>) -> Result<Vec<ScanVote>> {
+        self.pool()
+            .fetch_all(
+                sql(
+                    "select v.voter_id, vr.created_at as voter_created_at, v.client_hash, \
+                     v.model_a_id, v.model_b_id, v.winner, v.created_at \
+                     from vote v join voter vr on vr.id = v.voter_id \
+                     where v.counts_for_leaderboard and v.axis = 'overall' and v.source = 'arena' \
+                       and v.created_at >= $1 order by v.id",
+                )
+                .bind(since),
+            )
+            .await
+    }
+
+    /// Battles served here since `since` whose two images exist, and whether each got
+    /// a vote (counted or not).
+    pub async fn scan_served(&self, since: DateTime<Utc>) -> Result<Vec<ScanServed>> {
+        self.pool()
+            .fetch_all(
+                sql(
+                    "select b.voter_id, vr.created_at as voter_created_at, b.client_hash, \
+                     ia.model_id as model_a_id, \
+                     ib.model_id as model_b_id, \
+                     exists (select 1 from vote v where v.battle_id = b.id) as voted \
+                     from battle b join voter vr on vr.id = b.voter_id \
+                     join battle_image ia on ia.battle_id = b.id and ia.slot = 0 \
+                     join battle_image ib on ib.battle_id = b.id and ib.slot = 1 \
+                     where b.mode <> 'imported' and b.served_at >= $1 \
+                       and ia.generation_id is not null and ib.generation_id is not null \
+                     order by b.served_at",
+                )
+                .bind(since),
+            )
+            .await
+    }
+
+    /// Claims the next scan when none started in the last `every`: true for the one
+    /// server that should run it now.
+    pub async fn claim_scan(&self, every: chrono::Duration) -> Result<bool> {
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        tx.execute(
+            sql(
+                "insert into integrity_scan (id, started_at) values (1, $1) on conflict do nothing",
+            )
+            .bind(now - every - chrono::Duration::seconds(1)),
+        )
+        .await?;
+        let claimed = tx
+            .execute(
+                sql(
+                    "update integrity_scan set started_at = $1, finished_at = null \
+                     where id = 1 and started_at <= $2",
+                )
+                .bind(now)
+                .bind(now - every),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(claimed == 1)
+    }
+
+    /// Records that the scan claimed last has finished.
+    pub async fn finish_scan(&self) -> Result<()> {
+        self.pool()
+            .execute(
+                sql("update integrity_scan set finished_at = $1 where id = 1").bind(Utc::now()),
+            )
+            .await?;
+        Ok(())
+    }
+}
