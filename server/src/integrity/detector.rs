@@ -9,7 +9,9 @@
 //! - **selection**: battles served but not voted on — of the battles a group was served,
 //!   did it vote on those with X far more often than on the others (hypergeometric z)?
 //! - **likelihood**: the voter's whole record under the ratings, as the Chatbot Arena
-//!   paper does (a z-score of the log-likelihood; very improbable records are flagged);
+//!   paper does (a z-score of the log-likelihood; very improbable records are flagged)
+//!   — run only in a pass where the other tests found nothing, so that the ratings it
+//!   judges by are no longer bent by the votes they catch;
 //! - **cohort**: voters whose cookies were created in the same ten minutes and who cast
 //!   few votes each are tested together — many addresses with a few votes each show
 //!   nothing one by one and a great deal together; the members whose own votes lean
@@ -446,50 +448,6 @@ pub fn detect(input: &Input, t: &Thresholds, already: &[Subject]) -> Vec<Finding
 
     let mut voters: Vec<usize> = votes_of_voter.keys().copied().collect();
     voters.sort_unstable();
-    for voter in &voters {
-        let votes = &votes_of_voter[voter];
-        let served = served_of_voter
-            .get(voter)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let subject = Subject::Voter(*voter);
-        if let Some((test, m, evidence)) = lean_or_selection(votes, served, t.min_votes) {
-            let reason = match test {
-                "favouritism" => format!(
-                    "this voter's votes favour {} far beyond its rating",
-                    input.models[m]
-                ),
-                _ => format!(
-                    "this voter votes almost only on battles with {}",
-                    input.models[m]
-                ),
-            };
-            push(
-                Finding {
-                    subject,
-                    test,
-                    model: Some(m),
-                    reason,
-                    evidence,
-                },
-                &mut findings,
-            );
-            continue;
-        }
-        let (n, z) = likelihood_z(votes.iter().copied(), &global);
-        if n >= t.min_likelihood_votes && z <= -t.z {
-            push(
-                Finding {
-                    subject,
-                    test: "likelihood",
-                    model: None,
-                    reason: "this voter's votes are very improbable under the ratings".into(),
-                    evidence: json!({ "decisive_votes": n, "likelihood_z": round(z) }),
-                },
-                &mut findings,
-            );
-        }
-    }
 
     // Cohorts: fresh voters created in the same minutes, tested together.
     let mut cohorts: HashMap<i64, Vec<usize>> = HashMap::new();
@@ -548,6 +506,61 @@ pub fn detect(input: &Input, t: &Thresholds, already: &[Subject]) -> Vec<Finding
                     &mut findings,
                 );
             }
+        }
+    }
+    // The tests of single voters judge them against ratings that the addresses and
+    // cohorts just found still distort: they wait for the next pass, fitted without
+    // those votes (the scan runs again until nothing is found).
+    if !findings.is_empty() {
+        return findings;
+    }
+    for voter in &voters {
+        let votes = &votes_of_voter[voter];
+        let served = served_of_voter
+            .get(voter)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let subject = Subject::Voter(*voter);
+        if let Some((test, m, evidence)) = lean_or_selection(votes, served, t.min_votes) {
+            let reason = match test {
+                "favouritism" => format!(
+                    "this voter's votes favour {} far beyond its rating",
+                    input.models[m]
+                ),
+                _ => format!(
+                    "this voter votes almost only on battles with {}",
+                    input.models[m]
+                ),
+            };
+            push(
+                Finding {
+                    subject,
+                    test,
+                    model: Some(m),
+                    reason,
+                    evidence,
+                },
+                &mut findings,
+            );
+        }
+    }
+    if !findings.is_empty() {
+        // Likewise the likelihood test, which judges whole records.
+        return findings;
+    }
+    for voter in &voters {
+        let (n, z) = likelihood_z(votes_of_voter[voter].iter().copied(), &global);
+        if n >= t.min_likelihood_votes && z <= -t.z {
+            push(
+                Finding {
+                    subject: Subject::Voter(*voter),
+                    test: "likelihood",
+                    model: None,
+                    reason: "this voter's votes are very improbable under the ratings".into(),
+                    evidence: json!({ "decisive_votes": n, "likelihood_z": round(z) }),
+                },
+                &mut findings,
+            );
         }
     }
     findings
