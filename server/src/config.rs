@@ -246,6 +246,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     options.open(path)?.write_all(bytes)
 }
 
+/// Most images per (prompt, model): the refill queues this many jobs for every pair.
+const MAX_POOL_IMAGES: u32 = 100;
+
 /// `[queue]` in the server's config file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -264,6 +267,12 @@ pub struct QueueConfig {
     pub live_per_voter_per_hour: u32,
     /// Live battles of one voter that may be generating at once (0: no limit).
     pub live_generating_per_voter: u32,
+    /// Images the pool keeps of each (prompt, model), each from its own seed: one
+    /// image per pair would make its bytes a stable name for its model.
+    pub pool_images: u32,
+    /// Battles after which a pool image is retired and replaced by one with a new
+    /// seed (0: never).
+    pub pool_image_battles: u32,
 }
 
 impl Default for QueueConfig {
@@ -276,6 +285,8 @@ impl Default for QueueConfig {
             worker_seen_secs: 90,
             live_per_voter_per_hour: 30,
             live_generating_per_voter: 2,
+            pool_images: 3,
+            pool_image_battles: 0,
         }
     }
 }
@@ -285,6 +296,12 @@ impl QueueConfig {
         if self.lease_secs == 0 || self.max_attempts == 0 || self.live_timeout_secs == 0 {
             anyhow::bail!(
                 "queue.lease_secs, queue.max_attempts and queue.live_timeout_secs must be positive"
+            );
+        }
+        if !(1..=MAX_POOL_IMAGES).contains(&self.pool_images) {
+            anyhow::bail!(
+                "queue.pool_images must be between 1 and {MAX_POOL_IMAGES}, not {}",
+                self.pool_images
             );
         }
         Ok(())

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::battle_image::{self, BattleImage};
 use super::sql::{Exec, sql};
-use super::{Result, Store, StoreError, voter};
+use super::{Result, Store, StoreError, generation, voter};
 
 /// How a battle came to be.
 pub(super) enum Mode {
@@ -67,6 +67,8 @@ pub struct NewBattle {
     pub voter_id: String,
     /// (generation id, model id, image URL token) per position.
     pub images: Vec<(i64, i64, String)>,
+    /// Battles after which an image leaves the pool (`[queue] pool_image_battles`; 0: never).
+    pub retire_images_after: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -193,6 +195,8 @@ impl Store {
             };
             battle_image::insert(&mut tx, &image).await?;
         }
+        let shown: Vec<i64> = b.images.iter().map(|(id, _, _)| *id).collect();
+        generation::count_battle(&mut tx, &shown, b.retire_images_after, now).await?;
         tx.commit().await
     }
 

@@ -48,6 +48,7 @@ pub async fn serve(app: &App, voter: &str, category: Option<&str>) -> Result<Opt
                 .iter()
                 .map(|c| (c.generation_id, c.model_id, random_id()))
                 .collect(),
+            retire_images_after: app.config.queue.pool_image_battles,
         };
         app.store.add_battle(&battle).await?;
         let Some(prompt) = app.store.prompt(prompt_id).await? else {

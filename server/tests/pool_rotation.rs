@@ -1,0 +1,289 @@
+//! Pool images are not stable names for their models, on SQLite and on the real
+//! Postgres: the pool keeps several images of each (prompt, model), each from its own
+//! seed, and battles serve all of them; an image shown in `pool_image_battles`
+//! battles is retired, never served again, and replaced.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use arena_server::App;
+use arena_server::config::{FileConfig, QueueConfig};
+use arena_server::generation::embedded_worker::fill_pool;
+use arena_server::generation::queue::{pool_seed, refill_pool};
+use arena_server::store::{Generation, NewPrompt};
+use arena_server::voting::battles;
+use axum::http::StatusCode;
+use common::support::demo_slugs;
+use common::{Backend, TestArena};
+
+/// An arena with the demo models, `prompts` and `file`'s settings, its pool drawn.
+async fn pooled_arena(backend: Backend, file: FileConfig, prompts: &[&str]) -> Option<TestArena> {
+    let arena = TestArena::open(backend, file).await?;
+    let prompts: Vec<NewPrompt> = prompts
+        .iter()
+        .map(|t| NewPrompt {
+            text: t.to_string(),
+            category: "test".into(),
+            source: "test".into(),
+        })
+        .collect();
+    arena.app.store.import_prompts(&prompts).await.unwrap();
+    let per_pair = u64::from(arena.app.config.queue.pool_images);
+    let made = fill_pool(&arena.app).await.unwrap();
+    assert_eq!(
+        made,
+        prompts.len() as u64 * demo_slugs().len() as u64 * per_pair
+    );
+    Some(arena)
+}
+
+fn queue(pool_images: u32, pool_image_battles: u32) -> QueueConfig {
+    QueueConfig {
+        pool_images,
+        pool_image_battles,
+        ..QueueConfig::default()
+    }
+}
+
+/// Every image of every pool prompt, retired ones too.
+async fn all_images(app: &App) -> Vec<Generation> {
+    app.store.pool_generations().await.unwrap()
+}
+
+/// The slug of each model id.
+async fn slugs(app: &App) -> HashMap<i64, String> {
+    let models = app.store.list_models().await.unwrap();
+    models.into_iter().map(|m| (m.id, m.slug)).collect()
+}
+
+/// Serves one pool battle to `voter` through the voting service (no HTTP limits in
+/// the way of hundreds of them) and returns its images' generation ids; `None` when
+/// no battle can be served.
+async fn serve_ids(app: &App, voter: &str) -> Option<Vec<i64>> {
+    let served = battles::serve(app, voter, None).await.unwrap()?;
+    let battle = app.store.battle(&served.id).await.unwrap().unwrap();
+    Some(
+        battle
+            .images
+            .iter()
+            .map(|i| i.generation_id.unwrap())
+            .collect(),
+    )
+}
+
+async fn a_refill_keeps_pool_images_per_pair_with_distinct_seeds_and_battles_serve_them_all(
+    backend: Backend,
+) {
+    // The product's default: three images of each (prompt, model).
+    let Some(arena) = pooled_arena(
+        backend,
+        FileConfig::default(),
+        &["a paper boat on a puddle", "a snowman at dawn"],
+    )
+    .await
+    else {
+        return;
+    };
+    let app = &arena.app;
+    assert_eq!(app.config.queue.pool_images, 3);
+    let slug_of = slugs(app).await;
+    let images = all_images(app).await;
+    assert_eq!(images.len(), 2 * demo_slugs().len() * 3);
+    let mut by_pair: BTreeMap<(i64, i64), Vec<&Generation>> = BTreeMap::new();
+    for g in &images {
+        assert!(g.retired_at.is_none());
+        by_pair
+            .entry((g.prompt_id, g.model_id))
+            .or_default()
+            .push(g);
+    }
+    assert_eq!(by_pair.len(), 2 * demo_slugs().len());
+    for ((prompt_id, model_id), pair) in &by_pair {
+        let seeds: BTreeSet<i64> = pair.iter().map(|g| g.seed).collect();
+        let expected: BTreeSet<i64> = (0..3)
+            .map(|i| pool_seed(*prompt_id, &slug_of[model_id], i))
+            .collect();
+        assert_eq!(seeds, expected, "reproducible, distinct seeds");
+        let bytes: HashSet<&str> = pair.iter().map(|g| g.sha256.as_str()).collect();
+        assert_eq!(bytes.len(), 3, "three different images of one pair");
+    }
+    assert_eq!(
+        refill_pool(app).await.unwrap(),
+        0,
+        "a full pool queues nothing"
+    );
+
+    // Battles show every image of the pool, not one per pair.
+    let all: HashSet<i64> = images.iter().map(|g| g.id).collect();
+    let mut seen = HashSet::new();
+    for _ in 0..3000 {
+        seen.extend(serve_ids(app, "collector").await.unwrap());
+        if seen == all {
+            break;
+        }
+    }
+    assert_eq!(seen, all, "some pool images were never served");
+}
+
+#[tokio::test]
+async fn a_refill_keeps_pool_images_per_pair_with_distinct_seeds_and_battles_serve_them_all_on_sqlite()
+ {
+    a_refill_keeps_pool_images_per_pair_with_distinct_seeds_and_battles_serve_them_all(
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_refill_keeps_pool_images_per_pair_with_distinct_seeds_and_battles_serve_them_all_on_postgres()
+ {
+    a_refill_keeps_pool_images_per_pair_with_distinct_seeds_and_battles_serve_them_all(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn an_image_shown_in_enough_battles_is_retired_never_served_again_and_replaced(
+    backend: Backend,
+) {
+    let file = FileConfig {
+        queue: queue(1, 2),
+        ..FileConfig::default()
+    };
+    let Some(arena) = pooled_arena(backend, file, &["a teapot in the snow"]).await else {
+        return;
+    };
+    let app = &arena.app;
+    let first: HashMap<i64, Generation> = all_images(app)
+        .await
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
+
+    // Battles until no two models have an image left to show.
+    let mut shown: HashMap<i64, u32> = HashMap::new();
+    let mut battles_served = 0;
+    while let Some(ids) = serve_ids(app, "voter").await {
+        battles_served += 1;
+        assert!(battles_served <= 10, "five images, two battles each");
+        for id in ids {
+            let n = shown.entry(id).or_default();
+            *n += 1;
+            assert!(*n <= 2, "image {id} served after it was retired");
+            let g = app.store.generation(id).await.unwrap().unwrap();
+            assert_eq!(g.battles as u32, *n);
+            assert_eq!(
+                g.retired_at.is_some(),
+                *n == 2,
+                "image {id} after {n} battles"
+            );
+        }
+    }
+    let retired: HashSet<i64> = shown
+        .iter()
+        .filter(|(_, n)| **n == 2)
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(retired.len() >= 4, "{shown:?}");
+    let prompt_id = first.values().next().unwrap().prompt_id;
+    let candidates = app.store.candidates(prompt_id).await.unwrap();
+    assert!(
+        candidates
+            .iter()
+            .all(|c| !retired.contains(&c.generation_id))
+    );
+    let mut voter = arena.client();
+    let none = voter
+        .post_json("/api/v1/battles", serde_json::json!({}))
+        .await;
+    assert_eq!(
+        none.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        none.text()
+    );
+
+    // The refill replaces each retired image with one from a new seed.
+    assert_eq!(fill_pool(app).await.unwrap(), retired.len() as u64);
+    let slug_of = slugs(app).await;
+    let now = all_images(app).await;
+    for model_id in slug_of.keys() {
+        let mine: Vec<&Generation> = now.iter().filter(|g| g.model_id == *model_id).collect();
+        let servable: Vec<&&Generation> = mine.iter().filter(|g| g.retired_at.is_none()).collect();
+        assert_eq!(servable.len(), 1, "one servable image of model {model_id}");
+        let seeds: HashSet<i64> = mine.iter().map(|g| g.seed).collect();
+        assert_eq!(
+            seeds.len(),
+            mine.len(),
+            "a replacement has a seed of its own"
+        );
+        let old = mine.iter().find(|g| first.contains_key(&g.id)).unwrap();
+        if retired.contains(&old.id) {
+            assert_eq!(
+                servable[0].seed,
+                pool_seed(prompt_id, &slug_of[model_id], 1),
+                "the second seed of the pair"
+            );
+            assert_ne!(servable[0].sha256, old.sha256);
+        }
+    }
+    // Battles go on, with the new images only.
+    for _ in 0..3 {
+        let ids = serve_ids(app, "voter")
+            .await
+            .expect("a battle after the refill");
+        assert!(ids.iter().all(|id| !retired.contains(id)), "{ids:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_image_shown_in_enough_battles_is_retired_never_served_again_and_replaced_on_sqlite() {
+    an_image_shown_in_enough_battles_is_retired_never_served_again_and_replaced(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+async fn an_image_shown_in_enough_battles_is_retired_never_served_again_and_replaced_on_postgres() {
+    an_image_shown_in_enough_battles_is_retired_never_served_again_and_replaced(Backend::Postgres)
+        .await;
+}
+
+async fn battles_served_at_once_that_share_images_all_succeed_and_are_all_counted(
+    backend: Backend,
+) {
+    // One prompt: every battle shares its images with the others.
+    let file = FileConfig {
+        queue: queue(1, 0),
+        ..FileConfig::default()
+    };
+    let Some(arena) = pooled_arena(backend, file, &["a windmill in a storm"]).await else {
+        return;
+    };
+    let voters = (0..6).map(|_| {
+        let mut client = arena.client();
+        async move {
+            for _ in 0..10 {
+                client.new_battle().await;
+            }
+        }
+    });
+    futures_util::future::join_all(voters).await;
+    let shown: i64 = all_images(&arena.app)
+        .await
+        .iter()
+        .map(|g| i64::from(g.battles))
+        .sum();
+    assert_eq!(shown, 6 * 10 * 2, "each battle counts both its images once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn battles_served_at_once_that_share_images_all_succeed_and_are_all_counted_on_sqlite() {
+    battles_served_at_once_that_share_images_all_succeed_and_are_all_counted(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn battles_served_at_once_that_share_images_all_succeed_and_are_all_counted_on_postgres() {
+    battles_served_at_once_that_share_images_all_succeed_and_are_all_counted(Backend::Postgres)
+        .await;
+}
