@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::data::export::ImageHashes;
 use crate::store::LiveLimits;
 use crate::voting::moderation::ModerationConfig;
 
@@ -52,6 +53,9 @@ pub struct FileConfig {
     pub judge_key: Option<String>,
     /// Whether `GET /api/v1/export/votes` is open to anyone (else admin token only).
     pub export_public: Option<bool>,
+    /// How exports name images: `keyed` (default: an HMAC of the SHA-256 under the
+    /// judge key, so a served image's bytes do not lead to its model) or `plain`.
+    pub export_image_hashes: Option<ImageHashes>,
     /// Bearer token for admin-only endpoints.
     pub admin_token: Option<String>,
 }
@@ -124,6 +128,7 @@ pub struct ServeConfig {
     pub moderation: ModerationConfig,
     pub judge_key: Vec<u8>,
     pub export_public: bool,
+    pub export_image_hashes: ImageHashes,
     pub admin_token: Option<String>,
 }
 
@@ -157,6 +162,7 @@ impl ServeConfig {
         Ok(ServeConfig {
             judge_key,
             export_public: file.export_public.unwrap_or(true),
+            export_image_hashes: file.export_image_hashes.unwrap_or_default(),
             admin_token: file.admin_token.filter(|t| !t.is_empty()),
             bind: bind
                 .or(file.bind)
@@ -351,6 +357,41 @@ mod tests {
     #[test]
     fn unknown_keys_in_the_file_are_an_error() {
         assert!(toml::from_str::<FileConfig>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn exports_name_images_by_keyed_hashes_unless_told_plain() {
+        let resolve = |text: &str| {
+            let storage =
+                Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default());
+            let file: FileConfig = toml::from_str(text)?;
+            let file = FileConfig {
+                judge_key: Some("ab".repeat(32)),
+                cookie_key: Some("cd".repeat(64)),
+                ..file
+            };
+            ServeConfig::resolve(storage, None, true, file)
+        };
+        assert_eq!(resolve("").unwrap().export_image_hashes, ImageHashes::Keyed);
+        let plain = resolve("export_image_hashes = \"plain\"").unwrap();
+        assert_eq!(plain.export_image_hashes, ImageHashes::Plain);
+        let keyed = resolve("export_image_hashes = \"keyed\"").unwrap();
+        assert_eq!(keyed.export_image_hashes, ImageHashes::Keyed);
+        assert!(resolve("export_image_hashes = \"sha256\"").is_err());
+    }
+
+    #[test]
+    fn the_pool_keeps_three_images_per_pair_and_refuses_none() {
+        let queue: QueueConfig = toml::from_str("").unwrap();
+        assert_eq!((queue.pool_images, queue.pool_image_battles), (3, 0));
+        assert!(queue.check().is_ok());
+        let none: QueueConfig = toml::from_str("pool_images = 0").unwrap();
+        assert!(none.check().is_err());
+        let many: QueueConfig = toml::from_str("pool_images = 1000").unwrap();
+        assert!(many.check().is_err());
+        let rotating: QueueConfig =
+            toml::from_str("pool_images = 5\npool_image_battles = 40").unwrap();
+        assert!(rotating.check().is_ok());
     }
 
     #[test]

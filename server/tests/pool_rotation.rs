@@ -1,7 +1,8 @@
 //! Pool images are not stable names for their models, on SQLite and on the real
 //! Postgres: the pool keeps several images of each (prompt, model), each from its own
 //! seed, and battles serve all of them; an image shown in `pool_image_battles`
-//! battles is retired, never served again, and replaced.
+//! battles is retired, never served again, and replaced; exports name images by keyed
+//! hashes unless the operator asks for plain SHA-256.
 
 mod common;
 
@@ -9,13 +10,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use arena_server::App;
 use arena_server::config::{FileConfig, QueueConfig};
+use arena_server::data::export::{
+    ExportFormat, ExportOptions, ImageHashes, export_to_file, keyed_image_hash,
+};
+use arena_server::generation::blob::sha256_hex;
 use arena_server::generation::embedded_worker::fill_pool;
 use arena_server::generation::queue::{pool_seed, refill_pool};
-use arena_server::store::{Generation, NewPrompt};
+use arena_server::store::{ExportFilter, Generation, NewPrompt};
 use arena_server::voting::battles;
 use axum::http::StatusCode;
 use common::support::demo_slugs;
-use common::{Backend, TestArena};
+use common::{Backend, Client, TestArena};
 
 /// An arena with the demo models, `prompts` and `file`'s settings, its pool drawn.
 async fn pooled_arena(backend: Backend, file: FileConfig, prompts: &[&str]) -> Option<TestArena> {
@@ -70,6 +75,31 @@ async fn serve_ids(app: &App, voter: &str) -> Option<Vec<i64>> {
             .map(|i| i.generation_id.unwrap())
             .collect(),
     )
+}
+
+/// A battle served and voted on over HTTP: its id and the SHA-256 of the bytes of
+/// images A and B as the voter fetched them.
+async fn vote_over_http(voter: &mut Client) -> Option<(String, String, String)> {
+    let r = voter
+        .post_json("/api/v1/battles", serde_json::json!({}))
+        .await;
+    if r.status != StatusCode::CREATED {
+        return None;
+    }
+    let battle = r.json();
+    let id = battle["id"].as_str().unwrap().to_string();
+    let mut shas = Vec::new();
+    for side in ["a", "b"] {
+        let url = battle["images"][side].as_str().unwrap();
+        let image = voter.get(url).await;
+        assert_eq!(image.status, StatusCode::OK, "{url}");
+        shas.push(sha256_hex(&image.body));
+    }
+    let vote = voter.vote(&id, "a").await;
+    assert_eq!(vote.status, StatusCode::OK, "{}", vote.text());
+    let b = shas.pop().unwrap();
+    let a = shas.pop().unwrap();
+    Some((id, a, b))
 }
 
 async fn a_refill_keeps_pool_images_per_pair_with_distinct_seeds_and_battles_serve_them_all(
@@ -286,4 +316,152 @@ async fn battles_served_at_once_that_share_images_all_succeed_and_are_all_counte
 async fn battles_served_at_once_that_share_images_all_succeed_and_are_all_counted_on_postgres() {
     battles_served_at_once_that_share_images_all_succeed_and_are_all_counted(Backend::Postgres)
         .await;
+}
+
+async fn export_file(app: &App, format: ExportFormat, name: &str, images: bool) -> String {
+    let dir = app.config.storage.data_dir.clone();
+    let out = dir.join(name);
+    let options = ExportOptions {
+        format,
+        // Every vote, so that no rule about which votes count changes the rows.
+        filter: ExportFilter {
+            since: None,
+            include_excluded: true,
+        },
+        judge_key: app.config.judge_key.clone(),
+        image_hashes: app.config.export_image_hashes,
+    };
+    let images = images.then(|| dir.join(format!("{name}-images")));
+    let (card, _) = export_to_file(&app.store, &app.blobs, options, &out, images.as_deref())
+        .await
+        .unwrap();
+    let card = std::fs::read_to_string(card).unwrap();
+    assert!(card.contains("## Image names"), "{card}");
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// (image_a_sha256, image_b_sha256) of each battle in a JSONL export.
+fn exported_hashes(jsonl: &str) -> HashMap<String, (String, String)> {
+    jsonl
+        .lines()
+        .map(|line| {
+            let row: serde_json::Value = serde_json::from_str(line).unwrap();
+            let side = |k: &str| row[k].as_str().unwrap().to_string();
+            (
+                side("battle_id"),
+                (side("image_a_sha256"), side("image_b_sha256")),
+            )
+        })
+        .collect()
+}
+
+/// The votes' export over HTTP, as a researcher downloads it.
+async fn http_export(arena: &TestArena) -> (String, String) {
+    let mut client = arena.client();
+    let votes = client
+        .get("/api/v1/export/votes?format=jsonl&include_excluded=true")
+        .await;
+    assert_eq!(votes.status, StatusCode::OK);
+    let card = client.get("/api/v1/export/card").await;
+    assert_eq!(card.status, StatusCode::OK);
+    (votes.text(), card.text())
+}
+
+async fn exported_image_hashes_are_keyed_by_default_and_stable_across_exports(backend: Backend) {
+    let file = FileConfig {
+        queue: queue(1, 0),
+        ..FileConfig::default()
+    };
+    let prompts = ["a lantern on a jetty", "a bicycle in the rain"];
+    let Some(arena) = pooled_arena(backend, file, &prompts).await else {
+        return;
+    };
+    let app = &arena.app;
+    assert_eq!(app.config.export_image_hashes, ImageHashes::Keyed);
+    let mut voter = arena.client();
+    let mut served: HashMap<String, (String, String)> = HashMap::new();
+    for _ in 0..12 {
+        let (id, a, b) = vote_over_http(&mut voter).await.unwrap();
+        served.insert(id, (a, b));
+    }
+    let served_bytes: HashSet<&String> = served.values().flat_map(|(a, b)| [a, b]).collect();
+    // Twelve battles over ten images: some image is in two of them.
+    assert!(served_bytes.len() < 24);
+
+    let first = exported_hashes(&export_file(app, ExportFormat::Jsonl, "one.jsonl", true).await);
+    let second = exported_hashes(&export_file(app, ExportFormat::Jsonl, "two.jsonl", false).await);
+    let (over_http, card) = http_export(&arena).await;
+    assert_eq!(first.len(), 12);
+    assert_eq!(first, second, "the same names in every export");
+    assert_eq!(first, exported_hashes(&over_http));
+    assert!(card.contains("keyed hashes"), "{card}");
+    let key = &app.config.judge_key;
+    let images_dir = app.config.storage.data_dir.join("one.jsonl-images");
+    for (battle, (a, b)) in &first {
+        for name in [a, b] {
+            assert!(
+                !served_bytes.contains(name),
+                "{name} is a served image's SHA-256"
+            );
+            // `--images` writes the image itself under the row's name.
+            let bytes = std::fs::read(images_dir.join(format!("{name}.png"))).unwrap();
+            assert!(served_bytes.contains(&sha256_hex(&bytes)));
+        }
+        let (sha_a, sha_b) = &served[battle];
+        assert_eq!(a, &keyed_image_hash(key, sha_a));
+        assert_eq!(b, &keyed_image_hash(key, sha_b));
+    }
+    // One image, one name: as many names as distinct images.
+    let names: HashSet<&String> = first.values().flat_map(|(a, b)| [a, b]).collect();
+    assert_eq!(names.len(), served_bytes.len());
+
+    // GenAI-Bench names the same files.
+    let genai = export_file(app, ExportFormat::GenaiBench, "votes.genai.jsonl", false).await;
+    for line in genai.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (a, b) = &first[row["battle_id"].as_str().unwrap()];
+        assert_eq!(row["left_image"], format!("{a}.png"));
+        assert_eq!(row["right_image"], format!("{b}.png"));
+    }
+}
+
+#[tokio::test]
+async fn exported_image_hashes_are_keyed_by_default_and_stable_across_exports_on_sqlite() {
+    exported_image_hashes_are_keyed_by_default_and_stable_across_exports(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn exported_image_hashes_are_keyed_by_default_and_stable_across_exports_on_postgres() {
+    exported_image_hashes_are_keyed_by_default_and_stable_across_exports(Backend::Postgres).await;
+}
+
+async fn exported_image_hashes_are_the_plain_sha256_when_the_operator_asks(backend: Backend) {
+    let file: FileConfig =
+        toml::from_str("export_image_hashes = \"plain\"\n[queue]\npool_images = 1\n").unwrap();
+    let Some(arena) = pooled_arena(backend, file, &["a kettle on a stove"]).await else {
+        return;
+    };
+    let app = &arena.app;
+    assert_eq!(app.config.export_image_hashes, ImageHashes::Plain);
+    let mut voter = arena.client();
+    let mut served = HashMap::new();
+    for _ in 0..4 {
+        let (id, a, b) = vote_over_http(&mut voter).await.unwrap();
+        served.insert(id, (a, b));
+    }
+    let (over_http, card) = http_export(&arena).await;
+    assert_eq!(exported_hashes(&over_http), served);
+    assert!(card.contains("plain SHA-256"), "{card}");
+    let from_file = export_file(app, ExportFormat::Jsonl, "plain.jsonl", false).await;
+    assert_eq!(exported_hashes(&from_file), served);
+}
+
+#[tokio::test]
+async fn exported_image_hashes_are_the_plain_sha256_when_the_operator_asks_on_sqlite() {
+    exported_image_hashes_are_the_plain_sha256_when_the_operator_asks(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn exported_image_hashes_are_the_plain_sha256_when_the_operator_asks_on_postgres() {
+    exported_image_hashes_are_the_plain_sha256_when_the_operator_asks(Backend::Postgres).await;
 }
