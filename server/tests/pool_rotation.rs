@@ -2,7 +2,8 @@
 //! Postgres: the pool keeps several images of each (prompt, model), each from its own
 //! seed, and battles serve all of them; an image shown in `pool_image_battles`
 //! battles is retired, never served again, and replaced; exports name images by keyed
-//! hashes unless the operator asks for plain SHA-256.
+//! hashes unless the operator asks for plain SHA-256; model pages show only images no
+//! battle can serve any more.
 
 mod common;
 
@@ -21,6 +22,7 @@ use arena_server::voting::battles;
 use axum::http::StatusCode;
 use common::support::demo_slugs;
 use common::{Backend, Client, TestArena};
+use scraper::{Html, Selector};
 
 /// An arena with the demo models, `prompts` and `file`'s settings, its pool drawn.
 async fn pooled_arena(backend: Backend, file: FileConfig, prompts: &[&str]) -> Option<TestArena> {
@@ -464,4 +466,89 @@ async fn exported_image_hashes_are_the_plain_sha256_when_the_operator_asks_on_sq
 #[tokio::test]
 async fn exported_image_hashes_are_the_plain_sha256_when_the_operator_asks_on_postgres() {
     exported_image_hashes_are_the_plain_sha256_when_the_operator_asks(Backend::Postgres).await;
+}
+
+/// The image URLs a model's page and its JSON show, and how many battles the JSON
+/// lists without images.
+async fn model_page_images(client: &mut Client, slug: &str) -> (Vec<String>, usize) {
+    let page = client.get(&format!("/models/{slug}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let doc = Html::parse_document(&page.text());
+    let selector = Selector::parse("#recent-battles img").unwrap();
+    let mut urls: Vec<String> = doc
+        .select(&selector)
+        .map(|img| img.value().attr("src").unwrap().to_string())
+        .collect();
+    let json = client.get(&format!("/api/v1/models/{slug}")).await.json();
+    let mut without = 0;
+    for battle in json["battles"].as_array().unwrap() {
+        match (battle["image_a"].as_str(), battle["image_b"].as_str()) {
+            (Some(a), Some(b)) => urls.extend([a.to_string(), b.to_string()]),
+            (None, None) => without += 1,
+            other => panic!("a battle with one image: {other:?}"),
+        }
+    }
+    (urls, without)
+}
+
+async fn model_pages_show_only_images_that_no_battle_can_serve(backend: Backend) {
+    let file = FileConfig {
+        queue: queue(1, 2),
+        ..FileConfig::default()
+    };
+    let prompts = ["a crow on a wire", "a tram at night"];
+    let Some(arena) = pooled_arena(backend, file, &prompts).await else {
+        return;
+    };
+    let app = &arena.app;
+    let mut voter = arena.client();
+    // Vote until the pool is spent (each prompt has at most one servable image left),
+    // draw replacements, and vote once more: that battle shows at least one new image,
+    // which can still be served. The earlier battles' images are mostly retired.
+    let mut voted = 0;
+    while vote_over_http(&mut voter).await.is_some() {
+        voted += 1;
+        assert!(voted <= 20, "ten images, two battles each");
+    }
+    assert!(fill_pool(app).await.unwrap() > 0);
+    vote_over_http(&mut voter).await.unwrap();
+
+    let servable: HashSet<String> = all_images(app)
+        .await
+        .into_iter()
+        .filter(|g| g.retired_at.is_none())
+        .map(|g| g.sha256)
+        .collect();
+    let mut shown = 0;
+    let mut hidden = 0;
+    let mut client = arena.client();
+    for slug in demo_slugs() {
+        let (urls, without) = model_page_images(&mut client, slug).await;
+        hidden += without;
+        for url in urls {
+            let image = client.get(&url).await;
+            assert_eq!(image.status, StatusCode::OK, "{url}");
+            let sha = sha256_hex(&image.body);
+            assert!(
+                !servable.contains(&sha),
+                "the page of {slug} shows {url}, which a battle can still serve"
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown > 0, "retired images are shown");
+    assert!(
+        hidden > 0,
+        "battles with servable images are listed without them"
+    );
+}
+
+#[tokio::test]
+async fn model_pages_show_only_images_that_no_battle_can_serve_on_sqlite() {
+    model_pages_show_only_images_that_no_battle_can_serve(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn model_pages_show_only_images_that_no_battle_can_serve_on_postgres() {
+    model_pages_show_only_images_that_no_battle_can_serve(Backend::Postgres).await;
 }

@@ -144,6 +144,13 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
     let Some((_driver, client)) = browser().await else {
         return;
     };
+    // Each image leaves the pool after one battle, so that the model page can show
+    // the voted battle's images (it shows none that a battle can still serve).
+    std::fs::write(
+        dir.join("arena.toml"),
+        "image_size = 128\n[queue]\npool_image_battles = 1\n",
+    )
+    .unwrap();
     let arena = ArenaProcess::start(&url, &dir).await;
 
     client.goto(&format!("{}/", arena.base)).await.unwrap();
