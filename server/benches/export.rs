@@ -200,6 +200,7 @@ async fn child(args: &[String]) -> anyhow::Result<()> {
             include_excluded: false,
         },
         judge_key: vec![7; 32],
+        image_hashes: Default::default(),
     };
     let format: ExportFormat = options.format;
     let out = PathBuf::from(out);

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::data::export::ImageHashes;
 use crate::integrity::config::{IntegrityConfig, LimitsConfig, TrustedProxies};
 use crate::store::LiveLimits;
 use crate::voting::moderation::ModerationConfig;
@@ -53,6 +54,9 @@ pub struct FileConfig {
     pub judge_key: Option<String>,
     /// Whether `GET /api/v1/export/votes` is open to anyone (else admin token only).
     pub export_public: Option<bool>,
+    /// How exports name images: `keyed` (default: an HMAC of the SHA-256 under the
+    /// judge key, so a served image's bytes do not lead to its model) or `plain`.
+    pub export_image_hashes: Option<ImageHashes>,
     /// Bearer token for admin-only endpoints (at least 32 characters).
     pub admin_token: Option<String>,
     /// Proxies (CIDRs or addresses) whose `X-Forwarded-For` names the client; from any
@@ -138,6 +142,7 @@ pub struct ServeConfig {
     pub moderation: ModerationConfig,
     pub judge_key: Vec<u8>,
     pub export_public: bool,
+    pub export_image_hashes: ImageHashes,
     pub admin_token: Option<String>,
     pub trusted_proxies: TrustedProxies,
     pub min_view: Duration,
@@ -188,6 +193,7 @@ impl ServeConfig {
         Ok(ServeConfig {
             judge_key,
             export_public: file.export_public.unwrap_or(true),
+            export_image_hashes: file.export_image_hashes.unwrap_or_default(),
             admin_token,
             trusted_proxies: TrustedProxies::parse(&file.trusted_proxies)?,
             min_view: Duration::from_millis(file.min_view_ms.unwrap_or(1500)),
@@ -294,6 +300,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     options.open(path)?.write_all(bytes)
 }
 
+/// Most images per (prompt, model): the refill queues this many jobs for every pair.
+const MAX_POOL_IMAGES: u32 = 100;
+
 /// `[queue]` in the server's config file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -312,6 +321,12 @@ pub struct QueueConfig {
     pub live_per_voter_per_hour: u32,
     /// Live battles of one voter that may be generating at once (0: no limit).
     pub live_generating_per_voter: u32,
+    /// Images the pool keeps of each (prompt, model), each from its own seed: one
+    /// image per pair would make its bytes a stable name for its model.
+    pub pool_images: u32,
+    /// Battles after which a pool image is retired and replaced by one with a new
+    /// seed (0: never).
+    pub pool_image_battles: u32,
 }
 
 impl Default for QueueConfig {
@@ -324,6 +339,8 @@ impl Default for QueueConfig {
             worker_seen_secs: 90,
             live_per_voter_per_hour: 30,
             live_generating_per_voter: 2,
+            pool_images: 3,
+            pool_image_battles: 0,
         }
     }
 }
@@ -333,6 +350,12 @@ impl QueueConfig {
         if self.lease_secs == 0 || self.max_attempts == 0 || self.live_timeout_secs == 0 {
             anyhow::bail!(
                 "queue.lease_secs, queue.max_attempts and queue.live_timeout_secs must be positive"
+            );
+        }
+        if !(1..=MAX_POOL_IMAGES).contains(&self.pool_images) {
+            anyhow::bail!(
+                "queue.pool_images must be between 1 and {MAX_POOL_IMAGES}, not {}",
+                self.pool_images
             );
         }
         Ok(())
@@ -382,6 +405,41 @@ mod tests {
     #[test]
     fn unknown_keys_in_the_file_are_an_error() {
         assert!(toml::from_str::<FileConfig>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn exports_name_images_by_keyed_hashes_unless_told_plain() {
+        let resolve = |text: &str| {
+            let storage =
+                Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default());
+            let file: FileConfig = toml::from_str(text)?;
+            let file = FileConfig {
+                judge_key: Some("ab".repeat(32)),
+                cookie_key: Some("cd".repeat(64)),
+                ..file
+            };
+            ServeConfig::resolve(storage, None, true, file)
+        };
+        assert_eq!(resolve("").unwrap().export_image_hashes, ImageHashes::Keyed);
+        let plain = resolve("export_image_hashes = \"plain\"").unwrap();
+        assert_eq!(plain.export_image_hashes, ImageHashes::Plain);
+        let keyed = resolve("export_image_hashes = \"keyed\"").unwrap();
+        assert_eq!(keyed.export_image_hashes, ImageHashes::Keyed);
+        assert!(resolve("export_image_hashes = \"sha256\"").is_err());
+    }
+
+    #[test]
+    fn the_pool_keeps_three_images_per_pair_and_refuses_none() {
+        let queue: QueueConfig = toml::from_str("").unwrap();
+        assert_eq!((queue.pool_images, queue.pool_image_battles), (3, 0));
+        assert!(queue.check().is_ok());
+        let none: QueueConfig = toml::from_str("pool_images = 0").unwrap();
+        assert!(none.check().is_err());
+        let many: QueueConfig = toml::from_str("pool_images = 1000").unwrap();
+        assert!(many.check().is_err());
+        let rotating: QueueConfig =
+            toml::from_str("pool_images = 5\npool_image_battles = 40").unwrap();
+        assert!(rotating.check().is_ok());
     }
 
     #[test]

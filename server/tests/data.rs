@@ -14,7 +14,9 @@ use arena_evaluator::{
 };
 use arena_server::App;
 use arena_server::config::FileConfig;
-use arena_server::data::export::{ExportFormat, ExportOptions, card, export_to_file};
+use arena_server::data::export::{
+    ExportFormat, ExportOptions, card, export_to_file, keyed_image_hash,
+};
 use arena_server::data::gallery::import_gallery;
 use arena_server::data::import::import_votes;
 use arena_server::store::ExportFilter;
@@ -53,6 +55,7 @@ async fn export(
         format,
         filter,
         judge_key: app.config.judge_key.clone(),
+        image_hashes: app.config.export_image_hashes,
     };
     let (card_path, stats) = export_to_file(&app.store, &app.blobs, options, out, None)
         .await
@@ -94,6 +97,7 @@ async fn exporting_then_rating_the_file_gives_the_servers_leaderboard(backend: B
         format: ExportFormat::Jsonl,
         filter: everything(),
         judge_key: arena.app.config.judge_key.clone(),
+        image_hashes: arena.app.config.export_image_hashes,
     };
     let (card_path, stats) = export_to_file(store, &arena.app.blobs, options, &out, Some(&images))
         .await
@@ -123,7 +127,7 @@ async fn exporting_then_rating_the_file_gives_the_servers_leaderboard(backend: B
         assert!(close(f.ci_high, s.ci_high), "{f:?} vs {s:?}");
     }
 
-    // Every image a row names is in the image directory, under its own hash.
+    // Every image a row names is in the image directory, under its own (keyed) hash.
     let text = std::fs::read_to_string(&out).unwrap();
     let mut named = 0;
     for line in text.lines() {
@@ -132,7 +136,8 @@ async fn exporting_then_rating_the_file_gives_the_servers_leaderboard(backend: B
         for side in ["image_a_sha256", "image_b_sha256"] {
             if let Some(sha) = row[side].as_str() {
                 let bytes = std::fs::read(images.join(format!("{sha}.png"))).unwrap();
-                assert_eq!(arena_server::generation::blob::sha256_hex(&bytes), sha);
+                let plain = arena_server::generation::blob::sha256_hex(&bytes);
+                assert_eq!(keyed_image_hash(&arena.app.config.judge_key, &plain), sha);
                 named += 1;
             }
         }

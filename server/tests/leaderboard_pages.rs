@@ -124,6 +124,9 @@ async fn model_page_shows_metadata_opponents_and_recent_battles_with_images() {
         return;
     };
     let mut client = arena.client();
+    // Model pages show images only once no battle can serve them: retire every image
+    // shown so far, as `[queue] pool_image_battles = 1` would have.
+    arena.app.store.retire_spent_images(1).await.unwrap();
     let board = client.get("/api/v1/leaderboard").await.json();
     let slug = board["models"][0]["model"].as_str().unwrap().to_string();
     let page = client.get(&format!("/models/{slug}")).await;

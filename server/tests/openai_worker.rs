@@ -181,6 +181,11 @@ async fn the_embedded_worker_serves_the_models_of_its_worker_config() {
         image_size: Some(64),
         default_prompts: Some(false),
         embedded_worker_config: Some(worker_toml),
+        // One pool image per (prompt, model): six jobs.
+        queue: QueueConfig {
+            pool_images: 1,
+            ..QueueConfig::default()
+        },
         ..FileConfig::default()
     };
     let app = Arc::new(

@@ -21,6 +21,7 @@ async fn export(app: &App, format: ExportFormat, out: &Path) {
         format,
         filter: ExportFilter::default(),
         judge_key: app.config.judge_key.clone(),
+        image_hashes: app.config.export_image_hashes,
     };
     export_to_file(&app.store, &app.blobs, options, out, None)
         .await

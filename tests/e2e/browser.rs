@@ -109,9 +109,11 @@ pub async fn click(client: &Client, locator: Locator<'_>) {
     client.find(locator).await.unwrap().click().await.unwrap();
 }
 
-/// Presses ← (A is better), waits for the reveal and returns the names it shows
-/// for A and B.
+/// Looks at the images as a person would (the arena counts a vote only after
+/// `min_view_ms`, 1.5 s by default), presses ← (A is better), waits for the reveal and
+/// returns the names it shows for A and B.
 pub async fn vote_a_with_the_keyboard(client: &Client) -> (String, String) {
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
     client
         .find(Locator::Css("body"))
         .await
@@ -144,6 +146,13 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
     let Some((_driver, client)) = browser().await else {
         return;
     };
+    // Each image leaves the pool after one battle, so that the model page can show
+    // the voted battle's images (it shows none that a battle can still serve).
+    std::fs::write(
+        dir.join("arena.toml"),
+        "image_size = 128\n[queue]\npool_image_battles = 1\n",
+    )
+    .unwrap();
     let arena = ArenaProcess::start(&url, &dir).await;
 
     client.goto(&format!("{}/", arena.base)).await.unwrap();

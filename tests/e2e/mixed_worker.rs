@@ -50,7 +50,8 @@ impl Setup {
         ]
         .map(String::from)
         .to_vec();
-        prepare(&dir, &url, "", &prompts);
+        // One pool image per (prompt, model): the test counts one job per prompt.
+        prepare(&dir, &url, "[queue]\npool_images = 1\n", &prompts);
         for (slug, backend) in models {
             let (code, _, err) = run(
                 &[

@@ -208,7 +208,8 @@ async fn three_concurrent_workers_do_every_job_exactly_once_on_postgres() {
     let prompts: Vec<String> = (0..20)
         .map(|i| format!("a lantern number {i} in the fog"))
         .collect();
-    prepare(&dir, &url, "", &prompts);
+    // One pool image per (prompt, model): 100 jobs.
+    prepare(&dir, &url, "[queue]\npool_images = 1\n", &prompts);
     let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;
     let config = demo_config(&dir, "worker.toml", &support::demo_slugs(), 2, 15);
     let workers: Vec<WorkerProcess> = (1..=3)
@@ -282,7 +283,7 @@ impl OneJob {
         prepare(
             &dir,
             &url,
-            &format!("[queue]\nlease_secs = {lease_secs}\n"),
+            &format!("[queue]\nlease_secs = {lease_secs}\npool_images = 1\n"),
             &[prompt.to_string()],
         );
         let arena = ArenaProcess::spawn(&url, &dir, &["--no-embedded-worker"]).await;

@@ -22,7 +22,7 @@ pub struct ExportArgs {
     /// The file to write; the dataset card goes beside it as FILE.card.md.
     #[arg(long)]
     pub out: PathBuf,
-    /// Also write the images the votes show, as DIR/<sha256>.png.
+    /// Also write the images the votes show, as DIR/<name>.png (the rows' image names).
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
     /// Only votes cast at or after T: RFC 3339, a date (YYYY-MM-DD) or Unix seconds.
@@ -87,6 +87,7 @@ pub async fn export(
             include_excluded: args.include_excluded,
         },
         judge_key,
+        image_hashes: file.export_image_hashes.unwrap_or_default(),
     };
     let (card, stats) =
         export::export_to_file(&store, &blobs, options, &args.out, args.images.as_deref()).await?;

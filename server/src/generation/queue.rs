@@ -12,12 +12,23 @@ use super::{Error, Result};
 use crate::app::App;
 use crate::store::{FailKind, JobResult, LeasedJob, NewPoolJob, Worker};
 
-/// A fixed seed per (prompt, model) so that the pool is reproducible.
-pub fn pool_seed(prompt_id: i64, model_slug: &str) -> i64 {
+/// The seed of the `index`th pool image of (prompt, model): reproducible, and new for
+/// every index. Index 0 is the one seed each pair had before the pool kept several
+/// images, so an existing pool keeps its images.
+pub fn pool_seed(prompt_id: i64, model_slug: &str, index: u32) -> i64 {
     let h = model_slug.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    ((h ^ (prompt_id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> 1) as i64
+    let h = h ^ (prompt_id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    if index == 0 {
+        return (h >> 1) as i64;
+    }
+    // SplitMix64's finaliser over the pair's hash and the index: neighbouring indices
+    // give unrelated seeds.
+    let mut z = h ^ u64::from(index).wrapping_mul(0xd6e8_feb8_6659_fd93);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((z ^ (z >> 31)) >> 1) as i64
 }
 
 /// Leases a job of one of `models` to `worker`, waiting up to `wait` for one.
@@ -134,10 +145,19 @@ pub async fn fail(
     Ok(state)
 }
 
-/// Queues every missing pool image of the models live workers serve; returns how
-/// many jobs were added.
+/// Keeps `[queue] pool_images` servable images of every (prompt, model) of the models
+/// live workers serve: retires images shown in `pool_image_battles` battles, then
+/// queues what is missing, each job with a seed no earlier job of its pair had.
+/// Returns how many jobs were added.
 pub async fn refill_pool(app: &App) -> anyhow::Result<u64> {
     let now = Utc::now();
+    let retired = app
+        .store
+        .retire_spent_images(app.config.queue.pool_image_battles)
+        .await?;
+    if retired > 0 {
+        tracing::info!(images = retired, "retired pool images");
+    }
     let seen = app.config.queue.live_workers_since(now);
     let slugs = app.store.served_model_slugs(seen).await?;
     if slugs.is_empty() {
@@ -146,23 +166,28 @@ pub async fn refill_pool(app: &App) -> anyhow::Result<u64> {
     // A pool image that failed is tried again an hour later, not in a tight loop.
     let retry_failed_after = now - chrono::Duration::hours(1);
     let size = app.config.image_size;
+    let per_pair = app.config.queue.pool_images;
     let mut added = 0;
     loop {
         let wanted = app
             .store
-            .wanted_pool_images(&slugs, retry_failed_after, 500)
+            .wanted_pool_images(&slugs, per_pair, retry_failed_after, 500)
             .await?;
         if wanted.is_empty() {
             break;
         }
         let jobs: Vec<NewPoolJob> = wanted
             .iter()
-            .map(|w| NewPoolJob {
-                model_id: w.model_id,
-                prompt_id: w.prompt_id,
-                seed: pool_seed(w.prompt_id, &w.model_slug),
-                width: size,
-                height: size,
+            .flat_map(|w| {
+                // Every pool job of the pair so far had its own index: the next ones
+                // follow, so a replacement never repeats a retired image's seed.
+                (0..w.missing).map(move |i| NewPoolJob {
+                    model_id: w.model_id,
+                    prompt_id: w.prompt_id,
+                    seed: pool_seed(w.prompt_id, &w.model_slug, w.jobs_so_far + i),
+                    width: size,
+                    height: size,
+                })
             })
             .collect();
         let n = app.store.enqueue_pool_jobs(&jobs).await?;

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::error::{AppError, PageError, Result};
 use super::state::AppState;
-use crate::data::export::{self, CardStats, ExportFormat, ExportOptions, card};
+use crate::data::export::{self, CardStats, ExportFormat, ExportOptions, ImageHashes, card};
 use crate::store::ExportFilter;
 
 pub fn router() -> Router<AppState> {
@@ -137,6 +137,7 @@ async fn export_votes(
         format,
         filter,
         judge_key: state.config.judge_key.clone(),
+        image_hashes: state.config.export_image_hashes,
     };
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
     let store = state.store.clone();
@@ -200,6 +201,7 @@ async fn card_text(
         file_name: format.file_name(),
         format,
         filter,
+        image_hashes: state.config.export_image_hashes,
         stats: &CardStats::from_summary(&summary),
         generated_at: Utc::now(),
     }))
@@ -223,6 +225,8 @@ struct DataPage {
     first: String,
     last: String,
     public: bool,
+    /// Whether the exports name images by keyed hashes (else plain SHA-256).
+    keyed_images: bool,
     formats: Vec<FormatRow>,
     card: String,
 }
@@ -294,6 +298,7 @@ async fn data_page(State(state): State<AppState>) -> std::result::Result<DataPag
         first: date(summary.first),
         last: date(summary.last),
         public: state.config.export_public,
+        keyed_images: state.config.export_image_hashes == ImageHashes::Keyed,
         formats,
         card: card_text(&state, ExportFormat::Jsonl, &ExportFilter::default()).await?,
     })

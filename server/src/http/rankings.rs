@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arena_evaluator::{CiMethod, LeaderboardEntry, Method};
+use arena_evaluator::{CiMethod, LeaderboardEntry, Method, Outcome};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -256,8 +256,13 @@ struct BattleCard {
     prompt: String,
     a_name: String,
     b_name: String,
+    a_slug: String,
+    b_slug: String,
+    /// Only when both images have left the battle pool (see `recent_battles_of`).
     a_url: Option<String>,
     b_url: Option<String>,
+    winner: Outcome,
+    voted_at_utc: DateTime<Utc>,
     verdict: &'static str,
     voted_at: String,
 }
@@ -315,6 +320,12 @@ async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
             .find(|m| m.id == id)
             .map_or("?".to_string(), |m| m.display_name.clone())
     };
+    let slug_of = |id: i64| {
+        models
+            .iter()
+            .find(|m| m.id == id)
+            .map_or("?".to_string(), |m| m.slug.clone())
+    };
     let battles = state
         .store
         .recent_battles_of(model.id, 12)
@@ -324,13 +335,17 @@ async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
             prompt: b.prompt.unwrap_or_default(),
             a_name: name_of(b.model_a_id),
             b_name: name_of(b.model_b_id),
+            a_slug: slug_of(b.model_a_id),
+            b_slug: slug_of(b.model_b_id),
             a_url: b.token_a.as_deref().map(image_url),
             b_url: b.token_b.as_deref().map(image_url),
-            verdict: match b.winner.as_str() {
-                "a" => "A won",
-                "b" => "B won",
-                "tie" => "tie",
-                _ => "both bad",
+            winner: b.winner,
+            voted_at_utc: b.voted_at,
+            verdict: match b.winner {
+                Outcome::A => "A won",
+                Outcome::B => "B won",
+                Outcome::Tie => "tie",
+                Outcome::BothBad => "both bad",
             },
             voted_at: b.voted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         })
@@ -372,6 +387,12 @@ async fn model_json(State(state): State<AppState>, Path(slug): Path<String>) -> 
         "rating": d.entry,
         "opponents": d.opponents.iter().map(|o| json!({
             "model": o.slug, "battles": o.battles, "win_rate": o.win_rate,
+        })).collect::<Vec<_>>(),
+        // Image URLs only of battles whose images have all left the pool (see
+        // `recent_battles_of`): never one a battle can still serve.
+        "battles": d.battles.iter().map(|b| json!({
+            "prompt": b.prompt, "model_a": b.a_slug, "model_b": b.b_slug,
+            "image_a": b.a_url, "image_b": b.b_url, "winner": b.winner, "voted_at": b.voted_at_utc,
         })).collect::<Vec<_>>(),
         "history": d.history.iter().map(|(day, rating)| json!({ "day": day, "rating": rating })).collect::<Vec<_>>(),
         "generation": d.generation,

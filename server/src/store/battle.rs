@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::battle_image::{self, BattleImage};
 use super::sql::{Exec, sql};
-use super::{Result, Store, StoreError, voter};
+use super::{Result, Store, StoreError, generation, voter};
 
 /// How a battle came to be.
 pub(super) enum Mode {
@@ -76,6 +76,8 @@ pub struct NewBattle {
     /// Keyed hashes of the client's address and network.
     pub client_hash: Option<String>,
     pub client_net: Option<String>,
+    /// Battles after which an image leaves the pool (`[queue] pool_image_battles`; 0: never).
+    pub retire_images_after: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -206,6 +208,8 @@ impl Store {
             };
             battle_image::insert(&mut tx, &image).await?;
         }
+        let shown: Vec<i64> = b.images.iter().map(|(id, _, _)| *id).collect();
+        generation::count_battle(&mut tx, &shown, b.retire_images_after, now).await?;
         tx.commit().await
     }
 

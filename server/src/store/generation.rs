@@ -1,9 +1,15 @@
 //! The `generation` table: images made by a model for a prompt, ready for battles.
+//!
+//! A pool image is served in battles until it is retired (`retired_at`): after
+//! `[queue] pool_image_battles` battles, when that is set. A retired image is never
+//! put into a new battle again, and only then may public pages show it beside its
+//! model's name (an image that can still be served must not be recognisable by its
+//! bytes). The refill draws a replacement with a new seed.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::sql::{Exec, sql};
+use super::sql::{Exec, sql, sql_owned};
 use super::{Result, Store};
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
@@ -20,7 +26,14 @@ pub struct Generation {
     pub params: String,
     pub latency_ms: i64,
     pub created_at: DateTime<Utc>,
+    /// Pool battles that have shown it.
+    pub battles: i32,
+    /// When it left the battle pool; `None` while it can be served.
+    pub retired_at: Option<DateTime<Utc>>,
 }
+
+const GENERATION_COLUMNS: &str = "id, model_id, prompt_id, blob_key, sha256, width, height, \
+     seed, steps, params, latency_ms, created_at, battles, retired_at";
 
 /// An image that may be put into a battle, with its model's matchmaking weight.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -81,6 +94,35 @@ pub(super) async fn insert(
     .await
 }
 
+/// Counts one more pool battle showing each of the images, and retires those that
+/// this brings to `retire_after` battles (0: images are never retired). Runs in the
+/// transaction that stores the battle, so the counts and the battle go together.
+pub(super) async fn count_battle(
+    c: &mut impl Exec,
+    generation_ids: &[i64],
+    retire_after: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // Rows locked in id order: battles served at the same moment that share images
+    // wait for each other instead of deadlocking (Postgres).
+    let mut ids = generation_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        c.execute(
+            sql("update generation set battles = battles + 1, \
+                 retired_at = case when $2 > 0 and battles + 1 >= $2 and retired_at is null \
+                     then $3 else retired_at end \
+                 where id = $1")
+            .bind(id)
+            .bind(i64::from(retire_after))
+            .bind(now),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Whether the model has any image of the prompt.
 pub(super) async fn exists(c: &mut impl Exec, model_id: i64, prompt_id: i64) -> Result<bool> {
     let id: Option<i64> = c
@@ -97,13 +139,59 @@ impl Store {
     pub async fn generation(&self, id: i64) -> Result<Option<Generation>> {
         self.pool()
             .fetch_optional(
-                sql(
-                    "select id, model_id, prompt_id, blob_key, sha256, width, height, seed, steps, \
-                     params, latency_ms, created_at from generation where id = $1",
-                )
+                sql_owned(format!(
+                    "select {GENERATION_COLUMNS} from generation where id = $1"
+                ))
                 .bind(id),
             )
             .await
+    }
+
+    /// Every image of the pool's prompts (not voters' own), retired ones too, by
+    /// prompt, model, then oldest first.
+    pub async fn pool_generations(&self) -> Result<Vec<Generation>> {
+        self.pool()
+            .fetch_all(sql_owned(format!(
+                "select {GENERATION_COLUMNS} from generation \
+                 where prompt_id in (select id from prompt where source <> 'voter') \
+                 order by prompt_id, model_id, id"
+            )))
+            .await
+    }
+
+    /// Retires every image shown in at least `max_battles` battles that is not
+    /// retired yet (0: none is). Serving a battle retires its images as it counts
+    /// them; this catches what that cannot: a lower setting than the one the images
+    /// were counted under, and battles served at the same moment on several servers.
+    pub async fn retire_spent_images(&self, max_battles: u32) -> Result<u64> {
+        if max_battles == 0 {
+            return Ok(0);
+        }
+        let mut pool = self.pool();
+        let spent: Vec<i64> = pool
+            .fetch_all(
+                sql("select id from generation where retired_at is null and battles >= $1")
+                    .bind(i64::from(max_battles)),
+            )
+            .await?
+            .into_iter()
+            .map(|(id,): (i64,)| id)
+            .collect();
+        // One row per statement: holding one row lock at a time, this never deadlocks
+        // with a battle being served (which locks its images' rows).
+        let now = Utc::now();
+        let mut retired = 0;
+        for id in spent {
+            retired += pool
+                .execute(
+                    sql("update generation set retired_at = $1 \
+                         where id = $2 and retired_at is null")
+                    .bind(now)
+                    .bind(id),
+                )
+                .await?;
+        }
+        Ok(retired)
     }
 
     /// Counts (images present, images wanted) for the pool of `backend`'s models.
@@ -112,7 +200,8 @@ impl Store {
             .pool()
             .fetch_one(
                 sql("select sum(case when exists (select 1 from generation g \
-                         where g.prompt_id = p.id and g.model_id = m.id) then 1 else 0 end), count(*) \
+                         where g.prompt_id = p.id and g.model_id = m.id and g.retired_at is null) \
+                         then 1 else 0 end), count(*) \
                      from prompt p cross join model m \
                      where m.backend = $1 and m.status = 'active' and p.moderation = 'ok' \
                        and p.source <> 'voter'")
@@ -122,15 +211,15 @@ impl Store {
         Ok((present.unwrap_or(0), wanted))
     }
 
-    /// A random votable prompt (images from at least two active models), optionally
-    /// within a category.
+    /// A random votable prompt (images that can still be served from at least two
+    /// active models), optionally within a category.
     pub async fn random_pool_prompt(&self, category: Option<&str>) -> Result<Option<i64>> {
         self.pool()
             .scalar_optional(
                 sql("select g.prompt_id from generation g \
                      join model m on m.id = g.model_id join prompt p on p.id = g.prompt_id \
-                     where m.status = 'active' and p.moderation = 'ok' and p.source <> 'voter' \
-                       and (cast($1 as text) is null or p.category = $1) \
+                     where g.retired_at is null and m.status = 'active' and p.moderation = 'ok' \
+                       and p.source <> 'voter' and (cast($1 as text) is null or p.category = $1) \
                      group by g.prompt_id having count(distinct g.model_id) >= 2 \
                      order by random() limit 1")
                 .bind(category),
@@ -138,13 +227,14 @@ impl Store {
             .await
     }
 
-    /// Images of active models for a prompt.
+    /// Images of active models for a prompt that can still be served (not retired).
     pub async fn candidates(&self, prompt_id: i64) -> Result<Vec<Candidate>> {
         self.pool()
             .fetch_all(
                 sql("select g.id as generation_id, m.id as model_id, m.slug as model_slug, m.weight \
                      from generation g join model m on m.id = g.model_id \
-                     where g.prompt_id = $1 and m.status = 'active' order by g.id")
+                     where g.prompt_id = $1 and g.retired_at is null and m.status = 'active' \
+                     order by g.id")
                 .bind(prompt_id),
             )
             .await

@@ -23,12 +23,20 @@ pub struct NewPoolJob {
     pub height: u32,
 }
 
-/// A (prompt, model) pair of the pool with neither an image nor an open job.
+/// A (prompt, model) pair of the pool with fewer images than it should have.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct WantedImage {
     pub prompt_id: i64,
     pub model_id: i64,
     pub model_slug: String,
+    /// Images to queue: wanted, less those that can be served, are being drawn, or
+    /// failed lately.
+    #[sqlx(try_from = "i64")]
+    pub missing: u32,
+    /// Pool jobs of the pair so far, whatever became of them: the index of the next
+    /// one's seed.
+    #[sqlx(try_from = "i64")]
+    pub jobs_so_far: u32,
 }
 
 /// What a worker needs to do a leased job.
@@ -183,33 +191,47 @@ impl Store {
         }
     }
 
-    /// Pool images of the given models that have no image and no open job, nor a job
-    /// that failed since `failed_since`, prompt by prompt.
+    /// Pairs (prompt, model) of the given models with fewer than `per_pair` images
+    /// that can still be served (not retired), counting the images being drawn (open
+    /// jobs) and those that failed since `failed_since` as present, prompt by prompt.
     pub async fn wanted_pool_images(
         &self,
         slugs: &[String],
+        per_pair: u32,
         failed_since: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<WantedImage>> {
         let query = format!(
-            "select p.id as prompt_id, m.id as model_id, m.slug as model_slug \
-             from prompt p cross join model m \
-             where m.slug in ({}) and m.status = 'active' \
-               and p.moderation = 'ok' and p.source <> 'voter' \
-               and not exists (select 1 from generation g where g.prompt_id = p.id and g.model_id = m.id) \
-               and not exists (select 1 from job j where j.prompt_id = p.id and j.model_id = m.id \
-                   and j.kind = 'pool' and (j.state in ('queued', 'leased') \
-                   or (j.state = 'failed' and j.finished_at >= $2))) \
-             order by p.id, m.id limit $3",
+            "select prompt_id, model_id, model_slug, missing, jobs_so_far from ( \
+               select p.id as prompt_id, m.id as model_id, m.slug as model_slug, \
+                 cast($4 as bigint) \
+                 - (select count(*) from generation g where g.prompt_id = p.id \
+                     and g.model_id = m.id and g.retired_at is null) \
+                 - (select count(*) from job j where j.model_id = m.id and j.prompt_id = p.id \
+                     and j.kind = 'pool' and (j.state in ('queued', 'leased') \
+                     or (j.state = 'failed' and j.finished_at >= $2))) as missing, \
+                 (select count(*) from job j where j.model_id = m.id and j.prompt_id = p.id \
+                     and j.kind = 'pool') as jobs_so_far \
+               from prompt p cross join model m \
+               where m.slug in ({}) and m.status = 'active' \
+                 and p.moderation = 'ok' and p.source <> 'voter' \
+             ) pair where missing > 0 order by prompt_id, model_id limit $3",
             self.slug_set(1)
         );
         let slugs = serde_json::to_string(slugs).unwrap_or_default();
         self.pool()
-            .fetch_all(sql_owned(query).bind(slugs).bind(failed_since).bind(limit))
+            .fetch_all(
+                sql_owned(query)
+                    .bind(slugs)
+                    .bind(failed_since)
+                    .bind(limit)
+                    .bind(i64::from(per_pair)),
+            )
             .await
     }
 
-    /// Queues pool jobs (one transaction); an image already queued is skipped.
+    /// Queues pool jobs (one transaction); an image (model, prompt, seed) already
+    /// queued or being drawn is skipped.
     pub async fn enqueue_pool_jobs(&self, jobs: &[NewPoolJob]) -> Result<u64> {
         let now = Utc::now();
         let mut tx = self.begin().await?;

@@ -30,7 +30,9 @@ pub struct DailyPairCount {
     pub n: i64,
 }
 
-/// A voted battle, for a model page.
+/// A voted battle, for a model page. Its image tokens are there only when both its
+/// images have left the battle pool: the page pairs each image with its model, which
+/// must never be true of an image a battle can still serve.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct VotedBattle {
     pub battle_id: String,
@@ -140,19 +142,24 @@ impl Store {
         Ok(())
     }
 
-    /// The latest voted battles of a model, newest first.
+    /// The latest voted battles of a model, newest first; image tokens only for
+    /// battles whose images are all retired.
     pub async fn recent_battles_of(&self, model_id: i64, limit: i64) -> Result<Vec<VotedBattle>> {
         self.pool()
             .fetch_all(
                 sql(
                     "select v.battle_id, v.created_at as voted_at, p.text as prompt, v.winner, \
-                     v.model_a_id, v.model_b_id, ia.token as token_a, ib.token as token_b \
+                     v.model_a_id, v.model_b_id, \
+                     case when ga.retired_at is not null and gb.retired_at is not null \
+                         then ia.token end as token_a, \
+                     case when ga.retired_at is not null and gb.retired_at is not null \
+                         then ib.token end as token_b \
                      from vote v join battle b on b.id = v.battle_id \
                      left join prompt p on p.id = b.prompt_id \
                      left join battle_image ia on ia.battle_id = b.id and ia.slot = 0 \
-                       and ia.generation_id is not null \
+                     left join generation ga on ga.id = ia.generation_id \
                      left join battle_image ib on ib.battle_id = b.id and ib.slot = 1 \
-                       and ib.generation_id is not null \
+                     left join generation gb on gb.id = ib.generation_id \
                      where (v.model_a_id = $1 or v.model_b_id = $1) and v.axis = 'overall' \
                      order by v.created_at desc, v.id desc limit $2",
                 )

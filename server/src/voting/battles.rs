@@ -57,6 +57,7 @@ pub async fn serve(
                 .collect(),
             client_hash: Some(who.address.hash.clone()),
             client_net: Some(who.address.net.clone()),
+            retire_images_after: app.config.queue.pool_image_battles,
         };
         app.store.add_battle(&battle).await?;
         let Some(prompt) = app.store.prompt(prompt_id).await? else {

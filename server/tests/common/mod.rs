@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arena_server::App;
-use arena_server::config::{FileConfig, ServeConfig, Storage};
+use arena_server::config::{FileConfig, QueueConfig, ServeConfig, Storage};
 use arena_server::generation::embedded_worker;
 use arena_server::http::{AppState, app};
 use arena_server::store::NewPrompt;
@@ -42,8 +42,14 @@ impl TestArena {
     }
 
     pub async fn start_with(backend: Backend, ttl: Duration) -> Option<TestArena> {
+        // One image per (prompt, model) is all these tests need (the product keeps
+        // more; pool_rotation.rs tests that).
         let file = FileConfig {
             battle_ttl_secs: Some(ttl.as_secs()),
+            queue: QueueConfig {
+                pool_images: 1,
+                ..QueueConfig::default()
+            },
             ..FileConfig::default()
         };
         let arena = Self::open(backend, file).await?;

@@ -14,11 +14,16 @@ use crate::common::{Backend, Response, TestArena};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-of-at-least-32-characters";
 
-/// An arena with the demo models, `prompts` and no images yet; `None` to skip.
+/// An arena with the demo models, `prompts` and no images yet; `None` to skip. Its
+/// pool keeps one image per (prompt, model), whatever `queue` says: these tests count
+/// the jobs a refill queues.
 pub async fn arena(backend: Backend, queue: QueueConfig, prompts: &[&str]) -> Option<TestArena> {
     let file = FileConfig {
         admin_token: Some(ADMIN_TOKEN.into()),
-        queue,
+        queue: QueueConfig {
+            pool_images: 1,
+            ..queue
+        },
         ..FileConfig::default()
     };
     let arena = TestArena::open(backend, file).await?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::{ExportFormat, Record};
+use super::{ExportFormat, ImageHashes, Record};
 use crate::store::{ExportFilter, ExportSummary};
 
 /// The fields of the export row (JSONL, CSV, Parquet), in order: name, type, meaning.
@@ -46,9 +46,13 @@ pub const FIELDS: [(&str, &str, &str); 25] = [
     (
         "image_a_sha256",
         "string?",
-        "SHA-256 of image A's PNG (`--images` writes `<sha256>.png`)",
+        "image A: a keyed hash of its PNG's SHA-256, or the SHA-256 itself (see \"Image names\"); `--images` writes `<this>.png`",
     ),
-    ("image_b_sha256", "string?", "SHA-256 of image B's PNG"),
+    (
+        "image_b_sha256",
+        "string?",
+        "as image_a_sha256, for image B",
+    ),
     ("gen_a_seed", "integer?", "seed image A was generated with"),
     (
         "gen_a_steps",
@@ -165,6 +169,8 @@ pub struct CardInput<'a> {
     pub file_name: &'a str,
     pub format: ExportFormat,
     pub filter: &'a ExportFilter,
+    /// How the rows name images (said in the card, which readers need to know).
+    pub image_hashes: ImageHashes,
     pub stats: &'a CardStats,
     pub generated_at: DateTime<Utc>,
 }
@@ -219,6 +225,7 @@ pub fn render(c: &CardInput<'_>) -> String {
     }
     filtering(&mut md, c);
     fields(&mut md, c.format);
+    image_names(&mut md, c.image_hashes);
     let _ = writeln!(
         md,
         "\n## Privacy\n\n`judge` is an HMAC-SHA256 of the voter's random id under a key kept by \
@@ -269,6 +276,30 @@ fn filtering(md: &mut String, c: &CardInput<'_>) {
     );
 }
 
+fn image_names(md: &mut String, hashes: ImageHashes) {
+    let _ = writeln!(md, "\n## Image names\n");
+    let text = match hashes {
+        ImageHashes::Keyed => {
+            "Images are named by keyed hashes (`image_a_sha256`, `image_b_sha256`, \
+             GenAI-Bench's `left_image` / `right_image`, the files `--images` writes): \
+             HMAC-SHA256, under a key kept by the arena, of `image:` followed by the hex \
+             SHA-256 of the PNG. One image has one name in every export of this arena, so \
+             rows that show the same image link together; but the name cannot be computed \
+             from the image's bytes, so nobody holding an image the arena still serves in \
+             battles can find its rows (and its model) here. With `--images`, each file's \
+             bytes are the image itself."
+        }
+        ImageHashes::Plain => {
+            "Images are named by the plain SHA-256 of their PNG (`image_a_sha256`, \
+             `image_b_sha256`, GenAI-Bench's `left_image` / `right_image`, the files \
+             `--images` writes): anyone can check an image against its row. The operator \
+             chose this (`export_image_hashes = \"plain\"`); it lets whoever holds an image \
+             the arena still serves find the model that drew it."
+        }
+    };
+    let _ = writeln!(md, "{text}");
+}
+
 fn fields(md: &mut String, format: ExportFormat) {
     let _ = writeln!(md, "\n## Fields\n");
     match format {
@@ -284,8 +315,8 @@ fn fields(md: &mut String, format: ExportFormat) {
             let _ = writeln!(
                 md,
                 "One JSON object per line with GenAI-Bench's columns: `prompt`, `left_model`, \
-                 `right_model`, `left_image` / `right_image` (`<sha256>.png`, as `--images` \
-                 names the files; null for imported votes), `vote_type` (`leftvote`, \
+                 `right_model`, `left_image` / `right_image` (the image's name, see \"Image names\", \
+                 with `.png`, as `--images` names the files; null for imported votes), `vote_type` (`leftvote`, \
                  `rightvote`, `tievote`, `bothbad_vote`), then `battle_id`, `judge`, `tstamp`."
             );
         }

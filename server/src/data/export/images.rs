@@ -1,12 +1,14 @@
-//! `--images DIR`: the images an export's votes refer to, named `<sha256>.png` so that
-//! the rows' `image_a_sha256` / `image_b_sha256` find them (and a reader can check
-//! them). Each image is written once, however many votes show it.
+//! `--images DIR`: the images an export's votes refer to, named by the rows'
+//! `image_a_sha256` / `image_b_sha256` (`<name>.png`: keyed hashes by default, the
+//! PNG's SHA-256 when the export is plain) so that the rows find them. Each image is
+//! written once, however many votes show it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use tokio::runtime::Handle;
 
+use super::Record;
 use crate::generation::blob::BlobStore;
 use crate::store::ExportRow;
 
@@ -25,18 +27,24 @@ impl ImageDir {
         })
     }
 
-    /// Writes the row's images that are not in the directory yet; returns how many.
-    pub fn save(&self, handle: &Handle, row: &ExportRow) -> anyhow::Result<u64> {
+    /// Writes the row's images that are not in the directory yet, under the names
+    /// its record gives them; returns how many.
+    pub fn save(
+        &self,
+        handle: &Handle,
+        row: &ExportRow,
+        record: &Record<'_>,
+    ) -> anyhow::Result<u64> {
         let mut written = 0;
         let sides = [
-            (&row.image_a_key, &row.image_a_sha256),
-            (&row.image_b_key, &row.image_b_sha256),
+            (&row.image_a_key, &record.image_a_sha256),
+            (&row.image_b_key, &record.image_b_sha256),
         ];
-        for (key, sha) in sides {
-            let (Some(key), Some(sha)) = (key, sha) else {
+        for (key, name) in sides {
+            let (Some(key), Some(name)) = (key, name) else {
                 continue;
             };
-            let path = self.dir.join(format!("{sha}.png"));
+            let path = self.dir.join(format!("{name}.png"));
             if path.exists() {
                 continue;
             }

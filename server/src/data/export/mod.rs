@@ -14,6 +14,7 @@ mod images;
 mod jsonl;
 pub mod parquet;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use std::str::FromStr;
 use anyhow::Context;
 use arena_evaluator::Outcome;
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
@@ -123,8 +124,9 @@ pub struct Record<'a> {
     pub winner: Outcome,
     pub judge: String,
     pub anony: bool,
-    pub image_a_sha256: Option<&'a str>,
-    pub image_b_sha256: Option<&'a str>,
+    /// The image's name: keyed or plain, as [`ImageHashes`] says.
+    pub image_a_sha256: Option<Cow<'a, str>>,
+    pub image_b_sha256: Option<Cow<'a, str>>,
     pub gen_a_seed: Option<i64>,
     pub gen_a_steps: Option<i32>,
     pub gen_a_width: Option<i32>,
@@ -141,7 +143,7 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    pub fn new(row: &'a ExportRow, judge_key: &[u8]) -> Record<'a> {
+    pub fn new(row: &'a ExportRow, judge_key: &[u8], images: &ImageNamer) -> Record<'a> {
         Record {
             battle_id: &row.battle_id,
             tstamp: row.created_at.timestamp_micros() as f64 / 1e6,
@@ -153,8 +155,8 @@ impl<'a> Record<'a> {
             winner: row.winner,
             judge: judge(judge_key, &row.voter_id),
             anony: row.anony,
-            image_a_sha256: row.image_a_sha256.as_deref(),
-            image_b_sha256: row.image_b_sha256.as_deref(),
+            image_a_sha256: row.image_a_sha256.as_deref().map(|s| images.name(s)),
+            image_b_sha256: row.image_b_sha256.as_deref().map(|s| images.name(s)),
             gen_a_seed: row.gen_a_seed,
             gen_a_steps: row.gen_a_steps,
             gen_a_width: row.gen_a_width,
@@ -186,23 +188,93 @@ pub fn judge(key: &[u8], voter_id: &str) -> String {
 /// RFC 2104 HMAC over SHA-256 (written out: the `hmac` crate in our lock file targets
 /// a newer `sha2` than the one this crate uses).
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
+    HmacKey::new(key).mac(message)
+}
+
+/// An HMAC-SHA256 key with its padded blocks already hashed, for many messages.
+#[derive(Clone)]
+struct HmacKey {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl HmacKey {
+    fn new(key: &[u8]) -> HmacKey {
+        const BLOCK: usize = 64;
+        let mut block = [0u8; BLOCK];
+        if key.len() > BLOCK {
+            block[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let pad = |byte: u8| block.map(|b| b ^ byte);
+        HmacKey {
+            inner: Sha256::new().chain_update(pad(0x36)),
+            outer: Sha256::new().chain_update(pad(0x5c)),
+        }
     }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+
+    fn mac(&self, message: &[u8]) -> [u8; 32] {
+        let inner = self.inner.clone().chain_update(message).finalize();
+        self.outer.clone().chain_update(inner).finalize().into()
+    }
+}
+
+/// How exports name images (`export_image_hashes` in the config).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageHashes {
+    /// [`keyed_image_hash`]: the same image has the same name in every export of this
+    /// arena, but nobody without the key can tell which rows show an image they hold.
+    #[default]
+    Keyed,
+    /// The SHA-256 of the PNG: anyone holding a served image finds its rows, and so
+    /// its model, while the image can still be served in battles.
+    Plain,
+}
+
+impl ImageHashes {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageHashes::Keyed => "keyed",
+            ImageHashes::Plain => "plain",
+        }
+    }
+}
+
+/// The keyed name of an image: HMAC-SHA256, under the arena's judge key, of
+/// `image:` followed by the hex SHA-256 of its PNG, in hex. The prefix keeps these
+/// apart from the judges made with the same key.
+pub fn keyed_image_hash(key: &[u8], sha256_hex: &str) -> String {
+    ImageNamer::new(ImageHashes::Keyed, key)
+        .name(sha256_hex)
+        .into_owned()
+}
+
+/// Names images in an export's rows as [`ImageHashes`] says.
+#[derive(Clone)]
+pub struct ImageNamer(Option<HmacKey>);
+
+impl ImageNamer {
+    pub fn new(hashes: ImageHashes, key: &[u8]) -> ImageNamer {
+        ImageNamer(match hashes {
+            ImageHashes::Keyed => Some(HmacKey::new(key)),
+            ImageHashes::Plain => None,
+        })
+    }
+
+    /// The name of the image whose PNG has the (hex) SHA-256 `sha256_hex`.
+    pub fn name<'a>(&self, sha256_hex: &'a str) -> Cow<'a, str> {
+        match &self.0 {
+            Some(key) => {
+                let mut message = Vec::with_capacity(6 + sha256_hex.len());
+                message.extend_from_slice(b"image:");
+                message.extend_from_slice(sha256_hex.as_bytes());
+                Cow::Owned(hex::encode(key.mac(&message)))
+            }
+            None => Cow::Borrowed(sha256_hex),
+        }
+    }
 }
 
 /// Writes records in one format.
@@ -228,7 +300,9 @@ pub fn writer(format: ExportFormat, out: Box<dyn Write + Send>) -> io::Result<Bo
 pub struct ExportOptions {
     pub format: ExportFormat,
     pub filter: ExportFilter,
+    /// Keys the `judge`s and, unless `image_hashes` is plain, the image names.
     pub judge_key: Vec<u8>,
+    pub image_hashes: ImageHashes,
 }
 
 /// Streams the votes `options` select into `out`, and the images they show into
@@ -246,14 +320,15 @@ pub fn run_blocking(
     let mut rows = store.export_rows(&options.filter).ready_chunks(256);
     let mut writer = writer(options.format, out)?;
     let mut stats = CardStats::default();
+    let namer = ImageNamer::new(options.image_hashes, &options.judge_key);
     while let Some(chunk) = handle.block_on(rows.next()) {
         for row in chunk {
             let row = row?;
-            let record = Record::new(&row, &options.judge_key);
+            let record = Record::new(&row, &options.judge_key, &namer);
             writer.write(&record)?;
             stats.observe(&record);
             if let Some(images) = images {
-                stats.images_written += images.save(handle, &row)?;
+                stats.images_written += images.save(handle, &row, &record)?;
             }
         }
     }
@@ -302,6 +377,7 @@ pub async fn export_to_file(
         file_name: &file_name,
         format: options.format,
         filter: &options.filter,
+        image_hashes: options.image_hashes,
         stats: &stats,
         generated_at: chrono::Utc::now(),
     });
@@ -320,6 +396,26 @@ mod tests {
         assert_eq!(
             hex::encode(mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn a_keyed_image_name_is_the_hmac_of_the_prefixed_hash_and_plain_is_the_hash() {
+        let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let keyed = keyed_image_hash(b"key one", sha);
+        assert_eq!(
+            keyed,
+            hex::encode(hmac_sha256(b"key one", format!("image:{sha}").as_bytes()))
+        );
+        assert_eq!(keyed.len(), 64);
+        assert_ne!(keyed, sha);
+        assert_ne!(keyed, keyed_image_hash(b"key two", sha));
+        let namer = ImageNamer::new(ImageHashes::Keyed, b"key one");
+        assert_eq!(namer.name(sha), keyed);
+        assert_eq!(namer.name(sha), namer.name(sha));
+        assert_eq!(
+            ImageNamer::new(ImageHashes::Plain, b"key one").name(sha),
+            sha
         );
     }
 
@@ -363,7 +459,8 @@ mod tests {
             exclusion_reason: None,
             source: "arena".into(),
         };
-        let json = serde_json::to_string(&Record::new(&row, b"k")).unwrap();
+        let namer = ImageNamer::new(ImageHashes::Keyed, b"k");
+        let json = serde_json::to_string(&Record::new(&row, b"k", &namer)).unwrap();
         let mut at = 0;
         for (name, _, _) in card::FIELDS {
             let found = json[at..]

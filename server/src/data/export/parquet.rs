@@ -121,8 +121,8 @@ impl Columns {
         self.winner.push(bytes(r.winner.fastchat_label()));
         self.judge.push(bytes(&r.judge));
         self.anony.push(r.anony);
-        self.image_a.push(r.image_a_sha256.map(bytes));
-        self.image_b.push(r.image_b_sha256.map(bytes));
+        self.image_a.push(r.image_a_sha256.as_deref().map(bytes));
+        self.image_b.push(r.image_b_sha256.as_deref().map(bytes));
         self.gen_a.seed.push(r.gen_a_seed);
         self.gen_a.steps.push(r.gen_a_steps);
         self.gen_a.width.push(r.gen_a_width);
