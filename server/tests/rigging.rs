@@ -306,7 +306,15 @@ async fn simulate(backend: Backend) {
         s.await.unwrap();
     }
     learn_from_public_pages(&mut public, &map).await;
-    let known = map.lock().unwrap().len();
+    // Images the attackers can recognise: learned hashes of bytes a battle serves
+    // (keyed export hashes name no bytes).
+    let known = map
+        .lock()
+        .unwrap()
+        .keys()
+        .filter(|h| truth.contains_key(*h))
+        .count();
+    let images_in_pool = truth.len();
 
     // (a) One address, rotating cookies; (b) many addresses, a few votes each.
     // Ten cookies at a time from the one address, each replaced after a few votes.
@@ -379,6 +387,23 @@ async fn simulate(backend: Backend) {
             *honest_reasons.entry(reason.clone()).or_default() += 1;
         }
     }
+    // The flags that hit honest voters, with their evidence: the false positives.
+    let honest_ids: std::collections::HashSet<&str> =
+        honest.iter().map(|(id, ..)| id.as_str()).collect();
+    let mut false_positives = Vec::new();
+    let mut flag_ids = std::collections::BTreeSet::new();
+    for v in arena.app.store.excluded_votes(100_000).await.unwrap() {
+        if let Some(flag) = v
+            .flag_id
+            .filter(|_| honest_ids.contains(v.battle_id.as_str()))
+        {
+            flag_ids.insert(flag);
+        }
+    }
+    for id in flag_ids {
+        let flag = arena.app.store.flag(id).await.unwrap().unwrap();
+        false_positives.push(serde_json::json!({ "test": flag.test, "evidence": flag.evidence }));
+    }
     let mut flag_tests: HashMap<&str, usize> = HashMap::new();
     for f in &report.flags {
         *flag_tests.entry(f.test).or_default() += 1;
@@ -401,7 +426,8 @@ async fn simulate(backend: Backend) {
         "backend": format!("{backend:?}"),
         "honest_votes": honest.len(),
         "honest_counted_share": honest_counted as f64 / honest.len() as f64,
-        "images_known_to_attackers": known,
+        "images_recognised_by_attackers": known,
+        "images_in_pool": images_in_pool,
         "attack_a_votes": attack_a.len(),
         "attack_a_counted_share": share(&attack_a),
         "attack_b_votes": attack_b.len(),
@@ -409,6 +435,7 @@ async fn simulate(backend: Backend) {
         "flags": report.flags.len(),
         "flags_by_test": flag_tests,
         "honest_exclusions": honest_reasons,
+        "false_positives": false_positives,
         "target_honest_rating": truth.rating,
         "target_ci_half_width": half_width,
         "target_before_detector": rating(&before),
