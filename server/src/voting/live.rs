@@ -6,6 +6,7 @@
 use chrono::Utc;
 
 use super::matchmaking::choose_pair;
+use super::prompt_text;
 use super::view::{BattleId, BattleStatus, LiveProgress, ServedBattle, random_id};
 use super::{Error, Result};
 use crate::app::App;
@@ -33,7 +34,7 @@ fn admit(admission: LiveAdmission) -> Result<()> {
 /// Checks the prompt, picks two models that a live worker serves and queues their
 /// jobs; the battle is returned as `generating`.
 pub async fn start(app: &App, voter: &str, prompt: &str) -> Result<ServedBattle> {
-    let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+    let prompt = prompt_text::normalize(prompt).map_err(Error::InvalidPromptCharacters)?;
     let lengths = app.moderator.config();
     let chars = prompt.chars().count();
     if chars < lengths.min_prompt_chars || chars > lengths.max_prompt_chars {
