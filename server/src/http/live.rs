@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::error::{AppError, PageError, Result, no_store};
 use super::state::AppState;
-use super::voter::Voter;
+use super::voter::{Voter, no_voter_cookie};
 use crate::voting::view::{BattleId, BattleStatus, ServedBattle};
 use crate::voting::{battles, live};
 
@@ -51,12 +51,16 @@ struct PromptForm {
     prompt: String,
 }
 
-/// The no-JavaScript start of a live battle: a form post, then the waiting page.
+/// The no-JavaScript start of a live battle: a form post, then the waiting page. It
+/// needs the voter cookie of an earlier page view (it never issues one).
 async fn create(
     State(state): State<AppState>,
-    voter: Voter,
+    voter: Option<Voter>,
     form: std::result::Result<Form<PromptForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
+    let Some(voter) = voter else {
+        return Err(no_voter_cookie().into());
+    };
     let Ok(Form(form)) = form else {
         return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
     };

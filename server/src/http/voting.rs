@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -177,6 +177,25 @@ struct VoteBody {
     winner: String,
 }
 
+/// The JSON API takes JSON only: a form or a text body is what another site's page
+/// can send without asking (415 otherwise).
+fn require_json(headers: &HeaderMap) -> Result<()> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the request body as JSON, with `Content-Type: application/json`.",
+        ))
+    }
+}
+
 /// Parses a JSON body into `T`, with the API's error shape for bad input.
 fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
@@ -190,8 +209,10 @@ fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
 async fn create_battle(
     State(state): State<AppState>,
     voter: Voter,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
+    require_json(&headers)?;
     let request: CreateBattle = if body.iter().all(u8::is_ascii_whitespace) {
         CreateBattle::default()
     } else {
@@ -220,9 +241,11 @@ async fn vote(
     State(state): State<AppState>,
     voter: Voter,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Reveal>> {
     let id = BattleId::parse(&id)?;
+    require_json(&headers)?;
     let body: VoteBody = parse_body(&body)?;
     let winner = battles::parse_winner(&body.winner)?;
     Ok(Json(battles::vote(&state, &voter.0, &id, winner).await?))
