@@ -234,25 +234,26 @@ async fn limit_body(State(guard): State<Guard>, request: Request, next: Next) ->
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit as u64) {
-            return refuse(&path, too_large(limit));
+            return refuse(&path, payload_too_large());
         }
         request.map(|body| Body::new(http_body_util::Limited::new(body, limit)))
     };
     let response = next.run(request).await;
-    as_app_error(&path, response, limit)
+    as_app_error(&path, response)
 }
 
-fn too_large(limit: usize) -> AppError {
+/// A body over its route's limit (413).
+pub fn payload_too_large() -> AppError {
     AppError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("The request body is larger than this endpoint accepts ({limit} bytes)."),
+        "The request body is larger than this endpoint accepts.",
     )
 }
 
 /// axum's extractors reject bad requests with plain text (or nothing, for a 405):
 /// those become the API's JSON error (or a page) with a message of our own.
-fn as_app_error(path: &str, response: Response, limit: usize) -> Response {
+fn as_app_error(path: &str, response: Response) -> Response {
     let status = response.status();
     if !status.is_client_error() {
         return response;
@@ -266,7 +267,7 @@ fn as_app_error(path: &str, response: Response, limit: usize) -> Response {
         return response;
     }
     let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => too_large(limit),
+        StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
         StatusCode::METHOD_NOT_ALLOWED => AppError::new(
             status,
             "method_not_allowed",

@@ -17,6 +17,7 @@ use futures_util::Stream;
 use serde::Deserialize;
 
 use super::error::{AppError, PageError, Result, no_store};
+use super::guard::payload_too_large;
 use super::state::AppState;
 use super::voter::{Voter, no_voter_cookie};
 use crate::voting::view::{BattleId, BattleStatus, ServedBattle};
@@ -61,8 +62,14 @@ async fn create(
     let Some(voter) = voter else {
         return Err(no_voter_cookie().into());
     };
-    let Ok(Form(form)) = form else {
-        return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(payload_too_large().into());
+        }
+        Err(_) => {
+            return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
+        }
     };
     let battle = live::start(&state, &voter.0, &form.prompt).await?;
     Ok(Redirect::to(&format!("/battles/{}", battle.id)).into_response())

@@ -15,6 +15,7 @@ use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::error::{AppError, PageError, Result, no_store};
+use super::guard::payload_too_large;
 use super::state::AppState;
 use super::voter::Voter;
 use crate::app::DEMO_BACKEND;
@@ -155,10 +156,16 @@ async fn vote_form(
     form: Result<Form<VoteForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let id = BattleId::parse(&id)?;
-    let Ok(Form(form)) = form else {
-        return Err(
-            AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
-        );
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(payload_too_large().into());
+        }
+        Err(_) => {
+            return Err(
+                AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
+            );
+        }
     };
     let winner = battles::parse_winner(&form.winner)?;
     battles::vote(&state, &voter.0, &id, winner).await?;
