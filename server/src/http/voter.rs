@@ -35,9 +35,11 @@ pub struct Voter(pub String);
 #[derive(Clone, Copy, Debug)]
 struct VoterChecked;
 
-/// The routes whose success may issue a new voter cookie.
+/// The routes whose success may issue a new voter cookie (HEAD is a GET without
+/// its body).
 fn may_issue_cookie(method: &Method, path: &str) -> bool {
-    (method == Method::GET && path == "/") || (method == Method::POST && path == "/api/v1/battles")
+    let page_view = (method == Method::GET || method == Method::HEAD) && path == "/";
+    page_view || (method == Method::POST && path == "/api/v1/battles")
 }
 
 pub async fn ensure_voter(
