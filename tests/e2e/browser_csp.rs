@@ -1,7 +1,8 @@
 //! The pages under their Content-Security-Policy in a real headless Chromium: the
-//! battle page still votes (keyboard and buttons) and reveals, and no page raises a
-//! `securitypolicyviolation`. Screenshots of the battle and the leaderboard at 1280 and
-//! 390 pixels wide land in `$TMPDIR/arena-screenshots` (outside the repository).
+//! battle page still votes (keyboard, buttons and the plain form) and reveals, and no
+//! page raises a `securitypolicyviolation`. Screenshots of the battle and the
+//! leaderboard at 1280 and 390 pixels wide land in `$TMPDIR/arena-screenshots`
+//! (outside the repository).
 
 use std::path::PathBuf;
 
@@ -106,6 +107,29 @@ async fn the_battle_page_votes_and_reveals_under_the_csp_without_a_violation() {
             .unwrap(),
         "B is better"
     );
+    all.extend(violations(&client).await);
+
+    // The no-JavaScript vote: the browser posts the form itself (with its own
+    // `Origin` and `Sec-Fetch-Site`, which the cross-site check must let through) and
+    // follows the redirect to the reveal.
+    client.goto(&format!("{}/", arena.base)).await.unwrap();
+    wait_for(&client, "both images of a third battle", BOTH_IMAGES_SHOWN).await;
+    client
+        .execute(
+            "const f = document.getElementById('vote-form'); const i = document.createElement('input'); \
+             i.type = 'hidden'; i.name = 'winner'; i.value = 'tie'; f.appendChild(i); f.submit(); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for(
+        &client,
+        "the reveal page after a form post",
+        "const w = document.getElementById('reveal-winner'); return !!w && w.textContent === 'A tie' \
+         && !document.getElementById('reveal').hidden;",
+    )
+    .await;
+    watch(&client).await;
     all.extend(violations(&client).await);
 
     // The other pages: leaderboard (SVG charts), a model page (<meter> bars), the rest.

@@ -189,6 +189,12 @@ fn cross_site(headers: &HeaderMap, guard: &Guard) -> Option<&'static str> {
         return Some("Sec-Fetch-Site");
     }
     let origin = headers.get(header::ORIGIN)?;
+    // A browser sends `Origin: null` on its own page's form posts too when a referrer
+    // policy hides it; `Sec-Fetch-Site`, which no page can set, then says where the
+    // request comes from.
+    if origin.as_bytes() == b"null" && site.as_deref() == Some(b"same-origin") {
+        return None;
+    }
     let own = origin.to_str().ok().is_some_and(|origin| {
         guard.http.allowed_origins.iter().any(|o| o == origin)
             || headers
@@ -311,6 +317,51 @@ mod tests {
         ];
         for (origin, host, https, want) in cases {
             assert_eq!(same_origin(origin, host, https), want, "{origin} vs {host}");
+        }
+    }
+
+    #[test]
+    fn a_write_is_cross_site_by_sec_fetch_site_or_a_foreign_origin() {
+        let guard = Guard {
+            http: Arc::new(HttpConfig {
+                allowed_origins: vec!["https://arena.example".into()],
+                ..HttpConfig::default()
+            }),
+            https: false,
+            in_flight: Arc::new(Semaphore::new(1)),
+        };
+        let check = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, HeaderValue::from_static(value));
+            }
+            cross_site(&headers, &guard)
+        };
+        let host = ("host", "127.0.0.1:8080");
+        assert_eq!(check(&[]), None, "a program without browser headers");
+        assert_eq!(check(&[host, ("origin", "http://127.0.0.1:8080")]), None);
+        assert_eq!(check(&[host, ("origin", "https://arena.example")]), None);
+        assert_eq!(check(&[host, ("sec-fetch-site", "same-origin")]), None);
+        assert_eq!(check(&[host, ("sec-fetch-site", "none")]), None);
+        // The arena's own form post under a referrer policy that hides the origin.
+        assert_eq!(
+            check(&[host, ("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            None
+        );
+        for refused in [
+            &[host, ("sec-fetch-site", "cross-site")][..],
+            &[host, ("sec-fetch-site", "Same-Site")],
+            &[host, ("origin", "http://evil.example")],
+            &[host, ("origin", "null")],
+            &[host, ("origin", "null"), ("sec-fetch-site", "cross-site")],
+            &[
+                host,
+                ("origin", "http://evil.example"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            &[("origin", "http://127.0.0.1:8080")],
+        ] {
+            assert!(check(refused).is_some(), "{refused:?}");
         }
     }
 

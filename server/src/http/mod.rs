@@ -53,9 +53,11 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        // No referrer leaves for other sites; the arena's own requests keep theirs, so
+        // that browsers send a real `Origin` on its form posts (guard.rs checks it).
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
