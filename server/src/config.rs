@@ -72,6 +72,9 @@ pub struct FileConfig {
     /// `[integrity]`: the rigging detector and proof of work.
     #[serde(default)]
     pub integrity: IntegrityConfig,
+    /// `[http]`: timeouts, the concurrency cap, body and export limits, origins.
+    #[serde(default)]
+    pub http: HttpConfig,
 }
 
 impl FileConfig {
@@ -148,6 +151,7 @@ pub struct ServeConfig {
     pub min_view: Duration,
     pub limits: LimitsConfig,
     pub integrity: IntegrityConfig,
+    pub http: HttpConfig,
 }
 
 /// The shortest admin token accepted: a guessable one would open every admin action.
@@ -173,6 +177,7 @@ impl ServeConfig {
         }
         let judge_key = judge_key(&file, &storage)?;
         file.queue.check()?;
+        file.http.check()?;
         let cookie_key = match file
             .cookie_key
             .or_else(|| std::env::var("ARENA_COOKIE_KEY").ok())
@@ -213,6 +218,7 @@ impl ServeConfig {
             model_weights: file.model_weights,
             queue: file.queue,
             moderation: file.moderation,
+            http: file.http,
             storage,
         })
     }
@@ -383,6 +389,92 @@ impl QueueConfig {
     }
 }
 
+/// `[http]` in the server's config file: how much one client may ask of the server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Seconds a client has to send a request's headers (and an idle keep-alive
+    /// connection waits for the next request) before it is disconnected.
+    pub header_read_timeout_secs: u64,
+    /// Seconds an ordinary request may take until its response starts (503 after).
+    /// The event stream and the exports are streamed: their bodies are not limited.
+    pub request_timeout_secs: u64,
+    /// The same for the worker protocol, whose leases wait for jobs (up to 30 s) and
+    /// whose uploads may be large.
+    pub worker_request_timeout_secs: u64,
+    /// Requests handled at once by this process; over it: 503 with `Retry-After`.
+    pub max_concurrent_requests: usize,
+    /// Largest request body of every route but the worker's image upload (64 MiB).
+    pub max_body_bytes: usize,
+    /// Vote exports streamed at once (each holds a database connection); others
+    /// wait a moment, then get 503 with `Retry-After`.
+    pub max_concurrent_exports: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+    /// Origins (`https://arena.example`) allowed to post besides the request's own
+    /// (`Host`), e.g. when a proxy rewrites `Host`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> HttpConfig {
+        HttpConfig {
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            worker_request_timeout_secs: 300,
+            max_concurrent_requests: 512,
+            max_body_bytes: 8 * 1024,
+            max_concurrent_exports: 2,
+            shutdown_grace_secs: 30,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+impl HttpConfig {
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.header_read_timeout_secs == 0
+            || self.request_timeout_secs == 0
+            || self.worker_request_timeout_secs == 0
+            || self.max_concurrent_requests == 0
+            || self.max_concurrent_exports == 0
+        {
+            bail!(
+                "http.header_read_timeout_secs, http.request_timeout_secs, \
+                 http.worker_request_timeout_secs, http.max_concurrent_requests and \
+                 http.max_concurrent_exports must be positive"
+            );
+        }
+        if self.max_body_bytes < 1024 {
+            bail!("http.max_body_bytes must be at least 1024");
+        }
+        if let Some(bad) = self
+            .allowed_origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
+        {
+            bail!("http.allowed_origins: {bad:?} is not an origin such as https://arena.example");
+        }
+        Ok(())
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn worker_request_timeout(&self) -> Duration {
+        Duration::from_secs(self.worker_request_timeout_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,6 +532,19 @@ mod tests {
         let rotating: QueueConfig =
             toml::from_str("pool_images = 5\npool_image_battles = 40").unwrap();
         assert!(rotating.check().is_ok());
+    }
+
+    #[test]
+    fn the_http_table_has_defaults_and_refuses_zero_limits() {
+        let file: FileConfig = toml::from_str("[http]\nmax_concurrent_exports = 4").unwrap();
+        assert_eq!(file.http.max_concurrent_exports, 4);
+        assert_eq!(file.http.request_timeout_secs, 30);
+        file.http.check().unwrap();
+        let zero: FileConfig = toml::from_str("[http]\nmax_concurrent_requests = 0").unwrap();
+        assert!(zero.http.check().is_err());
+        let origin: FileConfig =
+            toml::from_str("[http]\nallowed_origins = [\"arena.example\"]").unwrap();
+        assert!(origin.http.check().is_err());
     }
 
     #[test]

@@ -16,7 +16,10 @@ async fn acknowledged_votes_survive_sigkill(backend: Backend) {
 
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let mut voter = Voter::new();
-    voter.get(&format!("{base}/api/v1/models")).await.unwrap();
+    voter
+        .post(&format!("{base}/api/v1/battles"), serde_json::json!({}))
+        .await
+        .unwrap();
     let cookie = voter.cookie.clone().expect("a voter cookie");
 
     // Vote as fast as possible in the background; kill the server mid-stream.

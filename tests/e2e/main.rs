@@ -6,9 +6,11 @@ mod support;
 
 mod arena;
 mod browser;
+mod browser_csp;
 mod cli;
 mod data;
 mod durability;
+mod hardening;
 mod leaderboard;
 mod live;
 mod mixed_worker;

@@ -1,33 +1,56 @@
 //! Research data over HTTP: the `/data` page (what can be downloaded, in which
 //! formats, how big, with the dataset card) and the streamed vote export
 //! `GET /api/v1/export/votes?format=…`, public or admin-only by configuration.
+//!
+//! An export holds a database connection for as long as its client reads, so at most
+//! `[http] max_concurrent_exports` run at once ([`ExportSlots`]); slow readers cannot
+//! take the connections that votes need.
 
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::error::{AppError, PageError, Result};
 use super::state::AppState;
 use crate::data::export::{self, CardStats, ExportFormat, ExportOptions, ImageHashes, card};
 use crate::store::ExportFilter;
 
-pub fn router() -> Router<AppState> {
+/// `max_exports`: how many vote exports may stream at once from this router.
+pub fn router(max_exports: usize) -> Router<AppState> {
     Router::new()
         .route("/data", get(data_page))
-        .route("/api/v1/export/votes", get(export_votes))
+        .route(
+            "/api/v1/export/votes",
+            get(export_votes).layer(Extension(ExportSlots(Arc::new(Semaphore::new(
+                max_exports,
+            ))))),
+        )
         .route("/api/v1/export/card", get(export_card))
 }
+
+/// The exports that may run at once. A slot is held until both the database reader
+/// and the response body are done (or the client went away).
+#[derive(Clone)]
+struct ExportSlots(Arc<Semaphore>);
+
+/// How long an export request waits for a free slot before it is refused.
+const SLOT_WAIT: Duration = Duration::from_secs(1);
+
+/// What a refused export is told to wait before asking again.
+const RETRY_AFTER_SECS: u64 = 10;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,11 +151,23 @@ impl Write for ChunkWriter {
 
 async fn export_votes(
     State(state): State<AppState>,
+    Extension(slots): Extension<ExportSlots>,
     headers: HeaderMap,
     query: std::result::Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response> {
     authorize(&state, &headers)?;
     let (format, filter) = ExportQuery::parse(query)?;
+    let slot = match tokio::time::timeout(SLOT_WAIT, slots.0.acquire_owned()).await {
+        Ok(Ok(permit)) => Arc::new(permit),
+        _ => {
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "exports_busy",
+                "Other exports are being downloaded right now. Please try again in a few seconds.",
+            )
+            .with_retry_after(RETRY_AFTER_SECS));
+        }
+    };
     let options = ExportOptions {
         format,
         filter,
@@ -142,7 +177,9 @@ async fn export_votes(
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
     let store = state.store.clone();
     let handle = tokio::runtime::Handle::current();
+    let reader_slot = slot.clone();
     tokio::task::spawn_blocking(move || {
+        let _slot = reader_slot;
         let out = Box::new(ChunkWriter {
             buf: Vec::with_capacity(CHUNK),
             tx: tx.clone(),
@@ -154,9 +191,10 @@ async fn export_votes(
             let _ = tx.blocking_send(Err(io::Error::other("the export failed")));
         }
     });
-    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
+    let body = Body::from_stream(futures_util::stream::unfold(
+        (rx, slot),
+        |(mut rx, slot)| async move { rx.recv().await.map(|item| (item, (rx, slot))) },
+    ));
     let disposition = format!("attachment; filename=\"{}\"", format.file_name());
     Ok((
         [

@@ -103,6 +103,10 @@ impl From<voting::Error> for AppError {
             E::InvalidPromptLength { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_prompt_length")
             }
+            E::InvalidPromptCharacters(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_prompt_characters",
+            ),
             E::PromptRejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "prompt_rejected"),
             E::TooManyDrawing(_) | E::TooManyLiveThisHour { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_live_battles")

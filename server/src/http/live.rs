@@ -17,8 +17,9 @@ use futures_util::Stream;
 use serde::Deserialize;
 
 use super::error::{AppError, PageError, Result, no_store};
+use super::guard::payload_too_large;
 use super::state::AppState;
-use super::voter::Voter;
+use super::voter::{Voter, no_voter_cookie};
 use crate::integrity::Requester;
 use crate::voting::view::{BattleId, BattleStatus, ServedBattle};
 use crate::voting::{battles, live};
@@ -52,14 +53,24 @@ struct PromptForm {
     prompt: String,
 }
 
-/// The no-JavaScript start of a live battle: a form post, then the waiting page.
+/// The no-JavaScript start of a live battle: a form post, then the waiting page. It
+/// needs the voter cookie of an earlier page view (it never issues one).
 async fn create(
     State(state): State<AppState>,
     who: Requester,
     form: std::result::Result<Form<PromptForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
-    let Ok(Form(form)) = form else {
-        return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
+    if who.voter.is_none() {
+        return Err(no_voter_cookie().into());
+    }
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(payload_too_large().into());
+        }
+        Err(_) => {
+            return Err(AppError::unprocessable("invalid_prompt", "Type a prompt first.").into());
+        }
     };
     let battle = live::start(&state, &who, &form.prompt).await?;
     Ok(Redirect::to(&format!("/battles/{}", battle.id)).into_response())

@@ -7,12 +7,15 @@
 //! - [`rankings`]: `/leaderboard…`, `/models/{slug}` and their JSON twins
 //! - [`data`]: `/data` and the exports; [`admin`]: `/admin/…`
 //! - [`worker_api`]: the worker protocol; [`assets`]: images, CSS, JS, health probes
+//! - [`guard`]: what every request passes through (security headers, the concurrency
+//!   cap, timeouts, the cross-site check, body limits); [`voter`]: the voter cookie
 
 pub mod admin;
 pub mod assets;
 pub mod client;
 pub mod data;
 pub mod error;
+pub mod guard;
 pub mod live;
 pub mod rankings;
 pub mod review;
@@ -39,22 +42,25 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             voter::ensure_voter,
         ));
-    Router::new()
+    let router = Router::new()
         .merge(voter_routes)
         .merge(assets::router())
-        .merge(data::router())
+        .merge(data::router(state.config.http.max_concurrent_exports))
         .merge(worker_api::router())
         .merge(admin::router())
         .merge(review::router())
         .merge(rankings::router())
-        .fallback(error::not_found)
+        .fallback(error::not_found);
+    guard::layers(router, &state.config.http, state.config.cookie_secure)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        // No referrer leaves for other sites; the arena's own requests keep theirs, so
+        // that browsers send a real `Origin` on its form posts (guard.rs checks it).
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

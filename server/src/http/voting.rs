@@ -8,13 +8,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::error::{AppError, PageError, Result, no_store};
+use super::guard::payload_too_large;
 use super::state::AppState;
 use super::voter::Voter;
 use crate::app::DEMO_BACKEND;
@@ -158,10 +159,16 @@ async fn vote_form(
     form: Result<Form<VoteForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let id = BattleId::parse(&id)?;
-    let Ok(Form(form)) = form else {
-        return Err(
-            AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
-        );
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(payload_too_large().into());
+        }
+        Err(_) => {
+            return Err(
+                AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
+            );
+        }
     };
     let winner = battles::parse_winner(&form.winner)?;
     battles::vote(&state, &who, &id, winner, form.pow_nonce.as_deref()).await?;
@@ -182,6 +189,25 @@ struct VoteBody {
     pow_nonce: Option<String>,
 }
 
+/// The JSON API takes JSON only: a form or a text body is what another site's page
+/// can send without asking (415 otherwise).
+fn require_json(headers: &HeaderMap) -> Result<()> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the request body as JSON, with `Content-Type: application/json`.",
+        ))
+    }
+}
+
 /// Parses a JSON body into `T`, with the API's error shape for bad input.
 fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
@@ -195,8 +221,10 @@ fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
 async fn create_battle(
     State(state): State<AppState>,
     who: Requester,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
+    require_json(&headers)?;
     let request: CreateBattle = if body.iter().all(u8::is_ascii_whitespace) {
         CreateBattle::default()
     } else {
@@ -225,9 +253,11 @@ async fn vote(
     State(state): State<AppState>,
     who: Requester,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Reveal>> {
     let id = BattleId::parse(&id)?;
+    require_json(&headers)?;
     let body: VoteBody = parse_body(&body)?;
     let winner = battles::parse_winner(&body.winner)?;
     let reveal = battles::vote(&state, &who, &id, winner, body.pow_nonce.as_deref()).await?;

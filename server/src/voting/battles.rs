@@ -27,7 +27,6 @@ pub async fn serve(
     who: &Requester,
     category: Option<&str>,
 ) -> Result<Option<ServedBattle>> {
-    limits::hit(app, who, Action::Battle).await?;
     if let Some(category) = category
         && !app
             .store
@@ -38,6 +37,7 @@ pub async fn serve(
     {
         return Err(Error::UnknownCategory(category.to_string()));
     }
+    limits::hit(app, who, Action::Battle).await?;
     // A prompt may lose its second model between the two queries (a model disabled);
     // a few attempts make that harmless.
     for _ in 0..3 {

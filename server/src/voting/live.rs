@@ -6,6 +6,7 @@
 use chrono::Utc;
 
 use super::matchmaking::choose_pair;
+use super::prompt_text;
 use super::view::{BattleId, BattleStatus, LiveProgress, ServedBattle, random_id};
 use super::{Error, Result};
 use crate::app::App;
@@ -36,7 +37,7 @@ fn admit(admission: LiveAdmission) -> Result<()> {
 /// jobs; the battle is returned as `generating`.
 pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBattle> {
     let voter = who.voter_id();
-    let prompt = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+    let prompt = prompt_text::normalize(prompt).map_err(Error::InvalidPromptCharacters)?;
     let lengths = app.moderator.config();
     let chars = prompt.chars().count();
     if chars < lengths.min_prompt_chars || chars > lengths.max_prompt_chars {

@@ -7,6 +7,7 @@ pub mod battles;
 pub mod live;
 pub mod matchmaking;
 pub mod moderation;
+pub mod prompt_text;
 pub mod prompts;
 pub mod view;
 
@@ -47,6 +48,13 @@ pub enum Error {
         max: usize,
         chars: usize,
     },
+    /// The prompt holds a control or bidirectional-override character.
+    #[error(
+        "Prompts cannot contain control or invisible formatting characters (found {}). \
+         Please type the prompt again as plain text.",
+        .0.code_point()
+    )]
+    InvalidPromptCharacters(prompt_text::InvalidCharacter),
     /// Moderation refused the prompt; the message says why, for the voter.
     #[error("{0}")]
     PromptRejected(String),

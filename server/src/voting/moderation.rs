@@ -1,12 +1,16 @@
 //! Prompt checks before a live battle: length, a block list of words and regular
 //! expressions (a default list unless the config gives one), and optionally an
-//! external moderation endpoint (OpenAI-compatible `/v1/moderations`).
+//! external moderation endpoint (OpenAI-compatible `/v1/moderations`). The lists are
+//! matched against the prompt's [`prompt_text::match_forms`], so case, full-width
+//! letters, accents, zero-width joiners and `n.u.d.e`-style separators change nothing.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
+
+use super::prompt_text::{self, MatchForms};
 
 /// `[moderation]` in the server's config file.
 #[derive(Clone, Debug, Deserialize)]
@@ -98,7 +102,8 @@ pub struct Rejection {
 
 pub struct Moderator {
     config: ModerationConfig,
-    words: Vec<String>,
+    /// Each blocked word or phrase as written, and its forms for matching.
+    words: Vec<(String, MatchForms)>,
     patterns: Vec<Regex>,
     http: Option<(reqwest::Client, String, Option<String>)>,
 }
@@ -106,9 +111,9 @@ pub struct Moderator {
 impl Moderator {
     pub fn new(config: &ModerationConfig) -> anyhow::Result<Moderator> {
         let (words, defaults): (Vec<String>, &[&str]) = match &config.blocked_words {
-            Some(words) => (words.iter().map(|w| normalize_words(w)).collect(), &[]),
+            Some(words) => (words.clone(), &[]),
             None => (
-                DEFAULT_WORDS.iter().map(|w| normalize_words(w)).collect(),
+                DEFAULT_WORDS.iter().map(|w| w.to_string()).collect(),
                 DEFAULT_PATTERNS,
             ),
         };
@@ -141,7 +146,14 @@ impl Moderator {
         };
         Ok(Moderator {
             config: config.clone(),
-            words: words.into_iter().filter(|w| !w.trim().is_empty()).collect(),
+            words: words
+                .into_iter()
+                .map(|w| {
+                    let forms = prompt_text::match_forms(&w);
+                    (w.trim().to_string(), forms)
+                })
+                .filter(|(_, forms)| !forms.words.is_empty())
+                .collect(),
             patterns,
             http,
         })
@@ -151,23 +163,24 @@ impl Moderator {
         &self.config
     }
 
-    /// The block lists' verdict (no I/O).
+    /// The block lists' verdict (no I/O) on a prompt that [`prompt_text::normalize`]
+    /// has made canonical.
     pub fn check_lists(&self, prompt: &str) -> Option<Rejection> {
-        let text = format!(" {} ", normalize_words(prompt).trim());
-        if let Some(word) = self
-            .words
-            .iter()
-            .find(|w| text.contains(&format!(" {} ", w.trim())))
-        {
+        let forms = prompt_text::match_forms(prompt);
+        if let Some((word, _)) = self.words.iter().find(|(_, w)| forms.contains(w)) {
             return Some(Rejection {
-                reason: format!("blocked word: {}", word.trim()),
+                reason: format!("blocked word: {word}"),
                 message: format!(
-                    "This prompt can't be used here: “{}” is on this arena's block list. Please try a different prompt.",
-                    word.trim()
+                    "This prompt can't be used here: “{word}” is on this arena's block list. Please try a different prompt."
                 ),
             });
         }
-        if let Some(pattern) = self.patterns.iter().find(|p| p.is_match(prompt)) {
+        let texts = [prompt, &forms.words, &forms.joined];
+        if let Some(pattern) = self
+            .patterns
+            .iter()
+            .find(|p| texts.iter().any(|t| p.is_match(t)))
+        {
             return Some(Rejection {
                 reason: format!("blocked pattern: {}", pattern.as_str()),
                 message: "This prompt can't be used here: it matches this arena's content rules. Please try a different prompt.".into(),
@@ -227,16 +240,6 @@ impl Moderator {
     }
 }
 
-/// Lowercase words separated by single spaces (letters, digits and inner '-').
-fn normalize_words(text: &str) -> String {
-    text.to_lowercase()
-        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
-        .map(|w| w.trim_matches('-'))
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +258,11 @@ mod tests {
             ("a red fox in the snow", None),
             ("sussex countryside at dawn", None),
             ("a kid flying a kite", None),
+            ("a n.u.d.e figure", Some("blocked word: nude")),
+            ("a ｎｕｄｅ figure", Some("blocked word: nude")),
+            ("a nu\u{200D}de figure", Some("blocked word: nude")),
+            ("a c.h.i.l.d in l.i.n.g.e.r.i.e", Some("blocked pattern")),
+            ("x x x", Some("blocked word: xxx")),
         ];
         for (prompt, expected) in cases {
             let got = m.check_lists(prompt).map(|r| r.reason);

@@ -1,0 +1,14 @@
+//! `arena_evaluator::for_each_vote` with `Format::Jsonl` on any bytes: it returns
+//! votes or an error, and never panics, hangs or runs out of memory.
+#![no_main]
+
+use arena_evaluator::{Format, for_each_vote};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = for_each_vote(data, Format::Jsonl, |vote| {
+        // Every field a vote hands out must be readable.
+        std::hint::black_box(vote);
+        Ok(())
+    });
+});
