@@ -59,6 +59,7 @@ async fn each_openai_outcome_ends_as_the_right_job_state() {
         .add_worker(
             "api-worker",
             &arena_server::generation::workers::hash_token(&token),
+            None,
         )
         .await
         .unwrap();

@@ -33,8 +33,8 @@ pub use export::{ExportFilter, ExportRow, ExportSummary};
 pub use generation::{Candidate, Generation};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
 pub use job::{
-    FailKind, FailedJob, GenerationRecord, Job, JobResult, LIVE_PRIORITY, LastFailure, LeasedJob,
-    NewPoolJob, QueueCount, Reaped, WantedImage,
+    FailKind, FailedJob, FailureCause, GenerationRecord, Job, JobLease, JobResult, LIVE_PRIORITY,
+    LastFailure, LeasedJob, NewPoolJob, QueueCount, Reaped, WantedImage,
 };
 pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle};
 pub use model::{Model, ModelStatus, NewModel};
