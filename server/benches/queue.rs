@@ -87,7 +87,11 @@ async fn worker_with_jobs(arena: &App, name: &str) -> anyhow::Result<String> {
     let token = arena_server::generation::workers::new_token();
     let id = arena
         .store
-        .add_worker(name, &arena_server::generation::workers::hash_token(&token))
+        .add_worker(
+            name,
+            &arena_server::generation::workers::hash_token(&token),
+            None,
+        )
         .await?;
     let slugs: Vec<String> = support::demo_slugs()
         .iter()
@@ -119,7 +123,7 @@ async fn round_trip(postgres: bool, size: u32, n: usize) -> anyhow::Result<()> {
         let started = Instant::now();
         let job = client.lease(&models, 0).await?.job.expect("a queued job");
         let leased = started.elapsed();
-        client.result(job.id, png.clone(), &params).await?;
+        client.result(&job, png.clone(), &params).await?;
         lease_ms.push(leased.as_secs_f64() * 1e3);
         total_ms.push(started.elapsed().as_secs_f64() * 1e3);
     }

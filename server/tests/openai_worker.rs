@@ -59,6 +59,7 @@ async fn each_openai_outcome_ends_as_the_right_job_state() {
         .add_worker(
             "api-worker",
             &arena_server::generation::workers::hash_token(&token),
+            None,
         )
         .await
         .unwrap();
@@ -131,6 +132,106 @@ async fn each_openai_outcome_ends_as_the_right_job_state() {
         let bytes = arena.app.blobs.get(&g.blob_key).await.unwrap();
         assert_eq!(common::support::png_size(&bytes), (64, 64));
     }
+}
+
+/// What the provider answers is not trusted: an answer over `max_response_bytes`
+/// (its JSON, or the image at its URL), an image URL on another host, and a redirect
+/// to another host each fail the job at once, and nothing on another host is
+/// fetched; a host in `allowed_image_hosts` is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn oversized_answers_and_images_on_other_hosts_fail_the_job_unfetched() {
+    let Some(arena) = arena(Backend::Sqlite, QueueConfig::default(), &["a tide pool"]).await else {
+        return;
+    };
+    // (slug, the fake's model, extra worker.toml keys)
+    let models = [
+        ("fake-huge", "huge", ""),
+        ("fake-huge-image", "huge-image", ""),
+        ("fake-other-host", "other-host", ""),
+        ("fake-redirect", "redirect", ""),
+        (
+            "fake-allowed",
+            "other-host",
+            "allowed_image_hosts = [\"LOCALHOST\"]\n",
+        ),
+    ];
+    for (slug, _, _) in models {
+        add_openai_model(&arena.app.store, slug, slug).await;
+    }
+    let provider = FakeOpenAi::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    let router = arena.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let mut toml = String::new();
+    for (slug, model, extra) in models {
+        toml.push_str(&format!(
+            "[[models]]\nslug = \"{slug}\"\nbackend = \"openai\"\nbase_url = \"{}/v1\"\n\
+             model = \"{model}\"\ntimeout_secs = 5\nmax_retries = 1\nbackoff_ms = 10\n\
+             max_response_bytes = 1048576\n{extra}",
+            provider.base
+        ));
+    }
+    let worker_config: WorkerConfig = toml::from_str(&toml).unwrap();
+    let backends = load_backends(&worker_config).unwrap();
+    let token = arena_server::generation::workers::new_token();
+    let hash = arena_server::generation::workers::hash_token(&token);
+    let id = arena
+        .app
+        .store
+        .add_worker("cautious", &hash, None)
+        .await
+        .unwrap();
+    let slugs: Vec<String> = models.iter().map(|(s, _, _)| s.to_string()).collect();
+    arena.app.store.touch_worker(id, &slugs).await.unwrap();
+    assert_eq!(queue::refill_pool(&arena.app).await.unwrap(), 5);
+
+    let client = WorkerClient::new(&server, &token).unwrap();
+    let options = RunOptions {
+        wait_secs: 0,
+        exit_when_idle: true,
+        ..RunOptions::default()
+    };
+    let (_stop_tx, stop) = tokio::sync::watch::channel(0);
+    let summary = tokio::time::timeout(
+        Duration::from_secs(60),
+        run(&client, &backends, &options, stop),
+    )
+    .await
+    .expect("the worker drained the queue")
+    .unwrap();
+    assert_eq!((summary.done, summary.failed), (1, 4), "{summary:?}");
+
+    let jobs = arena.app.store.all_jobs().await.unwrap();
+    let all_models = arena.app.store.list_models().await.unwrap();
+    let job_of = |slug: &str| {
+        let model = all_models.iter().find(|m| m.slug == slug).unwrap();
+        jobs.iter()
+            .find(|j| j.model_id == model.id)
+            .unwrap()
+            .clone()
+    };
+    for (slug, expected) in [
+        ("fake-huge", "larger than 1048576 bytes"),
+        ("fake-huge-image", "larger than 1048576 bytes"),
+        ("fake-other-host", "image URL on localhost"),
+        ("fake-redirect", "a redirect to localhost"),
+    ] {
+        let job = job_of(slug);
+        let reason = job.failure_reason.clone().unwrap_or_default();
+        assert_eq!(
+            (job.state.as_str(), job.attempts),
+            ("failed", 1),
+            "{slug}: not retried: {reason}"
+        );
+        assert!(reason.contains(expected), "{slug}: {reason}");
+    }
+    assert_eq!(job_of("fake-allowed").state, "done");
+    assert_eq!(
+        provider.image_fetches(),
+        1,
+        "only the allowed host's image was fetched"
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arena_server::config::QueueConfig;
 use arena_server::generation::queue;
-use arena_server::store::FailKind;
+use arena_server::store::{FailKind, JobLease};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::Backend;
@@ -204,17 +204,13 @@ async fn generation_queue_story(backend: Backend) {
     assert_eq!((row.state.as_str(), row.attempts), ("failed", 2));
     assert!(row.failure_reason.unwrap().contains("lease expired"));
 
-    // Giving a job back (shutdown) does not use an attempt.
+    // Giving a job back (shutdown) queues it again, its attempt used
+    // (worker_scope.rs: after max_attempts releases it fails).
     let job = worker.lease(&["demo-confused"]).await;
     let id = job["id"].as_i64().unwrap();
-    let released = worker
-        .post(
-            &format!("/api/v1/worker/jobs/{id}/fail"),
-            serde_json::json!({ "reason": "bye", "release": true }),
-        )
-        .await;
+    let released = worker.release(id).await;
     assert_eq!(released.json()["state"], "queued");
-    assert_eq!(store.job(id).await.unwrap().unwrap().attempts, 0);
+    assert_eq!(store.job(id).await.unwrap().unwrap().attempts, 1);
 }
 
 #[tokio::test]
@@ -239,7 +235,7 @@ async fn concurrent_leases_take_each_job_once(backend: Backend) {
     for i in 0..8 {
         workers.push(
             store
-                .add_worker(&format!("w{i}"), &format!("hash{i}"))
+                .add_worker(&format!("w{i}"), &format!("hash{i}"), None)
                 .await
                 .unwrap(),
         );
@@ -275,8 +271,13 @@ async fn concurrent_leases_take_each_job_once(backend: Backend) {
         "a job was leased twice or lost"
     );
     // Whoever finishes first wins; a second result for the same job is refused.
+    let not_mine = JobLease {
+        job_id: all[0],
+        worker_id: -1,
+        nonce: queue_support::GUESSED_LEASE,
+    };
     let fail = store
-        .fail_job(all[0], -1, "not mine", FailKind::Permanent, 3)
+        .fail_job(not_mine, "not mine", FailKind::Permanent, 3)
         .await
         .unwrap();
     assert_eq!(fail, None);

@@ -486,3 +486,61 @@ async fn a_revoked_worker_stops_at_once_and_its_job_goes_to_another_on_postgres(
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no worker called \"no-such-box\""), "{err}");
 }
+
+/// `arena workers add NAME --models a,b`: `list` shows what the token may serve,
+/// `rotate` keeps it, and an unknown model adds no worker.
+async fn workers_list_shows_the_models_a_token_may_serve(backend: support::Backend) {
+    let dir = support::temp_dir("arena-workers-cli");
+    let Some((url, _db)) = support::database(backend, &dir).await else {
+        return;
+    };
+    let list_line = |name: &str| {
+        let (code, out, err) = run(&["workers", "list", "--database-url", &url], &dir);
+        assert_eq!(code, 0, "{err}");
+        out.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} is not listed: {out}"))
+            .to_string()
+    };
+    let args = [
+        "workers",
+        "add",
+        "scoped",
+        "--models",
+        "demo-lowfi,demo-faithful",
+    ];
+    let (code, out, err) = run(&[&args[..], &["--database-url", &url]].concat(), &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("may serve demo-faithful, demo-lowfi"), "{out}");
+    assert!(
+        out.trim().lines().last().unwrap().starts_with("arw_"),
+        "{out}"
+    );
+    add_worker("anything", &url, &dir);
+    assert!(list_line("scoped").contains(" demo-faithful,demo-lowfi "));
+    assert!(list_line("anything").contains(" all "));
+
+    let (code, _, err) = run(
+        &["workers", "rotate", "scoped", "--database-url", &url],
+        &dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(list_line("scoped").contains(" demo-faithful,demo-lowfi "));
+
+    let args = ["workers", "add", "typo", "--models", "demo-nope"];
+    let (code, _, err) = run(&[&args[..], &["--database-url", &url]].concat(), &dir);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no model [\"demo-nope\"]"), "{err}");
+    let (_, out, _) = run(&["workers", "list", "--database-url", &url], &dir);
+    assert!(!out.contains("typo"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_list_shows_the_models_a_token_may_serve_on_sqlite() {
+    workers_list_shows_the_models_a_token_may_serve(support::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_list_shows_the_models_a_token_may_serve_on_postgres() {
+    workers_list_shows_the_models_a_token_may_serve(support::Backend::Postgres).await;
+}

@@ -1,5 +1,6 @@
 //! The worker loop: lease a job, generate it on a thread of its own while heartbeats
-//! extend the lease and carry progress, upload the image or report the failure.
+//! extend the lease and carry progress, upload the image or report the failure (each
+//! request naming the job's lease, as the client does from its [`JobSpec`]).
 //!
 //! Shutdown comes in two steps through a [`Stop`] signal: the first asks to finish the
 //! current job (within a grace period) and stop; the second gives the job back at once.
@@ -154,7 +155,7 @@ async fn run_job(
                     step: Some(progress.0.load(Ordering::Relaxed)),
                     steps: Some(progress.1.load(Ordering::Relaxed)).filter(|n| *n > 0),
                 };
-                match client.heartbeat(job.id, beat.clone()).await {
+                match client.heartbeat(job, beat.clone()).await {
                     Ok(_) => tracing::debug!(job.id = job.id, step = ?beat.step, steps = ?beat.steps, "heartbeat"),
                     Err(ClientError::LeaseLost(_)) => {
                         tracing::warn!(job.id = job.id, "lease lost; dropping the job");
@@ -221,7 +222,7 @@ async fn upload(
     let params = recorded_params(image.params, job, took);
     let mut backoff = Duration::from_millis(500);
     for _ in 0..5 {
-        match client.result(job.id, image.png.clone(), &params).await {
+        match client.result(job, image.png.clone(), &params).await {
             Ok(_) => {
                 tracing::info!(
                     job.id = job.id,
@@ -289,7 +290,7 @@ async fn report_failure(
         retryable,
         release: false,
     };
-    match client.fail(job.id, &request).await {
+    match client.fail(job, &request).await {
         Ok(_) => Ok(Outcome::Failed),
         Err(ClientError::LeaseLost(_)) => Ok(Outcome::Lost),
         Err(e @ ClientError::Unauthorized(_)) => Err(e.into()),
@@ -307,7 +308,7 @@ async fn release(client: &WorkerClient, job: &JobSpec) -> anyhow::Result<Outcome
         retryable: true,
         release: true,
     };
-    match client.fail(job.id, &request).await {
+    match client.fail(job, &request).await {
         Ok(_) => tracing::info!(job.id = job.id, "gave the job back"),
         Err(e) => {
             tracing::warn!(job.id = job.id, error = %e, "giving the job back failed; its lease will expire")
@@ -329,6 +330,7 @@ mod tests {
             width: 64,
             height: 64,
             attempt: 1,
+            lease: "00112233445566778899aabbccddeeff".into(),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, ImageFormat, RgbImage, imageops::FilterType};
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage, imageops::FilterType};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,25 @@ pub fn normalize(image: DynamicImage, size: u32) -> Result<Vec<u8>, BlobError> {
     let mut out = io::Cursor::new(Vec::with_capacity((size * size) as usize));
     rgb.write_to(&mut out, ImageFormat::Png)?;
     Ok(out.into_inner())
+}
+
+/// The widest and tallest image a worker may upload, in pixels.
+pub const MAX_UPLOAD_SIDE: u32 = 4096;
+
+/// The most memory decoding one upload may take.
+pub const MAX_UPLOAD_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// Decodes an uploaded image within [`MAX_UPLOAD_SIDE`] and [`MAX_UPLOAD_ALLOC`]: the
+/// header is read first, so a small file that claims huge dimensions is refused before
+/// any pixel buffer is allocated (`ImageError::Limits`).
+pub fn decode_upload(bytes: &[u8]) -> Result<DynamicImage, image::ImageError> {
+    let mut reader = ImageReader::new(io::Cursor::new(bytes)).with_guessed_format()?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_UPLOAD_SIDE);
+    limits.max_image_height = Some(MAX_UPLOAD_SIDE);
+    limits.max_alloc = Some(MAX_UPLOAD_ALLOC);
+    reader.limits(limits);
+    reader.decode()
 }
 
 /// Decodes PNG/JPEG/WebP… bytes and normalises them (see [`normalize`]).

@@ -1,8 +1,9 @@
 //! The worker that runs inside the server (on by default, `--no-embedded-worker` turns
 //! it off): it serves the built-in demo models, and the models of
 //! `embedded_worker_config` (a worker.toml), through the same queue as any external
-//! worker, so that one command gives a working arena. Its pool refill lets voting
-//! start within seconds of a first start.
+//! worker, so that one command gives a working arena (its row may serve every model,
+//! and it names each job's lease like any worker). Its pool refill lets voting start
+//! within seconds of a first start.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -14,7 +15,7 @@ use arena_backends::demo::demo_models;
 use chrono::Utc;
 use image::DynamicImage;
 
-use super::{queue, workers};
+use super::{Error, queue, workers};
 use crate::app::App;
 use crate::store::{FailKind, LeasedJob, Worker};
 
@@ -32,6 +33,7 @@ async fn register(app: &App) -> anyhow::Result<Worker> {
         last_seen_at: None,
         revoked_at: None,
         models: "[]".into(),
+        allowed_models: None,
     })
 }
 
@@ -105,7 +107,7 @@ async fn generate(
     .await?;
     let Some(image) = image else {
         let reason = format!("no demo generator is called {}", job.model);
-        queue::fail(app, worker_id, job.id, &reason, FailKind::Permanent).await?;
+        queue::fail(app, job.held_by(worker_id), &reason, FailKind::Permanent).await?;
         return Ok(());
     };
     let params = serde_json::json!({
@@ -117,8 +119,7 @@ async fn generate(
     });
     queue::complete_image(
         app,
-        worker_id,
-        job.id,
+        job.held_by(worker_id),
         DynamicImage::ImageRgb8(image),
         params,
     )
@@ -160,7 +161,7 @@ async fn generate_with(
                 let (k, n) = (progress.0.load(Ordering::Relaxed), progress.1.load(Ordering::Relaxed));
                 let expires = Utc::now() + chrono::Duration::seconds(app.config.queue.lease_secs as i64);
                 let step = (n > 0).then_some((k.min(n) as i32, n as i32));
-                if !app.store.heartbeat_job(job.id, worker_id, step, expires).await? {
+                if !app.store.heartbeat_job(job.held_by(worker_id), step, expires).await? {
                     tracing::warn!(job.id = job.id, "embedded worker lost its lease; dropping the job");
                     return Ok(());
                 }
@@ -178,7 +179,16 @@ async fn generate_with(
                 "latency_ms".into(),
                 (started.elapsed().as_millis() as i64).into(),
             );
-            queue::complete_bytes(app, worker_id, job.id, image.png, params.into()).await?;
+            let lease = job.held_by(worker_id);
+            match queue::complete_bytes(app, lease, image.png, params.into()).await {
+                Ok(_) => {}
+                // What the backend made is refused as it would be from any worker:
+                // the job fails with the reason instead of waiting for its lease to end.
+                Err(e @ (Error::ImageTooLarge(_) | Error::InvalidImage(_))) => {
+                    queue::fail(app, lease, &e.to_string(), FailKind::Permanent).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Err(e) => {
             let transient = e
@@ -189,7 +199,7 @@ async fn generate_with(
             } else {
                 FailKind::Permanent
             };
-            queue::fail(app, worker_id, job.id, &format!("{e:#}"), kind).await?;
+            queue::fail(app, job.held_by(worker_id), &format!("{e:#}"), kind).await?;
         }
     }
     Ok(())

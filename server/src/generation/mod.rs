@@ -16,6 +16,22 @@ pub enum Error {
     /// The uploaded image cannot be decoded.
     #[error("The image cannot be decoded: {0}")]
     InvalidImage(String),
+    /// The uploaded image is larger than the server decodes (its pixels, or the memory
+    /// decoding it would take).
+    #[error(
+        "The image is too large: at most {max_side}×{max_side} pixels are accepted ({0}).",
+        max_side = blob::MAX_UPLOAD_SIDE
+    )]
+    ImageTooLarge(String),
+    /// The worker's token may not serve some of the models it asked for.
+    #[error(
+        "This worker's token may not serve {refused:?}; it may serve {allowed:?} \
+         (an operator chooses them with `arena workers add NAME --models …`)."
+    )]
+    ModelNotAllowed {
+        refused: Vec<String>,
+        allowed: Vec<String>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

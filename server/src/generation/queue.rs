@@ -1,16 +1,18 @@
-//! The generation queue as the server runs it: leasing with a long poll, results
-//! re-encoded before they are stored, failures, and the background tasks that keep
-//! the queue honest (expired leases, live deadlines) and the pool full.
+//! The generation queue as the server runs it: leasing with a long poll (only models
+//! the worker's token may serve), results decoded within limits and re-encoded before
+//! they are stored, failures, and the background tasks that keep the queue honest
+//! (expired leases, live deadlines) and the pool full. Every request about a leased
+//! job names its lease ([`JobLease`]).
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use image::DynamicImage;
 
-use super::blob::normalize;
+use super::blob::{decode_upload, normalize};
 use super::{Error, Result};
 use crate::app::App;
-use crate::store::{FailKind, JobResult, LeasedJob, NewPoolJob, Worker};
+use crate::store::{FailKind, JobLease, JobResult, LeasedJob, NewPoolJob, Worker};
 
 /// The seed of the `index`th pool image of (prompt, model): reproducible, and new for
 /// every index. Index 0 is the one seed each pair had before the pool kept several
@@ -32,6 +34,8 @@ pub fn pool_seed(prompt_id: i64, model_slug: &str, index: u32) -> i64 {
 }
 
 /// Leases a job of one of `models` to `worker`, waiting up to `wait` for one.
+/// `ModelNotAllowed`, with nothing leased or recorded, when its token may not serve
+/// one of them.
 pub async fn lease(
     app: &App,
     worker: &Worker,
@@ -41,6 +45,17 @@ pub async fn lease(
     let mut models = models.to_vec();
     models.sort();
     models.dedup();
+    if let Some(allowed) = worker.allowed_slugs() {
+        let refused: Vec<String> = models
+            .iter()
+            .filter(|m| !allowed.contains(m))
+            .cloned()
+            .collect();
+        if !refused.is_empty() {
+            tracing::warn!(worker.name = %worker.name, models = ?refused, "lease refused: models not allowed");
+            return Err(Error::ModelNotAllowed { refused, allowed });
+        }
+    }
     let changed = worker.model_slugs() != models;
     // A worker seen a moment ago is still live: skipping the write saves a commit
     // (an fsync on SQLite) on every lease of a busy worker.
@@ -75,28 +90,43 @@ pub async fn lease(
     }
 }
 
-/// Decodes an uploaded image and finishes the job with it (see [`complete_image`]).
+/// Decodes an uploaded image within the upload limits, at most
+/// [`super::signals::DECODING_AT_ONCE`] at a time in this process, and finishes the
+/// job with it (see [`complete_image`]). Nothing is written when it is refused.
 pub async fn complete_bytes(
     app: &App,
-    worker_id: i64,
-    job_id: i64,
+    lease: JobLease<'_>,
     bytes: Vec<u8>,
     params: serde_json::Value,
 ) -> Result<bool> {
-    let image = tokio::task::spawn_blocking(move || image::load_from_memory(&bytes))
+    let size = app.config.image_size;
+    let png = {
+        // Held through the re-encoding too: the decoded pixels live until then.
+        let _permit = app
+            .queue
+            .decoding
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let image = decode_upload(&bytes).map_err(|e| match e {
+                image::ImageError::Limits(limit) => Error::ImageTooLarge(limit.to_string()),
+                other => Error::InvalidImage(other.to_string()),
+            })?;
+            Ok::<_, Error>(normalize(image, size)?)
+        })
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .map_err(|e| Error::InvalidImage(e.to_string()))?;
-    complete_image(app, worker_id, job_id, image, params).await
+        .map_err(|e| Error::Internal(e.to_string()))??
+    };
+    finish(app, lease, png, params).await
 }
 
 /// Re-encodes the image to the arena's one format and size (blindness: no metadata,
 /// no size or format that could tell models apart), stores it and finishes the job.
-/// False when the worker no longer holds the job.
+/// False when the worker no longer holds the job under this lease.
 pub async fn complete_image(
     app: &App,
-    worker_id: i64,
-    job_id: i64,
+    lease: JobLease<'_>,
     image: DynamicImage,
     params: serde_json::Value,
 ) -> Result<bool> {
@@ -104,6 +134,17 @@ pub async fn complete_image(
     let png = tokio::task::spawn_blocking(move || normalize(image, size))
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
+    finish(app, lease, png, params).await
+}
+
+/// Stores a normalised PNG and finishes the job with it.
+async fn finish(
+    app: &App,
+    lease: JobLease<'_>,
+    png: Vec<u8>,
+    params: serde_json::Value,
+) -> Result<bool> {
+    let size = app.config.image_size;
     let (blob_key, sha256) = app.blobs.put_png(&png).await?;
     let result = JobResult {
         blob_key,
@@ -114,27 +155,22 @@ pub async fn complete_image(
         latency_ms: params["latency_ms"].as_i64().unwrap_or(0),
         params,
     };
-    Ok(app.store.complete_job(job_id, worker_id, &result).await?)
+    Ok(app.store.complete_job(lease, &result).await?)
 }
 
-/// Ends an attempt without an image; `None` when the worker does not hold the job.
+/// Ends an attempt without an image; `None` when the worker does not hold the job
+/// under this lease.
 pub async fn fail(
     app: &App,
-    worker_id: i64,
-    job_id: i64,
+    lease: JobLease<'_>,
     reason: &str,
     kind: FailKind,
 ) -> Result<Option<&'static str>> {
     let reason: String = reason.chars().take(2000).collect();
+    let job_id = lease.job_id;
     let state = app
         .store
-        .fail_job(
-            job_id,
-            worker_id,
-            &reason,
-            kind,
-            app.config.queue.max_attempts as i32,
-        )
+        .fail_job(lease, &reason, kind, app.config.queue.max_attempts as i32)
         .await?;
     if state == Some("queued") {
         app.queue.jobs_added.notify_waiters();

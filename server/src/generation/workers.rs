@@ -1,5 +1,5 @@
-//! Worker identities: bearer tokens (shown once, stored as their sha256) and the
-//! `arena workers` command.
+//! Worker identities: bearer tokens (shown once, stored as their sha256), the models
+//! each token may serve, and the `arena workers` command.
 
 use anyhow::bail;
 use clap::Subcommand;
@@ -13,6 +13,10 @@ pub enum WorkersCommand {
     Add {
         /// A name to recognise the worker by, e.g. the machine it runs on.
         name: String,
+        /// The registered model slugs its token may serve, comma-separated (default:
+        /// every model). A lease asking for any other is refused.
+        #[arg(long, value_delimiter = ',')]
+        models: Option<Vec<String>>,
     },
     /// List the workers and when each was last seen.
     List,
@@ -24,7 +28,7 @@ pub enum WorkersCommand {
     },
     /// Give a worker a new token (printed alone on the last line); the old one stops
     /// working at once and the jobs it holds go back to the queue. Also re-enables a
-    /// revoked worker.
+    /// revoked worker. The models it may serve stay as they were.
     Rotate {
         /// The name given to `arena workers add`.
         name: String,
@@ -42,9 +46,34 @@ pub fn hash_token(token: &str) -> String {
     sha256_hex(token.trim().as_bytes())
 }
 
+/// The slugs of `--models`, sorted, each a registered model; an error names any other.
+async fn allowed_models(store: &Store, models: Vec<String>) -> anyhow::Result<Vec<String>> {
+    let mut slugs: Vec<String> = models
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    if slugs.is_empty() {
+        bail!("--models names no model; leave it out to let the worker serve every model");
+    }
+    let known = store.list_models().await?;
+    let unknown: Vec<&String> = slugs
+        .iter()
+        .filter(|slug| !known.iter().any(|m| &m.slug == *slug))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "there is no model {unknown:?} (see `arena models list`; register one with `arena models add`)"
+        );
+    }
+    Ok(slugs)
+}
+
 pub async fn run(cmd: WorkersCommand, store: Store) -> anyhow::Result<()> {
     match cmd {
-        WorkersCommand::Add { name } => {
+        WorkersCommand::Add { name, models } => {
             let valid = !name.is_empty()
                 && name.len() <= 64
                 && name
@@ -55,18 +84,29 @@ pub async fn run(cmd: WorkersCommand, store: Store) -> anyhow::Result<()> {
                     "a worker name is 1–64 characters of a-z, A-Z, 0-9, '-', '_', '.' and '@' (got {name:?})"
                 );
             }
+            let allowed = match models {
+                Some(models) => Some(allowed_models(&store, models).await?),
+                None => None,
+            };
             let token = new_token();
-            match store.add_worker(&name, &hash_token(&token)).await {
+            match store
+                .add_worker(&name, &hash_token(&token), allowed.as_deref())
+                .await
+            {
                 Ok(_) => {}
                 Err(StoreError::Conflict) => bail!("a worker called {name:?} already exists"),
                 Err(e) => return Err(e.into()),
             }
-            println!("added worker {name}; its token (shown only now):");
+            let serves = allowed.map_or_else(|| "every model".to_string(), |m| m.join(", "));
+            println!("added worker {name}, which may serve {serves}; its token (shown only now):");
             println!("{token}");
             Ok(())
         }
         WorkersCommand::List => {
-            println!("{:<32} {:<8} {:<26} MODELS", "NAME", "STATUS", "LAST SEEN");
+            println!(
+                "{:<32} {:<8} {:<26} {:<32} ASKED FOR",
+                "NAME", "STATUS", "LAST SEEN", "MAY SERVE"
+            );
             for w in store.list_workers().await? {
                 let seen = w
                     .last_seen_at
@@ -77,11 +117,15 @@ pub async fn run(cmd: WorkersCommand, store: Store) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
+                let may_serve = w
+                    .allowed_slugs()
+                    .map_or_else(|| "all".to_string(), |m| m.join(","));
                 println!(
-                    "{:<32} {:<8} {:<26} {}",
+                    "{:<32} {:<8} {:<26} {:<32} {}",
                     w.name,
                     status,
                     seen,
+                    may_serve,
                     w.model_slugs().join(",")
                 );
             }

@@ -137,6 +137,16 @@ impl From<generation::Error> for AppError {
             generation::Error::InvalidImage(_) => {
                 AppError::unprocessable("invalid_image", err.to_string())
             }
+            generation::Error::ImageTooLarge(_) => AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "image_too_large",
+                err.to_string(),
+            ),
+            generation::Error::ModelNotAllowed { .. } => AppError::new(
+                StatusCode::FORBIDDEN,
+                arena_protocol::MODEL_NOT_ALLOWED,
+                err.to_string(),
+            ),
             other => AppError::internal(other),
         }
     }

@@ -1,12 +1,13 @@
 //! The worker protocol under `/api/v1/worker` (see `arena_protocol`): lease,
 //! heartbeat, result, fail. Workers authenticate with the bearer token that
-//! `arena workers add` printed; the database keeps only its hash.
+//! `arena workers add` printed (the database keeps only its hash); a job's heartbeat,
+//! result and failure also name its lease (the `arena-lease` header).
 
 use std::time::Duration;
 
 use arena_protocol::{
-    FailRequest, Heartbeat, HeartbeatResponse, JobSpec, JobStateResponse, LEASE_LOST, LeaseRequest,
-    LeaseResponse, MAX_WAIT_SECS, PARAMS_HEADER,
+    FailRequest, Heartbeat, HeartbeatResponse, JobSpec, JobStateResponse, LEASE_HEADER, LEASE_LOST,
+    LeaseRequest, LeaseResponse, MAX_WAIT_SECS, MISSING_LEASE, PARAMS_HEADER,
 };
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use super::error::{AppError, Result};
 use super::state::AppState;
 use crate::generation::{queue, workers};
-use crate::store::{FailKind, Worker};
+use crate::store::{FailKind, JobLease, Worker};
 
 /// Uploaded images may be large (a 2048² PNG); the server re-encodes them anyway.
 const MAX_RESULT_BYTES: usize = 64 * 1024 * 1024;
@@ -84,8 +85,29 @@ fn lease_lost(job_id: i64) -> AppError {
     AppError::new(
         StatusCode::CONFLICT,
         LEASE_LOST,
-        format!("This worker does not hold job {job_id} (its lease expired or the job ended)."),
+        format!(
+            "This worker does not hold job {job_id} under this lease (its lease expired, the \
+             job ended or went to another worker)."
+        ),
     )
+}
+
+/// The lease nonce a job request names in its [`LEASE_HEADER`].
+fn lease_nonce(headers: &HeaderMap) -> Result<&str> {
+    headers
+        .get(LEASE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            AppError::bad_request(
+                MISSING_LEASE,
+                format!(
+                    "Name the job's lease in the {LEASE_HEADER} header: the `lease` of the job \
+                     the lease request returned."
+                ),
+            )
+        })
 }
 
 async fn lease(
@@ -130,6 +152,7 @@ async fn lease(
             width: j.width as u32,
             height: j.height as u32,
             attempt: j.attempts as u32,
+            lease: j.lease,
         }),
         lease_secs: state.config.queue.lease_secs,
         heartbeat_secs: state.config.queue.heartbeat_secs(),
@@ -140,19 +163,21 @@ async fn heartbeat(
     State(state): State<AppState>,
     AuthWorker(worker): AuthWorker,
     Path(id): Path<i64>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<HeartbeatResponse>> {
+    let lease = JobLease {
+        job_id: id,
+        worker_id: worker.id,
+        nonce: lease_nonce(&headers)?,
+    };
     let beat: Heartbeat = parse(&body)?;
     let progress = match (beat.step, beat.steps) {
         (Some(k), Some(n)) if n > 0 => Some((k.min(n) as i32, n as i32)),
         _ => None,
     };
     let expires = Utc::now() + chrono::Duration::seconds(state.config.queue.lease_secs as i64);
-    if !state
-        .store
-        .heartbeat_job(id, worker.id, progress, expires)
-        .await?
-    {
+    if !state.store.heartbeat_job(lease, progress, expires).await? {
         return Err(lease_lost(id));
     }
     state
@@ -171,6 +196,11 @@ async fn result(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<JobStateResponse>> {
+    let lease = JobLease {
+        job_id: id,
+        worker_id: worker.id,
+        nonce: lease_nonce(&headers)?,
+    };
     let params = match headers.get(PARAMS_HEADER) {
         Some(v) => serde_json::from_slice::<serde_json::Value>(v.as_bytes())
             .ok()
@@ -183,14 +213,12 @@ async fn result(
             })?,
         None => serde_json::json!({}),
     };
-    // Cheap check first: decoding a large image for a job that is gone is wasted work.
-    let held = state.store.job(id).await?.is_some_and(|j| {
-        j.state == "queued" || (j.state == "leased" && j.worker_id == Some(worker.id))
-    });
-    if !held {
+    // Cheap check first: decoding a large image for a job that is gone is wasted work
+    // (and a worker must not make the server decode for jobs it does not hold).
+    if !state.store.holds_job(lease).await? {
         return Err(lease_lost(id));
     }
-    if !queue::complete_bytes(&state, worker.id, id, body.to_vec(), params).await? {
+    if !queue::complete_bytes(&state, lease, body.to_vec(), params).await? {
         return Err(lease_lost(id));
     }
     tracing::info!(job.id = id, worker.name = %worker.name, "job done");
@@ -203,8 +231,14 @@ async fn fail(
     State(state): State<AppState>,
     AuthWorker(worker): AuthWorker,
     Path(id): Path<i64>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<JobStateResponse>> {
+    let lease = JobLease {
+        job_id: id,
+        worker_id: worker.id,
+        nonce: lease_nonce(&headers)?,
+    };
     let request: FailRequest = serde_json::from_slice(&body).map_err(|e| {
         AppError::bad_request(
             "invalid_json",
@@ -216,13 +250,13 @@ async fn fail(
         (false, true) => FailKind::Transient,
         (false, false) => FailKind::Permanent,
     };
-    // The job keeps its worker; the reason is the worker's words alone, since model
-    // pages show it publicly.
+    // The job keeps its worker; the reason is the worker's words alone. Only
+    // `/admin/queue` shows them: public pages say why in general terms.
     let reason = match request.reason.trim() {
         "" => "no reason given",
         reason => reason,
     };
-    match queue::fail(&state, worker.id, id, reason, kind).await? {
+    match queue::fail(&state, lease, reason, kind).await? {
         Some(new_state) => Ok(Json(JobStateResponse {
             state: new_state.into(),
         })),

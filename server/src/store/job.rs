@@ -1,6 +1,7 @@
 //! The `job` table: the generation queue. A job is queued, leased by one worker at a
-//! time (with an expiry that heartbeats extend), and ends done, failed (with its
-//! reason) or cancelled. Postgres leases with `for update skip locked`; SQLite in one
+//! time (with an expiry that heartbeats extend, and a nonce that every later request of
+//! that lease must name), and ends done, failed (with its reason and its public cause)
+//! or cancelled. Postgres leases with `for update skip locked`; SQLite in one
 //! `begin immediate` transaction, which serialises writers.
 
 use chrono::{DateTime, Utc};
@@ -49,6 +50,81 @@ pub struct LeasedJob {
     pub width: i32,
     pub height: i32,
     pub attempts: i32,
+    /// This lease's nonce: heartbeats, the result and failures must name it.
+    pub lease: String,
+}
+
+impl LeasedJob {
+    /// The hold `worker_id` has on this job under this lease.
+    pub fn held_by(&self, worker_id: i64) -> JobLease<'_> {
+        JobLease {
+            job_id: self.id,
+            worker_id,
+            nonce: &self.lease,
+        }
+    }
+}
+
+/// A worker's hold on a job: heartbeats, results and failures change the job only when
+/// it is leased to that worker under that nonce, so a request from an earlier lease
+/// (or another worker, or a guess) changes nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct JobLease<'a> {
+    pub job_id: i64,
+    pub worker_id: i64,
+    /// The nonce the lease was given ([`LeasedJob::lease`]).
+    pub nonce: &'a str,
+}
+
+/// A fresh lease nonce: 128 random bits as hex.
+fn new_lease_nonce() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+/// Why a failed job failed, in the terms public pages use; the worker's own words
+/// (which may name backend URLs or quote a provider) stay in `failure_reason`, shown
+/// only in `/admin/queue`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    /// The worker reported that the model could not draw it.
+    Model,
+    /// No image in time: its worker stopped responding or kept giving it back until
+    /// its attempts ran out, or a live battle's deadline passed while it was drawn.
+    TimedOut,
+    /// A live job whose deadline passed before any worker leased it: the arena had no
+    /// free worker, which is not the model's failure.
+    NoWorker,
+}
+
+impl FailureCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCause::Model => "model",
+            FailureCause::TimedOut => "timed_out",
+            FailureCause::NoWorker => "no_worker",
+        }
+    }
+
+    /// The stored spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<FailureCause> {
+        match s {
+            "model" => Some(FailureCause::Model),
+            "timed_out" => Some(FailureCause::TimedOut),
+            "no_worker" => Some(FailureCause::NoWorker),
+            _ => None,
+        }
+    }
+
+    /// What public pages say about such a failure.
+    pub fn public_reason(self) -> &'static str {
+        match self {
+            FailureCause::Model => "the model could not draw the image",
+            FailureCause::TimedOut => "timed out",
+            FailureCause::NoWorker => "timed out: no worker was free",
+        }
+    }
 }
 
 /// A job as stored (for the admin page, tests and live battles).
@@ -66,6 +142,8 @@ pub struct Job {
     pub progress_step: Option<i32>,
     pub progress_steps: Option<i32>,
     pub failure_reason: Option<String>,
+    /// A failed job's [`FailureCause`] (its stored spelling).
+    pub failure_cause: Option<String>,
     pub generation_id: Option<i64>,
     pub battle_id: Option<String>,
     pub slot: Option<i16>,
@@ -74,8 +152,8 @@ pub struct Job {
 }
 
 const JOB_COLUMNS: &str = "id, kind, model_id, prompt_id, seed, state, worker_id, attempts, \
-     lease_expires_at, progress_step, progress_steps, failure_reason, generation_id, battle_id, \
-     slot, created_at, finished_at";
+     lease_expires_at, progress_step, progress_steps, failure_reason, failure_cause, generation_id, \
+     battle_id, slot, created_at, finished_at";
 
 /// A job to queue.
 pub(super) struct JobRow<'a> {
@@ -149,7 +227,8 @@ pub enum FailKind {
     Permanent,
     /// Worth another attempt while attempts remain.
     Transient,
-    /// The worker gives the job back unfinished (shutting down); no attempt is used.
+    /// The worker gives the job back unfinished (shutting down). The attempt counts:
+    /// a worker that gives a job back forever would otherwise keep it from failing.
     Release,
 }
 
@@ -161,7 +240,7 @@ pub struct QueueCount {
     pub n: i64,
 }
 
-/// A failed job with its reason, for `/admin/queue` and model pages.
+/// A failed job with its full reason, for `/admin/queue` only.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct FailedJob {
     pub id: i64,
@@ -255,7 +334,7 @@ impl Store {
     }
 
     /// Leases the most urgent queued job of one of `slugs` to `worker_id` until
-    /// `expires_at`; `None` when there is none.
+    /// `expires_at`, under a fresh nonce; `None` when there is none.
     pub async fn lease_job(
         &self,
         worker_id: i64,
@@ -263,6 +342,7 @@ impl Store {
         expires_at: DateTime<Utc>,
     ) -> Result<Option<LeasedJob>> {
         let now = Utc::now();
+        let nonce = new_lease_nonce();
         let slugs = serde_json::to_string(slugs).unwrap_or_default();
         let pick = format!(
             "select j.id from job j join model m on m.id = j.model_id \
@@ -270,7 +350,8 @@ impl Store {
             self.slug_set(1)
         );
         let set = "update job set state = 'leased', worker_id = $2, attempts = attempts + 1, \
-                   leased_at = $3, lease_expires_at = $4, progress_step = null, progress_steps = null";
+                   leased_at = $3, lease_expires_at = $4, lease_token = $5, progress_step = null, \
+                   progress_steps = null";
         let id: Option<i64> = match self.backend() {
             Backend::Postgres => {
                 // One statement: concurrent leases skip each other's locked rows
@@ -283,7 +364,8 @@ impl Store {
                             .bind(slugs)
                             .bind(worker_id)
                             .bind(now)
-                            .bind(expires_at),
+                            .bind(expires_at)
+                            .bind(&nonce),
                     )
                     .await?
             }
@@ -297,7 +379,8 @@ impl Store {
                             .bind(id)
                             .bind(worker_id)
                             .bind(now)
-                            .bind(expires_at),
+                            .bind(expires_at)
+                            .bind(&nonce),
                     )
                     .await?;
                 }
@@ -310,7 +393,7 @@ impl Store {
             .fetch_optional(
                 sql(
                     "select j.id, m.slug as model, p.text as prompt, j.seed, j.width, j.height, \
-                     j.attempts from job j join model m on m.id = j.model_id \
+                     j.attempts, j.lease_token as lease from job j join model m on m.id = j.model_id \
                      join prompt p on p.id = j.prompt_id where j.id = $1",
                 )
                 .bind(id),
@@ -321,8 +404,7 @@ impl Store {
     /// Extends the lease and records progress; false when the worker no longer holds it.
     pub async fn heartbeat_job(
         &self,
-        job_id: i64,
-        worker_id: i64,
+        lease: JobLease<'_>,
         progress: Option<(i32, i32)>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool> {
@@ -333,36 +415,54 @@ impl Store {
                 sql("update job set lease_expires_at = $1, \
                      progress_step = coalesce($2, progress_step), \
                      progress_steps = coalesce($3, progress_steps) \
-                     where id = $4 and state = 'leased' and worker_id = $5")
+                     where id = $4 and state = 'leased' and worker_id = $5 and lease_token = $6")
                 .bind(expires_at)
                 .bind(step)
                 .bind(steps)
-                .bind(job_id)
-                .bind(worker_id),
+                .bind(lease.job_id)
+                .bind(lease.worker_id)
+                .bind(lease.nonce),
             )
             .await?;
         Ok(changed == 1)
     }
 
+    /// Whether the worker holds the job under this lease now (a cheap check before
+    /// work that is wasted otherwise; the write that follows checks again).
+    pub async fn holds_job(&self, lease: JobLease<'_>) -> Result<bool> {
+        let n: i64 = self
+            .pool()
+            .scalar(
+                sql("select count(*) from job \
+                     where id = $1 and state = 'leased' and worker_id = $2 and lease_token = $3")
+                .bind(lease.job_id)
+                .bind(lease.worker_id)
+                .bind(lease.nonce),
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     /// Finishes a job with its image: the job, its generation and (for a live battle)
     /// the battle's image in one transaction. False, with nothing written, when the
-    /// worker no longer holds the job (another worker has it, or it ended): each job is
-    /// done once.
-    pub async fn complete_job(&self, job_id: i64, worker_id: i64, r: &JobResult) -> Result<bool> {
+    /// worker does not hold the job under this lease (another worker has it, it went
+    /// back to the queue, or it ended): each job is done once, by its leaseholder.
+    pub async fn complete_job(&self, lease: JobLease<'_>, r: &JobResult) -> Result<bool> {
         let now = Utc::now();
+        let job_id = lease.job_id;
         let mut tx = self.begin().await?;
-        // A lease that expired but was not taken again may still be completed.
+        // A lease that expired but was not yet reaped (nor taken again) may still be
+        // completed; a queued job may not, whoever asks.
         let claimed: Option<Claimed> = tx
             .fetch_optional(
-                sql(
-                    "update job set state = 'done', worker_id = $1, finished_at = $2, \
-                     progress_step = progress_steps, failure_reason = null \
-                     where id = $3 and (state = 'queued' or (state = 'leased' and worker_id = $1)) \
-                     returning model_id, prompt_id, seed, battle_id, slot",
-                )
-                .bind(worker_id)
+                sql("update job set state = 'done', finished_at = $2, \
+                     progress_step = progress_steps, failure_reason = null, failure_cause = null \
+                     where id = $3 and state = 'leased' and worker_id = $1 and lease_token = $4 \
+                     returning model_id, prompt_id, seed, battle_id, slot")
+                .bind(lease.worker_id)
                 .bind(now)
-                .bind(job_id),
+                .bind(job_id)
+                .bind(lease.nonce),
             )
             .await?;
         let Some((model_id, prompt_id, seed, battle_id, slot)) = claimed else {
@@ -395,51 +495,68 @@ impl Store {
     }
 
     /// Ends an attempt without an image; returns the job's new state, or `None` when
-    /// the worker does not hold the job. A failed live job cancels its sibling.
+    /// the worker does not hold the job under this lease. Every kind uses the attempt
+    /// (the lease counted it); a failed live job cancels its sibling.
     pub async fn fail_job(
         &self,
-        job_id: i64,
-        worker_id: i64,
+        lease: JobLease<'_>,
         reason: &str,
         kind: FailKind,
         max_attempts: i32,
     ) -> Result<Option<&'static str>> {
         let now = Utc::now();
+        let job_id = lease.job_id;
         let mut tx = self.begin().await?;
         let held: Option<(i32, Option<String>)> = tx
             .fetch_optional(
                 sql("select attempts, battle_id from job \
-                     where id = $1 and state = 'leased' and worker_id = $2")
+                     where id = $1 and state = 'leased' and worker_id = $2 and lease_token = $3")
                 .bind(job_id)
-                .bind(worker_id),
+                .bind(lease.worker_id)
+                .bind(lease.nonce),
             )
             .await?;
         let Some((attempts, battle_id)) = held else {
             return Ok(None);
         };
-        let (state, attempts, reason) = match kind {
-            FailKind::Release => ("queued", attempts - 1, None),
-            FailKind::Transient if attempts < max_attempts => {
-                ("queued", attempts, Some(reason.to_string()))
+        let retry = attempts < max_attempts;
+        let (state, cause, reason) = match kind {
+            FailKind::Release if retry => {
+                ("queued", None, format!("given back unfinished: {reason}"))
             }
+            FailKind::Release => (
+                "failed",
+                Some(FailureCause::TimedOut),
+                format!("given back unfinished with its {attempts} attempts used up: {reason}"),
+            ),
+            FailKind::Transient if retry => ("queued", None, reason.to_string()),
             _ if attempts > 1 => (
                 "failed",
-                attempts,
-                Some(format!("{reason} (after {attempts} attempts)")),
+                Some(FailureCause::Model),
+                format!("{reason} (after {attempts} attempts)"),
             ),
-            _ => ("failed", attempts, Some(reason.to_string())),
+            _ => ("failed", Some(FailureCause::Model), reason.to_string()),
         };
-        tx.execute(
-            sql("update job set state = $1, attempts = $2, \
-                 failure_reason = coalesce($3, failure_reason), lease_expires_at = null, \
-                 finished_at = $4 where id = $5")
-            .bind(state)
-            .bind(attempts)
-            .bind(reason)
-            .bind((state == "failed").then_some(now))
-            .bind(job_id),
-        )
-        .await?;
+        // The hold is checked again in the write itself: a concurrent request of the
+        // same lease that got here first wins, and this one changes nothing.
+        let changed = tx
+            .execute(
+                sql(
+                    "update job set state = $1, failure_reason = $2, failure_cause = $3, \
+                     lease_expires_at = null, finished_at = $4 \
+                     where id = $5 and state = 'leased' and lease_token = $6",
+                )
+                .bind(state)
+                .bind(reason)
+                .bind(cause.map(FailureCause::as_str))
+                .bind((state == "failed").then_some(now))
+                .bind(job_id)
+                .bind(lease.nonce),
+            )
+            .await?;
+        if changed != 1 {
+            return Ok(None);
+        }
         if state == "failed"
             && let Some(battle_id) = battle_id
         {
@@ -466,7 +583,7 @@ impl Store {
                 sql(
                     "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
                      failure_reason = 'the worker stopped responding (lease expired) ' \
-                         || attempts || ' times' \
+                         || attempts || ' times', failure_cause = 'timed_out' \
                      where state = 'leased' and lease_expires_at < $1 and attempts >= $2",
                 )
                 .bind(now)
@@ -481,11 +598,26 @@ impl Store {
                 .bind(now),
             )
             .await?;
+        // Never leased: the arena had no free worker in time, which says nothing about
+        // the model (model pages leave these out).
+        let unserved = tx
+            .execute(
+                sql(
+                    "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
+                     failure_reason = 'timed out: no worker was free to draw it before the live \
+                     battle''s deadline', failure_cause = 'no_worker' \
+                     where kind = 'live' and state = 'queued' and leased_at is null \
+                     and deadline_at < $1",
+                )
+                .bind(now),
+            )
+            .await?;
         let timed_out = tx
             .execute(
                 sql(
                     "update job set state = 'failed', finished_at = $1, lease_expires_at = null, \
-                     failure_reason = 'timed out: no image before the live battle''s deadline' \
+                     failure_reason = 'timed out: no image before the live battle''s deadline', \
+                     failure_cause = 'timed_out' \
                      where kind = 'live' and state in ('queued', 'leased') and deadline_at < $1",
                 )
                 .bind(now),
@@ -503,7 +635,7 @@ impl Store {
         tx.commit().await?;
         Ok(Reaped {
             requeued,
-            failed: failed_expired + timed_out,
+            failed: failed_expired + unserved + timed_out,
             cancelled,
         })
     }
@@ -562,8 +694,9 @@ impl Store {
             .await
     }
 
-    /// How a model's generation has gone: images stored, jobs finished and failed,
-    /// and the latest failure.
+    /// How a model's generation has gone, for its public page: images stored, jobs
+    /// finished and failed, and the latest failure in general terms. Failures that were
+    /// the arena's (no worker was free) are not the model's and are left out.
     pub async fn generation_record(&self, model_id: i64) -> Result<GenerationRecord> {
         let mut pool = self.pool();
         let images: i64 = pool
@@ -573,7 +706,8 @@ impl Store {
             .fetch_one(
                 sql(
                     "select coalesce(sum(case when state = 'done' then 1 else 0 end), 0), \
-                     coalesce(sum(case when state = 'failed' then 1 else 0 end), 0) \
+                     coalesce(sum(case when state = 'failed' \
+                         and coalesce(failure_cause, '') <> 'no_worker' then 1 else 0 end), 0) \
                      from job where model_id = $1",
                 )
                 .bind(model_id),
@@ -581,8 +715,9 @@ impl Store {
             .await?;
         let last_failure: Option<(Option<String>, Option<DateTime<Utc>>)> = pool
             .fetch_optional(
-                sql("select failure_reason, finished_at from job \
+                sql("select failure_cause, finished_at from job \
                      where model_id = $1 and state = 'failed' \
+                     and coalesce(failure_cause, '') <> 'no_worker' \
                      order by finished_at desc, id desc limit 1")
                 .bind(model_id),
             )
@@ -591,9 +726,17 @@ impl Store {
             images,
             jobs_done: done,
             jobs_failed: failed,
-            last_failure: last_failure.map(|(reason, at)| LastFailure {
-                reason: reason.unwrap_or_default(),
-                at,
+            last_failure: last_failure.map(|(cause, at)| {
+                // Never the worker's words: they may name backends or quote providers.
+                let cause = cause
+                    .as_deref()
+                    .and_then(FailureCause::parse)
+                    .unwrap_or(FailureCause::Model);
+                LastFailure {
+                    reason: cause.public_reason().to_string(),
+                    cause,
+                    at,
+                }
             }),
         })
     }
@@ -608,8 +751,11 @@ pub struct GenerationRecord {
     pub last_failure: Option<LastFailure>,
 }
 
+/// A model's latest failure as public pages show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct LastFailure {
+    /// [`FailureCause::public_reason`]: never the worker's own text.
     pub reason: String,
+    pub cause: FailureCause,
     pub at: Option<DateTime<Utc>>,
 }

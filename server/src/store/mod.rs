@@ -41,8 +41,8 @@ pub use generation::{Candidate, Generation};
 pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
 pub use integrity_scan::{ScanServed, ScanVote};
 pub use job::{
-    FailKind, FailedJob, GenerationRecord, Job, JobResult, LIVE_PRIORITY, LastFailure, LeasedJob,
-    NewPoolJob, QueueCount, Reaped, WantedImage,
+    FailKind, FailedJob, FailureCause, GenerationRecord, Job, JobLease, JobResult, LIVE_PRIORITY,
+    LastFailure, LeasedJob, NewPoolJob, QueueCount, Reaped, WantedImage,
 };
 pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle};
 pub use model::{Model, ModelStatus, NewModel};

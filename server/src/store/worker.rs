@@ -1,5 +1,5 @@
-//! The `worker` table: generation workers, their hashed tokens and when they were
-//! last seen asking for work.
+//! The `worker` table: generation workers, their hashed tokens, the models each token
+//! may serve, and when they were last seen asking for work.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -17,31 +17,44 @@ pub struct Worker {
     pub revoked_at: Option<DateTime<Utc>>,
     /// JSON array of the model slugs it asked for at its latest lease.
     pub models: String,
+    /// JSON array of the model slugs its token may lease; `None`: every model.
+    pub allowed_models: Option<String>,
 }
 
 impl Worker {
     pub fn model_slugs(&self) -> Vec<String> {
         serde_json::from_str(&self.models).unwrap_or_default()
     }
+
+    /// The model slugs its token may lease; `None`: every model. A list that cannot be
+    /// read allows nothing rather than everything.
+    pub fn allowed_slugs(&self) -> Option<Vec<String>> {
+        self.allowed_models
+            .as_deref()
+            .map(|list| serde_json::from_str(list).unwrap_or_default())
+    }
 }
 
-const COLUMNS: &str = "id, name, created_at, last_seen_at, revoked_at, models";
+const COLUMNS: &str = "id, name, created_at, last_seen_at, revoked_at, models, allowed_models";
 
-/// Registers a worker; false when the name is taken (nothing is written then).
+/// Registers a worker that may serve `allowed_models` (JSON; `None`: all); false when
+/// the name is taken (nothing is written then).
 async fn insert(
     c: &mut impl Exec,
     name: &str,
     token_hash: &str,
+    allowed_models: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let added = c
         .execute(
             sql(
-                "insert into worker (name, token_hash, created_at) values ($1, $2, $3) \
-                 on conflict do nothing",
+                "insert into worker (name, token_hash, allowed_models, created_at) \
+                 values ($1, $2, $3, $4) on conflict do nothing",
             )
             .bind(name)
             .bind(token_hash)
+            .bind(allowed_models)
             .bind(now),
         )
         .await?;
@@ -83,11 +96,17 @@ async fn id_by_name(c: &mut impl Exec, name: &str) -> Result<Option<i64>> {
 }
 
 impl Store {
-    /// Registers a worker under `name` with the hash of its token; `Conflict` when the
-    /// name is taken.
-    pub async fn add_worker(&self, name: &str, token_hash: &str) -> Result<i64> {
+    /// Registers a worker under `name` with the hash of its token, allowed to serve
+    /// `allowed_models` (`None`: every model); `Conflict` when the name is taken.
+    pub async fn add_worker(
+        &self,
+        name: &str,
+        token_hash: &str,
+        allowed_models: Option<&[String]>,
+    ) -> Result<i64> {
+        let allowed = allowed_models.map(|slugs| serde_json::Value::from(slugs).to_string());
         let mut tx = self.begin().await?;
-        if !insert(&mut tx, name, token_hash, Utc::now()).await? {
+        if !insert(&mut tx, name, token_hash, allowed.as_deref(), Utc::now()).await? {
             return Err(StoreError::Conflict);
         }
         let id = id_by_name(&mut tx, name).await?;
@@ -95,11 +114,11 @@ impl Store {
         id.ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))
     }
 
-    /// The worker called `name`, created with `token_hash` if there is none
-    /// (the embedded worker, which never shows a token).
+    /// The worker called `name`, created with `token_hash` and every model if there is
+    /// none (the embedded worker, which never shows a token).
     pub async fn ensure_worker(&self, name: &str, token_hash: &str) -> Result<i64> {
         let mut pool = self.pool();
-        insert(&mut pool, name, token_hash, Utc::now()).await?;
+        insert(&mut pool, name, token_hash, None, Utc::now()).await?;
         id_by_name(&mut pool, name)
             .await?
             .ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))
@@ -150,8 +169,8 @@ impl Store {
 
     /// Gives the worker called `name` a new token hash, or none (`None`: revoked), in
     /// one transaction that also returns the jobs it holds to the queue, since it can
-    /// no longer finish them. `None` when there is no such worker; otherwise how many
-    /// jobs were returned.
+    /// no longer finish them. The models it may serve stay as they were. `None` when
+    /// there is no such worker; otherwise how many jobs were returned.
     pub async fn replace_worker_token(
         &self,
         name: &str,

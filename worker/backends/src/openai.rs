@@ -1,12 +1,18 @@
 //! The `openai` backend: any OpenAI-compatible `POST {base_url}/images/generations`
 //! endpoint. Handles `b64_json` and URL responses, time limits, and 429/5xx with
 //! exponential backoff (honouring `Retry-After`).
+//!
+//! What the provider answers is not trusted: every body is read in chunks up to
+//! `max_response_bytes`, an image URL is fetched only from the provider's own origin
+//! (that of `base_url`) or a host in `allowed_image_hosts`, redirects are followed only
+//! to those, and images are decoded within dimension and memory limits.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use base64::Engine;
-use reqwest::StatusCode;
+use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use crate::backend::{Backend, GeneratedImage, GenerationRequest, Progress};
@@ -39,6 +45,33 @@ pub struct OpenAiConfig {
     /// First backoff; doubled at each retry.
     #[serde(default = "default_backoff_ms")]
     pub backoff_ms: u64,
+    /// Hosts besides `base_url`'s that image URLs in answers may point to, e.g. the
+    /// provider's CDN; `*.example.com` matches the subdomains of `example.com`. URLs
+    /// elsewhere are not fetched and the job fails.
+    #[serde(default)]
+    pub allowed_image_hosts: Vec<String>,
+    /// The largest answer read from the provider (its JSON, or the image at a URL), in
+    /// bytes; a larger one fails the job unread.
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: u64,
+}
+
+/// The default `max_response_bytes`: 64 MiB, four times a 2048² PNG as base64.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How much of an error answer is read for its message.
+const MAX_ERROR_BODY_BYTES: u64 = 64 * 1024;
+
+/// How many redirects one request follows (each to an allowed host).
+const MAX_REDIRECTS: usize = 5;
+
+/// The largest image decoded (width and height, in pixels), and the memory decoding
+/// one may take: the arena refuses larger uploads anyway.
+const MAX_IMAGE_SIDE: u32 = 4096;
+const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
+
+fn default_max_response_bytes() -> u64 {
+    DEFAULT_MAX_RESPONSE_BYTES
 }
 
 fn default_timeout_secs() -> u64 {
@@ -78,12 +111,84 @@ impl ApiError {
     }
 }
 
+/// Where the backend may fetch from: the provider's own origin (scheme, host and port
+/// of `base_url`) and the hosts of `allowed_image_hosts`.
+#[derive(Clone, Debug)]
+struct Hosts {
+    provider: (String, String, Option<u16>),
+    /// Lower-case host names; `*.suffix` matches subdomains of `suffix`.
+    allowed: Vec<String>,
+}
+
+impl Hosts {
+    fn new(config: &OpenAiConfig) -> anyhow::Result<Hosts> {
+        let base = Url::parse(&config.base_url)
+            .with_context(|| format!("base_url {:?} is not a URL", config.base_url))?;
+        let host = match (base.scheme(), base.host_str()) {
+            ("http" | "https", Some(host)) => host.to_ascii_lowercase(),
+            _ => anyhow::bail!(
+                "base_url {:?} must be an http:// or https:// URL",
+                config.base_url
+            ),
+        };
+        let allowed = config
+            .allowed_image_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        Ok(Hosts {
+            provider: (
+                base.scheme().to_string(),
+                host,
+                base.port_or_known_default(),
+            ),
+            allowed,
+        })
+    }
+
+    fn allows(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        if !matches!(url.scheme(), "http" | "https") {
+            return false;
+        }
+        let (scheme, provider_host, port) = &self.provider;
+        if url.scheme() == scheme && &host == provider_host && url.port_or_known_default() == *port
+        {
+            return true;
+        }
+        self.allowed
+            .iter()
+            .any(|allowed| match allowed.strip_prefix("*.") {
+                Some(parent) => host
+                    .strip_suffix(parent)
+                    .is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+                None => &host == allowed,
+            })
+    }
+
+    /// For messages: the provider's host and the allowed ones.
+    fn describe(&self) -> String {
+        let mut hosts = vec![self.provider.1.clone()];
+        hosts.extend(self.allowed.iter().cloned());
+        hosts.join(", ")
+    }
+}
+
+/// A redirect the backend refused to follow (the source of a reqwest redirect error).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RedirectRefused(String);
+
 /// A loaded `openai` model. `generate` runs on a worker thread and blocks on the
 /// async client through the runtime it was loaded in.
 pub struct OpenAiBackend {
     config: OpenAiConfig,
     api_key: Option<String>,
     http: reqwest::Client,
+    hosts: Arc<Hosts>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -96,9 +201,28 @@ impl OpenAiBackend {
             })?),
             None => None,
         };
+        let hosts = Arc::new(Hosts::new(config)?);
+        let follow = hosts.clone();
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                let message = format!("more than {MAX_REDIRECTS} redirects");
+                return attempt.error(RedirectRefused(message));
+            }
+            if follow.allows(attempt.url()) {
+                return attempt.follow();
+            }
+            let message = format!(
+                "a redirect to {}, which is not the provider's host nor in allowed_image_hosts \
+                 ({})",
+                attempt.url().host_str().unwrap_or("a URL without a host"),
+                follow.describe()
+            );
+            attempt.error(RedirectRefused(message))
+        });
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_secs))
             .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
+            .redirect(redirects)
             .build()?;
         let runtime = tokio::runtime::Handle::try_current()
             .context("the openai backend must be loaded inside a tokio runtime")?;
@@ -106,6 +230,7 @@ impl OpenAiBackend {
             config: config.clone(),
             api_key,
             http,
+            hosts,
             runtime,
         })
     }
@@ -145,11 +270,12 @@ impl OpenAiBackend {
                 call
             })
             .await?;
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ApiError::transient(format!("reading the response failed: {e}")))?;
-        let item = parse_response(&text)?;
+        let cap = self.config.max_response_bytes;
+        let body = read_capped(response, cap, "the image API's answer").await?;
+        let text = std::str::from_utf8(&body).map_err(|_| {
+            ApiError::permanent("malformed response from the image API: not UTF-8".into())
+        })?;
+        let item = parse_response(text)?;
         match item {
             ImageRef::Base64(b64) => base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
@@ -157,11 +283,21 @@ impl OpenAiBackend {
                     ApiError::permanent(format!("malformed response: b64_json is not base64 ({e})"))
                 }),
             ImageRef::Url(image_url) => {
-                let image = self.with_retries(|| self.http.get(&image_url)).await?;
-                let bytes = image.bytes().await.map_err(|e| {
-                    ApiError::transient(format!("downloading the image failed: {e}"))
+                let url = Url::parse(&image_url).map_err(|_| {
+                    ApiError::permanent(
+                        "malformed response from the image API: `url` is not a URL".into(),
+                    )
                 })?;
-                Ok(bytes.to_vec())
+                if !self.hosts.allows(&url) {
+                    return Err(ApiError::permanent(format!(
+                        "the image API answered with an image URL on {}, which is not its own \
+                         host nor in allowed_image_hosts ({}); it was not fetched",
+                        url.host_str().unwrap_or("no host"),
+                        self.hosts.describe()
+                    )));
+                }
+                let image = self.with_retries(|| self.http.get(url.clone())).await?;
+                read_capped(image, cap, "the image at the answer's URL").await
             }
         }
     }
@@ -183,13 +319,21 @@ impl OpenAiBackend {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.parse::<u64>().ok())
                         .map(Duration::from_secs);
-                    let body = r.text().await.unwrap_or_default();
-                    let message =
-                        format!("HTTP {status} from the image API: {}", error_message(&body));
+                    let body = read_prefix(r, MAX_ERROR_BODY_BYTES).await;
+                    let message = format!(
+                        "HTTP {status} from the image API: {}",
+                        error_message(&String::from_utf8_lossy(&body))
+                    );
                     if !(status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()) {
                         return Err(ApiError::permanent(message));
                     }
                     (ApiError::transient(message), retry_after)
+                }
+                Err(e) if e.is_redirect() => {
+                    let why = refused_redirect(&e).unwrap_or_else(|| e.to_string());
+                    return Err(ApiError::permanent(format!(
+                        "the image API's answer was not followed: {why}"
+                    )));
                 }
                 Err(e) if e.is_timeout() => (
                     ApiError::transient(format!(
@@ -214,6 +358,61 @@ impl OpenAiBackend {
             attempt += 1;
         }
     }
+}
+
+/// The body of `response`, read in chunks; a permanent error, with the rest unread,
+/// as soon as it passes `cap` bytes.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: u64,
+    what: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::permanent(format!(
+            "{what} is larger than {cap} bytes (max_response_bytes); it was not read"
+        ))
+    };
+    if response.content_length().is_some_and(|n| n > cap) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| ApiError::transient(format!("reading {what} failed: {e}")))?
+    {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// At most the first `cap` bytes of the body (for an error message); what cannot be
+/// read is left out.
+async fn read_prefix(mut response: reqwest::Response, cap: u64) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = (cap as usize).saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() as u64 >= cap {
+            break;
+        }
+    }
+    body
+}
+
+/// Why the redirect policy refused a redirect, from the error's sources.
+fn refused_redirect(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<RedirectRefused>() {
+            return Some(refused.0.clone());
+        }
+        source = s.source();
+    }
+    None
 }
 
 enum ImageRef {
@@ -278,13 +477,25 @@ impl Backend for OpenAiBackend {
     }
 }
 
-/// PNG bytes of any image the API returns (PNG, JPEG or WebP).
+/// PNG bytes of any image the API returns (PNG, JPEG or WebP); other formats are
+/// decoded within [`MAX_IMAGE_SIDE`] and [`MAX_DECODE_ALLOC`]. PNGs pass as they are:
+/// the arena decodes every upload within the same limits.
 fn to_png(bytes: &[u8]) -> Result<Vec<u8>, String> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         return Ok(bytes.to_vec());
     }
-    let image = image::load_from_memory(bytes)
-        .map_err(|e| format!("malformed response: the image cannot be decoded ({e})"))?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("reading the image failed: {e}"))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(limit) => format!("the image is too large to decode ({limit})"),
+        other => format!("malformed response: the image cannot be decoded ({other})"),
+    })?;
     let mut out = std::io::Cursor::new(Vec::new());
     image
         .write_to(&mut out, image::ImageFormat::Png)
@@ -318,6 +529,52 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    fn config(base_url: &str, allowed: &[&str]) -> OpenAiConfig {
+        OpenAiConfig {
+            base_url: base_url.into(),
+            model: "m".into(),
+            api_key_env: None,
+            size: None,
+            response_format: None,
+            extra: Default::default(),
+            timeout_secs: 1,
+            max_retries: 0,
+            backoff_ms: 1,
+            allowed_image_hosts: allowed.iter().map(|h| h.to_string()).collect(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    #[test]
+    fn image_urls_are_allowed_only_on_the_providers_origin_or_listed_hosts() {
+        let hosts = Hosts::new(&config(
+            "https://API.example.com/v1",
+            &["cdn.example.net", "*.blob.example.org"],
+        ))
+        .unwrap();
+        let allowed = |u: &str| hosts.allows(&Url::parse(u).unwrap());
+        assert!(allowed("https://api.example.com/files/a.png"));
+        assert!(allowed("https://api.example.com:443/files/a.png"));
+        assert!(
+            !allowed("http://api.example.com/files/a.png"),
+            "another scheme"
+        );
+        assert!(
+            !allowed("https://api.example.com:8443/a.png"),
+            "another port"
+        );
+        assert!(!allowed("https://api.example.com.evil.test/a.png"));
+        assert!(!allowed("https://169.254.169.254/latest/meta-data"));
+        assert!(allowed("https://cdn.example.net/a.png"));
+        assert!(allowed("http://cdn.example.net:9000/a.png"));
+        assert!(!allowed("https://x.cdn.example.net/a.png"));
+        assert!(allowed("https://store1.blob.example.org/a.png"));
+        assert!(!allowed("https://blob.example.org/a.png"));
+        assert!(!allowed("https://evilblob.example.org/a.png"));
+        assert!(!allowed("file:///etc/passwd"));
+        assert!(Hosts::new(&config("file:///tmp", &[])).is_err());
     }
 
     #[test]

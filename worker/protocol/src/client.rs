@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use crate::{
-    FailRequest, Heartbeat, HeartbeatResponse, JobStateResponse, LEASE_LOST, LeaseRequest,
-    LeaseResponse, PARAMS_HEADER, ascii_json,
+    FailRequest, Heartbeat, HeartbeatResponse, JobSpec, JobStateResponse, LEASE_HEADER, LEASE_LOST,
+    LeaseRequest, LeaseResponse, PARAMS_HEADER, ascii_json,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,16 @@ impl ClientError {
             _ => false,
         }
     }
+}
+
+/// The [`LEASE_HEADER`] value of `job`'s lease; a nonce that cannot be sent is the
+/// server's mistake, reported like any answer the worker cannot use.
+fn lease_header(job: &JobSpec) -> Result<HeaderValue, ClientError> {
+    HeaderValue::from_str(&job.lease).map_err(|_| ClientError::Server {
+        status: 0,
+        code: "invalid_lease".into(),
+        message: "the lease nonce the server gave cannot be sent in a header".into(),
+    })
 }
 
 /// A client of `POST /api/v1/worker/...` on one server.
@@ -93,27 +103,28 @@ impl WorkerClient {
         Ok(self.check(response, None).await?.json().await?)
     }
 
-    /// Extends the lease on `job_id` and reports progress.
+    /// Extends the lease on `job` and reports progress.
     pub async fn heartbeat(
         &self,
-        job_id: i64,
+        job: &JobSpec,
         progress: Heartbeat,
     ) -> Result<HeartbeatResponse, ClientError> {
         let response = self
             .http
-            .post(self.url(&format!("/api/v1/worker/jobs/{job_id}/heartbeat")))
+            .post(self.url(&format!("/api/v1/worker/jobs/{}/heartbeat", job.id)))
             .header(AUTHORIZATION, self.auth.clone())
+            .header(LEASE_HEADER, lease_header(job)?)
             .timeout(Duration::from_secs(30))
             .json(&progress)
             .send()
             .await?;
-        Ok(self.check(response, Some(job_id)).await?.json().await?)
+        Ok(self.check(response, Some(job.id)).await?.json().await?)
     }
 
-    /// Uploads the image of `job_id` with its generation parameters.
+    /// Uploads the image of `job` with its generation parameters.
     pub async fn result(
         &self,
-        job_id: i64,
+        job: &JobSpec,
         png: Vec<u8>,
         params: &serde_json::Value,
     ) -> Result<JobStateResponse, ClientError> {
@@ -125,32 +136,34 @@ impl WorkerClient {
             })?;
         let response = self
             .http
-            .put(self.url(&format!("/api/v1/worker/jobs/{job_id}/result")))
+            .put(self.url(&format!("/api/v1/worker/jobs/{}/result", job.id)))
             .header(AUTHORIZATION, self.auth.clone())
+            .header(LEASE_HEADER, lease_header(job)?)
             .header(CONTENT_TYPE, "image/png")
             .header(PARAMS_HEADER, params)
             .timeout(Duration::from_secs(120))
             .body(png)
             .send()
             .await?;
-        Ok(self.check(response, Some(job_id)).await?.json().await?)
+        Ok(self.check(response, Some(job.id)).await?.json().await?)
     }
 
-    /// Reports that `job_id` failed, or gives it back (`release`).
+    /// Reports that `job` failed, or gives it back (`release`).
     pub async fn fail(
         &self,
-        job_id: i64,
+        job: &JobSpec,
         request: &FailRequest,
     ) -> Result<JobStateResponse, ClientError> {
         let response = self
             .http
-            .post(self.url(&format!("/api/v1/worker/jobs/{job_id}/fail")))
+            .post(self.url(&format!("/api/v1/worker/jobs/{}/fail", job.id)))
             .header(AUTHORIZATION, self.auth.clone())
+            .header(LEASE_HEADER, lease_header(job)?)
             .timeout(Duration::from_secs(30))
             .json(request)
             .send()
             .await?;
-        Ok(self.check(response, Some(job_id)).await?.json().await?)
+        Ok(self.check(response, Some(job.id)).await?.json().await?)
     }
 
     fn url(&self, path: &str) -> String {

@@ -8,9 +8,16 @@
 //!   carrying the generation parameters as ASCII JSON → [`JobStateResponse`]
 //! - `POST /api/v1/worker/jobs/{id}/fail` [`FailRequest`] → [`JobStateResponse`]
 //!
-//! Every request carries `Authorization: Bearer <token>`; a bad token is a 401. A job
-//! the worker no longer holds (its lease expired and another worker took it, or its
-//! live battle was given up) is a 409 with code [`LEASE_LOST`].
+//! Every request carries `Authorization: Bearer <token>`; a bad token is a 401. A
+//! token may be limited to some models (`arena workers add NAME --models a,b`): a lease
+//! asking for any other is a 403 with code [`MODEL_NOT_ALLOWED`], and nothing is leased.
+//!
+//! Each lease has a nonce ([`JobSpec::lease`]). The heartbeat, result and fail requests
+//! of that job carry it in the [`LEASE_HEADER`] header (`arena-lease: <nonce>`); without
+//! it they are a 400 with code [`MISSING_LEASE`]. A job the worker does not hold under
+//! that nonce (its lease expired and the job was queued again or taken by another
+//! worker, its live battle was given up, or the nonce is from an earlier lease) is a
+//! 409 with code [`LEASE_LOST`], and the job is left as it was.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,8 +26,17 @@ pub mod client;
 /// Header of the result upload that carries the generation parameters.
 pub const PARAMS_HEADER: &str = "arena-params";
 
+/// Header of the heartbeat, result and fail requests that carries the lease's nonce.
+pub const LEASE_HEADER: &str = "arena-lease";
+
 /// Error code of a 409: the worker no longer holds the job and should drop it.
 pub const LEASE_LOST: &str = "lease_lost";
+
+/// Error code of a 400: a heartbeat, result or failure without [`LEASE_HEADER`].
+pub const MISSING_LEASE: &str = "missing_lease";
+
+/// Error code of a 403: the worker's token may not serve a model it asked for.
+pub const MODEL_NOT_ALLOWED: &str = "model_not_allowed";
 
 /// The longest a lease request waits for a job.
 pub const MAX_WAIT_SECS: u64 = 30;
@@ -55,6 +71,9 @@ pub struct JobSpec {
     pub height: u32,
     /// How many times the job has been leased, this time included.
     pub attempt: u32,
+    /// This lease's nonce (128 random bits, hex): sent back in [`LEASE_HEADER`] with
+    /// every heartbeat, result and failure of the job.
+    pub lease: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -78,7 +97,7 @@ pub struct FailRequest {
     #[serde(default)]
     pub retryable: bool,
     /// The worker gives the job back unfinished (it is shutting down); the attempt
-    /// does not count.
+    /// counts, so the job fails once its attempts are used up.
     #[serde(default)]
     pub release: bool,
 }
