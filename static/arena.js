@@ -12,6 +12,10 @@
   const next = document.getElementById("next");
   const labels = { a: "A is better", b: "B is better", tie: "A tie", both_bad: "Both are bad" };
   let voting = false;
+  // When the arena asks for a proof of work, solve it while the voter looks.
+  const proof = arena.dataset.powChallenge
+    ? solve(arena.dataset.powChallenge, Number(arena.dataset.powBits))
+    : Promise.resolve(null);
 
   // Blindness: show both images together, never one before the other.
   const images = Array.from(pair.querySelectorAll("img"));
@@ -32,15 +36,17 @@
     voting = true;
     form.querySelectorAll("button").forEach((b) => (b.disabled = true));
     try {
+      const nonce = await proof;
+      const body = nonce === null ? { winner: winner } : { winner: winner, pow_nonce: nonce };
       const response = await fetch("/api/v1/battles/" + battleId + "/vote", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ winner: winner }),
+        body: JSON.stringify(body),
         credentials: "same-origin",
       });
-      const body = await response.json();
-      if (!response.ok) throw new Error(body.error ? body.error.message : "The vote failed.");
-      show(body);
+      const answer = await response.json();
+      if (!response.ok) throw new Error(answer.error ? answer.error.message : "The vote failed.");
+      show(answer);
     } catch (e) {
       error.textContent = e.message + " ";
       error.hidden = false;
@@ -83,4 +89,72 @@
     const winner = keys[event.key];
     if (winner && !pair.classList.contains("loading")) { event.preventDefault(); vote(winner); }
   });
+
+  // The proof of work: the smallest decimal nonce such that SHA-256(challenge + nonce)
+  // starts with `bits` zero bits. Solved in slices so that the page stays responsive.
+  function solve(challenge, bits) {
+    return new Promise((resolve) => {
+      let nonce = 0;
+      const slice = () => {
+        for (let i = 0; i < 2000; i++, nonce++) {
+          if (zeroBits(sha256(challenge + nonce)) >= bits) return resolve(String(nonce));
+        }
+        setTimeout(slice, 0);
+      };
+      // Not at once: this script has not finished defining the hash yet.
+      setTimeout(slice, 0);
+    });
+  }
+
+  function zeroBits(words) {
+    let n = 0;
+    for (const w of words) {
+      if (w === 0) { n += 32; continue; }
+      return n + Math.clz32(w);
+    }
+    return n;
+  }
+
+  // SHA-256 of an ASCII string, as eight 32-bit words (crypto.subtle is missing on
+  // plain-HTTP pages, and this is fast enough for a few tens of thousands of tries).
+  const K = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+  ];
+  function sha256(text) {
+    const bytes = text.length;
+    const blocks = ((bytes + 8) >> 6) + 1;
+    const m = new Uint32Array(blocks * 16);
+    for (let i = 0; i < bytes; i++) m[i >> 2] |= text.charCodeAt(i) << (24 - (i % 4) * 8);
+    m[bytes >> 2] |= 0x80 << (24 - (bytes % 4) * 8);
+    m[blocks * 16 - 1] = bytes * 8;
+    const h = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    const w = new Uint32Array(64);
+    const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+    for (let b = 0; b < blocks; b++) {
+      for (let t = 0; t < 64; t++) {
+        if (t < 16) w[t] = m[b * 16 + t];
+        else {
+          const s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >>> 3);
+          const s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >>> 10);
+          w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+        }
+      }
+      let [a, bb, c, d, e, f, g, hh] = h;
+      for (let t = 0; t < 64; t++) {
+        const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
+        const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c))) | 0;
+        hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = bb; bb = a; a = (t1 + t2) | 0;
+      }
+      h[0] = (h[0] + a) | 0; h[1] = (h[1] + bb) | 0; h[2] = (h[2] + c) | 0; h[3] = (h[3] + d) | 0;
+      h[4] = (h[4] + e) | 0; h[5] = (h[5] + f) | 0; h[6] = (h[6] + g) | 0; h[7] = (h[7] + hh) | 0;
+    }
+    return h.map((x) => x >>> 0);
+  }
 })();

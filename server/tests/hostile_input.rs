@@ -708,6 +708,52 @@ fn cases(s: &Setup) -> Vec<Case> {
             .who(As::Nobody)
             .header("authorization", "Bearer not-the-token")
             .expect(S::UNAUTHORIZED, Json("invalid_admin_token")),
+        // The operator's review of votes and flags.
+        case(
+            "the flagged voters without a token",
+            M::GET,
+            "/api/v1/admin/voters",
+        )
+        .who(As::Victim)
+        .expect(S::UNAUTHORIZED, Json("invalid_admin_token")),
+        case("the excluded votes without a token", M::GET, "/admin/votes")
+            .who(As::Victim)
+            .expect(S::UNAUTHORIZED, Json("invalid_admin_token")),
+        case(
+            "clearing a flag without a token",
+            M::POST,
+            "/api/v1/admin/flags/1/clear",
+        )
+        .who(As::Victim)
+        .expect(S::UNAUTHORIZED, Json("invalid_admin_token")),
+        case(
+            "restoring a vote without a token",
+            M::POST,
+            "/api/v1/admin/votes/00000000000000000000000000000000/restore",
+        )
+        .who(As::Victim)
+        .expect(S::UNAUTHORIZED, Json("invalid_admin_token")),
+        case(
+            "a scan of the detector without a token",
+            M::POST,
+            "/api/v1/admin/integrity/scan",
+        )
+        .who(As::Nobody)
+        .expect(S::UNAUTHORIZED, Json("invalid_admin_token")),
+        case(
+            "the board with exclusions without a token",
+            M::GET,
+            "/api/v1/leaderboard?exclusions=include",
+        )
+        .who(As::Victim)
+        .expect(S::UNAUTHORIZED, Json("invalid_admin_token")),
+        case(
+            "a board with an unknown exclusions switch",
+            M::GET,
+            "/api/v1/leaderboard?exclusions=some",
+        )
+        .who(As::Victim)
+        .expect(S::UNPROCESSABLE_ENTITY, Json("invalid_parameter")),
         // The worker protocol.
         case("a lease without a token", M::POST, "/api/v1/worker/lease")
             .who(As::Nobody)
@@ -762,8 +808,17 @@ fn cases(s: &Setup) -> Vec<Case> {
             "/api/v1/worker/jobs/999999/heartbeat",
         )
         .who(As::Worker)
+        .header("arena-lease", GUESSED_LEASE)
         .json(r#"{"step": 1, "steps": 2}"#)
         .expect(S::CONFLICT, Json("lease_lost")),
+        case(
+            "a heartbeat without the lease it is for",
+            M::POST,
+            "/api/v1/worker/jobs/1/heartbeat",
+        )
+        .who(As::Worker)
+        .json(r#"{"step": 1, "steps": 2}"#)
+        .expect(S::BAD_REQUEST, Json("missing_lease")),
         case(
             "a heartbeat for a job id that is not a number",
             M::POST,
@@ -794,6 +849,7 @@ fn cases(s: &Setup) -> Vec<Case> {
             "/api/v1/worker/jobs/1/heartbeat",
         )
         .who(As::Worker)
+        .header("arena-lease", GUESSED_LEASE)
         .json(r#"{"step": "one"}"#)
         .expect(S::BAD_REQUEST, Json("invalid_json")),
         case(
@@ -802,6 +858,7 @@ fn cases(s: &Setup) -> Vec<Case> {
             "/api/v1/worker/jobs/999999/result",
         )
         .who(As::Worker)
+        .header("arena-lease", GUESSED_LEASE)
         .body(b"\x89PNG\r\n\x1a\nnot really".to_vec())
         .header("content-type", "image/png")
         .expect(S::CONFLICT, Json("lease_lost")),
@@ -811,6 +868,7 @@ fn cases(s: &Setup) -> Vec<Case> {
             "/api/v1/worker/jobs/1/result",
         )
         .who(As::Worker)
+        .header("arena-lease", GUESSED_LEASE)
         .body(b"\x89PNG".to_vec())
         .header("arena-params", "{'seed': 1")
         .expect(S::BAD_REQUEST, Json("invalid_params")),
@@ -829,6 +887,7 @@ fn cases(s: &Setup) -> Vec<Case> {
             "/api/v1/worker/jobs/1/fail",
         )
         .who(As::Worker)
+        .header("arena-lease", GUESSED_LEASE)
         .json(r#"{"reason": 5}"#)
         .expect(S::BAD_REQUEST, Json("invalid_json")),
         case(
@@ -837,6 +896,7 @@ fn cases(s: &Setup) -> Vec<Case> {
             "/api/v1/worker/jobs/999999/fail",
         )
         .who(As::Worker)
+        .header("arena-lease", GUESSED_LEASE)
         .json(r#"{"reason": "boom", "retryable": false}"#)
         .expect(S::CONFLICT, Json("lease_lost")),
         case(
@@ -852,6 +912,9 @@ fn cases(s: &Setup) -> Vec<Case> {
             .expect(S::METHOD_NOT_ALLOWED, Json("method_not_allowed")),
     ]
 }
+
+/// A lease nonce nobody was given: the job ids below exist or not, the lease never does.
+const GUESSED_LEASE: &str = "0123456789abcdef0123456789abcdef";
 
 async fn hostile_requests_are_refused_cleanly(backend: Backend) {
     let Some(s) = setup(backend).await else {

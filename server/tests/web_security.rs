@@ -307,6 +307,25 @@ async fn every_page_has_a_strict_csp_and_no_inline_code(backend: Backend) {
     )
     .await;
     check_response("the admin queue", &queue, StatusCode::OK, &mut failures);
+    for (what, uri) in [
+        ("the flagged voters", "/admin/voters"),
+        ("the excluded votes", "/admin/votes"),
+        ("the audit log", "/admin/audit"),
+        (
+            "the board with exclusions",
+            "/leaderboard?exclusions=include",
+        ),
+    ] {
+        let page = send(
+            &arena.router,
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN_TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        check_response(what, &page, StatusCode::OK, &mut failures);
+    }
 
     // Error pages.
     check_page(

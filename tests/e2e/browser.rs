@@ -231,3 +231,48 @@ async fn a_voter_votes_with_the_keyboard_and_sees_the_models() {
     screenshot(&client, "model.png").await;
     client.close().await.unwrap();
 }
+
+/// With `[integrity] pow = "always"`, the page's script solves each battle's proof of
+/// work (its own SHA-256, as on a plain-HTTP page) and the server accepts the vote; the
+/// vote counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_solves_the_proof_of_work_the_arena_asks_for() {
+    let dir = support::temp_dir("arena-browser-pow");
+    let Some((url, _db)) = support::database(support::Backend::Sqlite, &dir).await else {
+        return;
+    };
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    std::fs::write(
+        dir.join("arena.toml"),
+        "image_size = 128\n[integrity]\npow = \"always\"\npow_bits = 14\n",
+    )
+    .unwrap();
+    let arena = ArenaProcess::start(&url, &dir).await;
+    client.goto(&format!("{}/", arena.base)).await.unwrap();
+    wait_for(&client, "both images", BOTH_IMAGES_SHOWN).await;
+    let challenge = client
+        .find(Locator::Id("arena"))
+        .await
+        .unwrap()
+        .attr("data-pow-challenge")
+        .await
+        .unwrap();
+    assert!(
+        challenge.is_some_and(|c| c.len() == 32),
+        "the page carries the challenge"
+    );
+    let (a, b) = vote_a_with_the_keyboard(&client).await;
+    assert!(
+        !a.is_empty() && !b.is_empty(),
+        "the vote was accepted and revealed"
+    );
+    let board: serde_json::Value = reqwest::get(format!("{}/api/v1/leaderboard", arena.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["n_votes"], 1, "the vote counts: {board}");
+}

@@ -1,5 +1,5 @@
-//! Voter identity: a random id in a private (encrypted, authenticated) cookie. No IP
-//! address or other trait is kept.
+//! Voter identity: a random id in a private (encrypted, authenticated) cookie. (The
+//! client's address is kept only as keyed hashes, for limits: `http/client.rs`.)
 //!
 //! The cookie is issued only by a page view (`GET /`) or by asking for a battle
 //! (`POST /api/v1/battles`), and only when that request succeeds. Every other request

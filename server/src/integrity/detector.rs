@@ -19,7 +19,10 @@
 //! - **burst**: many votes from one address within ten minutes that favour one model.
 //!
 //! Thresholds are strict (z of 4 or more), so that among thousands of honest voters
-//! hardly any is flagged by chance; every finding carries its figures.
+//! hardly any is flagged by chance; every finding carries its figures. The tests run in
+//! stages — addresses, then cohorts, then single voters, then likelihood — and a stage
+//! runs only in a pass where the earlier ones found nothing, so that what one stage
+//! catches no longer bends the ratings or fills the groups the next one judges.
 
 use std::collections::HashMap;
 
@@ -448,6 +451,14 @@ pub fn detect(input: &Input, t: &Thresholds, already: &[Subject]) -> Vec<Finding
 
     let mut voters: Vec<usize> = votes_of_voter.keys().copied().collect();
     voters.sort_unstable();
+
+    // Each later stage judges by ratings and groups that the findings of an earlier one
+    // still distort (an address's cookies would sit in a cohort; its votes bend the
+    // ratings): it waits for the next pass, without those votes. The scan runs again
+    // until a pass finds nothing.
+    if !findings.is_empty() {
+        return findings;
+    }
 
     // Cohorts: fresh voters created in the same minutes, tested together.
     let mut cohorts: HashMap<i64, Vec<usize>> = HashMap::new();

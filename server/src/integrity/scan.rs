@@ -19,8 +19,10 @@ use crate::store::{FlagSubject, NewFlag, Store};
 
 /// How far back a scan looks.
 const PERIOD_DAYS: i64 = 30;
-/// Scans run again on what is left at most this many times.
-const MAX_PASSES: usize = 4;
+/// Scans run again on what is left at most this many times (each stage of the
+/// detector may need a pass of its own, and a stage may find more once the ratings
+/// are cleaner).
+const MAX_PASSES: usize = 8;
 
 /// What one scan did.
 #[derive(Clone, Debug, Default, Serialize)]

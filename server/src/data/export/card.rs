@@ -230,7 +230,9 @@ pub fn render(c: &CardInput<'_>) -> String {
         md,
         "\n## Privacy\n\n`judge` is an HMAC-SHA256 of the voter's random id under a key kept by \
          the arena: one voter's votes link together, inside this export and across exports of \
-         the same arena, but not to a cookie or a person. The arena never stores IP addresses. \
+         the same arena, but not to a cookie or a person. The arena stores no IP address, only \
+         keyed hashes of addresses for its limits and its rigging detector, and exports never \
+         contain them. \
          Imported votes get a judge keyed the same way from the judge named in their file.\n\n\
          ## Licence\n\n_Placeholder — the operator of this arena states here under which licence \
          these votes may be used (for example CC BY 4.0)._ Imported votes (sources \
