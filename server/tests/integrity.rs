@@ -29,26 +29,7 @@ fn limits(per_address: Allowance, per_voter: Allowance) -> LimitsConfig {
 }
 
 async fn arena(backend: Backend, file: FileConfig) -> Option<TestArena> {
-    let arena = TestArena::open(backend, file).await?;
-    arena
-        .app
-        .store
-        .import_prompts(
-            &common::PROMPTS
-                .iter()
-                .map(|(t, c)| arena_server::store::NewPrompt {
-                    text: t.to_string(),
-                    category: c.to_string(),
-                    source: "test".into(),
-                })
-                .collect::<Vec<_>>(),
-        )
-        .await
-        .unwrap();
-    arena_server::generation::embedded_worker::fill_pool(&arena.app)
-        .await
-        .unwrap();
-    Some(arena)
+    TestArena::with_pool(backend, file).await
 }
 
 /// (counts, exclusion reason) of the vote on battle `id`.

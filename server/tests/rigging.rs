@@ -234,27 +234,9 @@ async fn simulate(backend: Backend) {
         min_view_ms: Some(MIN_VIEW_MS),
         ..FileConfig::default()
     };
-    let Some(arena) = TestArena::open(backend, file).await else {
+    let Some(arena) = TestArena::with_pool(backend, file).await else {
         return;
     };
-    arena
-        .app
-        .store
-        .import_prompts(
-            &common::PROMPTS
-                .iter()
-                .map(|(t, c)| arena_server::store::NewPrompt {
-                    text: t.to_string(),
-                    category: c.to_string(),
-                    source: "test".into(),
-                })
-                .collect::<Vec<_>>(),
-        )
-        .await
-        .unwrap();
-    arena_server::generation::embedded_worker::fill_pool(&arena.app)
-        .await
-        .unwrap();
     // The test's own knowledge of which image is which model (for the honest voters'
     // taste), from the generations it made.
     let mut truth: HashMap<String, String> = HashMap::new();

@@ -112,8 +112,9 @@ impl From<voting::Error> for AppError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_live_battles")
             }
             E::NoLiveModels => (StatusCode::SERVICE_UNAVAILABLE, "no_live_models"),
-            E::Limited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            E::ArenaBusy => (StatusCode::SERVICE_UNAVAILABLE, "arena_busy"),
+            E::Limit(limits::Error::Limited(_)) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            E::Limit(limits::Error::ArenaBusy) => (StatusCode::SERVICE_UNAVAILABLE, "arena_busy"),
+            E::Limit(limits::Error::Store(_)) => return AppError::internal(err),
             E::ProofOfWorkRequired => (StatusCode::UNPROCESSABLE_ENTITY, "proof_of_work_required"),
             E::Store(_) => return AppError::internal(err),
         };

@@ -402,6 +402,16 @@ pub fn detect(input: &Input, t: &Thresholds, already: &[Subject]) -> Vec<Finding
         }
     }
 
+    // What a favouritism or selection finding says of its subject (`who`: "votes from
+    // this address", "this voter's votes").
+    let reason = |test: &str, who: &str, m: usize| match test {
+        "favouritism" => format!("{who} favour {} far beyond its rating", input.models[m]),
+        _ => format!(
+            "{who} come almost only from battles with {}",
+            input.models[m]
+        ),
+    };
+
     // The favouritism or selection finding of one group, if any.
     let lean_or_selection = |votes: &[&VoteRecord], served: &[&ServedRecord], min_votes: usize| {
         let lean = leans(votes.iter().copied(), &global);
@@ -426,16 +436,7 @@ pub fn detect(input: &Input, t: &Thresholds, already: &[Subject]) -> Vec<Finding
             .map(Vec::as_slice)
             .unwrap_or_default();
         if let Some((test, m, evidence)) = lean_or_selection(votes, served, t.min_votes) {
-            let reason = match test {
-                "favouritism" => format!(
-                    "votes from this address favour {} far beyond its rating",
-                    input.models[m]
-                ),
-                _ => format!(
-                    "this address votes almost only on battles with {}",
-                    input.models[m]
-                ),
-            };
+            let reason = reason(test, "votes from this address", m);
             let f = Finding {
                 subject: Subject::Address(a),
                 test,
@@ -533,16 +534,7 @@ pub fn detect(input: &Input, t: &Thresholds, already: &[Subject]) -> Vec<Finding
             .unwrap_or_default();
         let subject = Subject::Voter(*voter);
         if let Some((test, m, evidence)) = lean_or_selection(votes, served, t.min_votes) {
-            let reason = match test {
-                "favouritism" => format!(
-                    "this voter's votes favour {} far beyond its rating",
-                    input.models[m]
-                ),
-                _ => format!(
-                    "this voter votes almost only on battles with {}",
-                    input.models[m]
-                ),
-            };
+            let reason = reason(test, "this voter's votes", m);
             push(
                 Finding {
                     subject,

@@ -120,20 +120,16 @@ fn counters(app: &App, who: &Requester, action: Action) -> Vec<(String, u32, Sco
 
 /// Counts one `action` by `who` and refuses it when that goes over a limit.
 pub async fn hit(app: &App, who: &Requester, action: Action) -> Result<(), Error> {
-    if !app.config.limits.enabled {
-        return Ok(());
-    }
-    let counters = counters(app, who, action);
-    let now = Utc::now();
-    let window = window_of(now);
-    let keys: Vec<String> = counters.iter().map(|(k, _, _)| k.clone()).collect();
-    let counts = app.store.count_hits(&keys, window).await?;
-    over(&counters, &counts, window, now, action)
+    measure(app, who, action, true).await
 }
 
 /// Refuses `action` when `who` is already at a limit, without counting it (for
 /// actions counted only once they happen, like a refused prompt).
 pub async fn check(app: &App, who: &Requester, action: Action) -> Result<(), Error> {
+    measure(app, who, action, false).await
+}
+
+async fn measure(app: &App, who: &Requester, action: Action, count: bool) -> Result<(), Error> {
     if !app.config.limits.enabled {
         return Ok(());
     }
@@ -141,14 +137,17 @@ pub async fn check(app: &App, who: &Requester, action: Action) -> Result<(), Err
     let now = Utc::now();
     let window = window_of(now);
     let keys: Vec<String> = counters.iter().map(|(k, _, _)| k.clone()).collect();
-    // Already at the limit means the next one would be over it.
-    let counts: Vec<i64> = app
-        .store
-        .peek_hits(&keys, window)
-        .await?
-        .into_iter()
-        .map(|n| n + 1)
-        .collect();
+    let counts = match count {
+        true => app.store.count_hits(&keys, window).await?,
+        // Already at the limit means the next one would be over it.
+        false => app
+            .store
+            .peek_hits(&keys, window)
+            .await?
+            .into_iter()
+            .map(|n| n + 1)
+            .collect(),
+    };
     over(&counters, &counts, window, now, action)
 }
 
@@ -196,6 +195,17 @@ pub enum Error {
     ArenaBusy,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Error {
+    /// Seconds until the request may succeed, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::Limited(e) => Some(e.retry_after),
+            Error::ArenaBusy => Some(60),
+            Error::Store(_) => None,
+        }
+    }
 }
 
 /// Removes counters of windows that ended, now and then (any server may do it).

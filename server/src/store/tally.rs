@@ -10,7 +10,7 @@ use arena_evaluator::Outcome;
 use chrono::{DateTime, Utc};
 
 use super::Result;
-use super::sql::{Exec, sql};
+use super::sql::{Exec, sql_owned};
 
 /// (category or day, model a, model b, outcome).
 type Key = (String, i64, i64, Outcome);
@@ -47,68 +47,48 @@ impl TallyDelta {
     }
 }
 
-/// Removes a [`TallyDelta`] (votes that stop counting) from both tables, in the same
-/// order as [`add`]; a row that reaches zero is deleted.
-pub(super) async fn remove(c: &mut impl Exec, delta: &TallyDelta) -> Result<()> {
-    for ((category, a, b, winner), n) in &delta.pairs {
-        let key =
-            |s: super::sql::Statement| s.bind(category).bind(*a).bind(*b).bind(*winner).bind(*n);
-        c.execute(key(sql(
-            "delete from vote_tally where category = $1 and model_a_id = $2 \
-             and model_b_id = $3 and winner = $4 and n = $5",
-        )))
-        .await?;
-        c.execute(key(sql(
-            "update vote_tally set n = n - $5 where category = $1 and model_a_id = $2 \
-             and model_b_id = $3 and winner = $4 and n > $5",
-        )))
-        .await?;
-    }
-    for ((day, a, b, winner), n) in &delta.days {
-        let key = |s: super::sql::Statement| s.bind(day).bind(*a).bind(*b).bind(*winner).bind(*n);
-        c.execute(key(sql(
-            "delete from vote_daily_tally where day = $1 and model_a_id = $2 \
-             and model_b_id = $3 and winner = $4 and n = $5",
-        )))
-        .await?;
-        c.execute(key(sql(
-            "update vote_daily_tally set n = n - $5 where day = $1 and model_a_id = $2 \
-             and model_b_id = $3 and winner = $4 and n > $5",
-        )))
-        .await?;
+/// The two tables and the key column that is not a model pair.
+const TABLES: [(&str, &str); 2] = [("vote_tally", "category"), ("vote_daily_tally", "day")];
+
+/// Adds a [`TallyDelta`] to both tables: pairs first, then days, each in key order.
+pub(super) async fn add(c: &mut impl Exec, delta: &TallyDelta) -> Result<()> {
+    for ((table, key), rows) in TABLES.into_iter().zip([&delta.pairs, &delta.days]) {
+        let upsert = format!(
+            "insert into {table} ({key}, model_a_id, model_b_id, winner, n) \
+             values ($1, $2, $3, $4, $5) on conflict ({key}, model_a_id, model_b_id, winner) \
+             do update set n = {table}.n + excluded.n"
+        );
+        for ((k, a, b, winner), n) in rows {
+            let statement = sql_owned(upsert.clone())
+                .bind(k)
+                .bind(*a)
+                .bind(*b)
+                .bind(*winner)
+                .bind(*n);
+            c.execute(statement).await?;
+        }
     }
     Ok(())
 }
 
-/// Adds a [`TallyDelta`] to both tables: pairs first, then days, each in key order.
-pub(super) async fn add(c: &mut impl Exec, delta: &TallyDelta) -> Result<()> {
-    for ((category, a, b, winner), n) in &delta.pairs {
-        c.execute(
-            sql("insert into vote_tally (category, model_a_id, model_b_id, winner, n) \
-                 values ($1, $2, $3, $4, $5) on conflict (category, model_a_id, model_b_id, winner) \
-                 do update set n = vote_tally.n + excluded.n")
-            .bind(category)
-            .bind(*a)
-            .bind(*b)
-            .bind(*winner)
-            .bind(*n),
-        )
-        .await?;
-    }
-    for ((day, a, b, winner), n) in &delta.days {
-        c.execute(
-            sql(
-                "insert into vote_daily_tally (day, model_a_id, model_b_id, winner, n) \
-                 values ($1, $2, $3, $4, $5) on conflict (day, model_a_id, model_b_id, winner) \
-                 do update set n = vote_daily_tally.n + excluded.n",
-            )
-            .bind(day)
-            .bind(*a)
-            .bind(*b)
-            .bind(*winner)
-            .bind(*n),
-        )
-        .await?;
+/// Removes a [`TallyDelta`] (votes that stop counting) from both tables, in the same
+/// order as [`add`]; a row that reaches zero is deleted.
+pub(super) async fn remove(c: &mut impl Exec, delta: &TallyDelta) -> Result<()> {
+    for ((table, key), rows) in TABLES.into_iter().zip([&delta.pairs, &delta.days]) {
+        let row = format!("{key} = $1 and model_a_id = $2 and model_b_id = $3 and winner = $4");
+        let delete = format!("delete from {table} where {row} and n = $5");
+        let update = format!("update {table} set n = n - $5 where {row} and n > $5");
+        for ((k, a, b, winner), n) in rows {
+            for text in [&delete, &update] {
+                let statement = sql_owned(text.clone())
+                    .bind(k)
+                    .bind(*a)
+                    .bind(*b)
+                    .bind(*winner)
+                    .bind(*n);
+                c.execute(statement).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ pub mod view;
 
 use chrono::{DateTime, Utc};
 
-use crate::integrity::limits::{self, LimitExceeded};
+use crate::integrity::limits;
 use crate::store::StoreError;
 
 /// Why a voter's request was refused.
@@ -80,15 +80,9 @@ pub enum Error {
         "No two models can draw a new prompt right now (they need a running worker). Vote on a battle from the pool instead."
     )]
     NoLiveModels,
-    /// Over a limit of `[limits]`.
+    /// Over a limit of `[limits]`, or too many live jobs arena-wide.
     #[error(transparent)]
-    Limited(#[from] LimitExceeded),
-    /// Too many live jobs wait arena-wide.
-    #[error(
-        "The arena is drawing as many prompts as it can right now; try again in a minute, or \
-         vote on a battle from the pool."
-    )]
-    ArenaBusy,
+    Limit(#[from] limits::Error),
     /// The vote needs a proof of work and carries none, or a wrong one.
     #[error(
         "This vote needs the small proof of work the page computes (`pow` of the battle): \
@@ -99,24 +93,13 @@ pub enum Error {
     Store(#[from] StoreError),
 }
 
-impl From<limits::Error> for Error {
-    fn from(err: limits::Error) -> Error {
-        match err {
-            limits::Error::Limited(e) => Error::Limited(e),
-            limits::Error::ArenaBusy => Error::ArenaBusy,
-            limits::Error::Store(e) => Error::Store(e),
-        }
-    }
-}
-
 impl Error {
     /// Seconds until a refused request may succeed, for `Retry-After`.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::TooManyDrawing(_) => Some(10),
             Error::TooManyLiveThisHour { retry_at, .. } => Some(seconds_until(*retry_at)),
-            Error::Limited(e) => Some(e.retry_after),
-            Error::ArenaBusy => Some(60),
+            Error::Limit(e) => e.retry_after(),
             _ => None,
         }
     }

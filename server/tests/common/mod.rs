@@ -52,6 +52,15 @@ impl TestArena {
             },
             ..FileConfig::default()
         };
+        let arena = Self::with_pool(backend, file).await?;
+        let made = arena.app.store.all_jobs().await.unwrap().len() as u64;
+        assert_eq!(made, 3 * arena_worker::demo::demo_models().len() as u64);
+        Some(arena)
+    }
+
+    /// An arena with `file`'s settings, the three prompts and every image of its pool
+    /// drawn (as many per prompt and model as `file` asks for).
+    pub async fn with_pool(backend: Backend, file: FileConfig) -> Option<TestArena> {
         let arena = Self::open(backend, file).await?;
         arena
             .app
@@ -68,8 +77,7 @@ impl TestArena {
             )
             .await
             .unwrap();
-        let made = embedded_worker::fill_pool(&arena.app).await.unwrap();
-        assert_eq!(made, 3 * arena_worker::demo::demo_models().len() as u64);
+        embedded_worker::fill_pool(&arena.app).await.unwrap();
         Some(arena)
     }
 
