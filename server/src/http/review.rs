@@ -77,8 +77,8 @@ impl VotersPage {
                         flatten(&name, v, out);
                     }
                 }
-                serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-                other => out.push((prefix.to_string(), other.to_string())),
+                serde_json::Value::String(s) => out.push((prefix.replace('_', " "), s.clone())),
+                other => out.push((prefix.replace('_', " "), other.to_string())),
             }
         }
         let mut out = Vec::new();
