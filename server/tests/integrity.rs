@@ -543,3 +543,58 @@ async fn votes_need_a_proof_of_work_when_the_arena_asks_for_one() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(arena.app.store.vote_count().await.unwrap(), 1);
 }
+
+async fn a_full_live_queue_refuses_new_live_battles(backend: Backend) {
+    let file = FileConfig {
+        limits: LimitsConfig {
+            queued_live_jobs: 2,
+            ..LimitsConfig::default()
+        },
+        ..FileConfig::default()
+    };
+    let Some(arena) = arena(backend, file).await else {
+        return;
+    };
+    // A live worker serves the demo models (but leases nothing: the jobs wait).
+    let store = &arena.app.store;
+    let token = arena_server::generation::workers::new_token();
+    let hash = arena_server::generation::workers::hash_token(&token);
+    let worker = store.add_worker("gpu-1", &hash, None).await.unwrap();
+    let slugs: Vec<String> = arena_worker::demo::demo_models()
+        .iter()
+        .map(|m| m.slug.to_string())
+        .collect();
+    store.touch_worker(worker, &slugs).await.unwrap();
+
+    let mut first = arena.client();
+    let prompt = serde_json::json!({ "prompt": "a red kite over a green hill" });
+    let r = first.post_json("/api/v1/battles", prompt.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // Its two jobs fill the queue: the next voter is told to come back.
+    let mut second = arena.client();
+    let r = second.post_json("/api/v1/battles", prompt).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "arena_busy")
+    );
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(store.queued_live_jobs().await.unwrap(), 2);
+    // Pool battles are still served.
+    assert_eq!(
+        second
+            .post_json("/api/v1/battles", serde_json::json!({}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn a_full_live_queue_refuses_new_live_battles_on_sqlite() {
+    a_full_live_queue_refuses_new_live_battles(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_full_live_queue_refuses_new_live_battles_on_postgres() {
+    a_full_live_queue_refuses_new_live_battles(Backend::Postgres).await;
+}
