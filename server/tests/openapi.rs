@@ -14,12 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use arena_server::config::{FileConfig, QueueConfig};
-use arena_server::generation::{embedded_worker, queue};
+use arena_server::generation::queue;
 use arena_server::store::NewPrompt;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::support::{demo_slugs, png_with_metadata};
-use common::{Backend, Client, PROMPTS, Response, TestArena, send};
+use common::{Backend, Client, Response, TestArena, send};
 use queue_support::{ADMIN_TOKEN, TestWorker};
 use serde_json::{Value, json};
 
@@ -39,20 +39,9 @@ async fn arena() -> TestArena {
         },
         ..FileConfig::default()
     };
-    let arena = TestArena::open(Backend::Sqlite, file)
+    TestArena::with_pool(Backend::Sqlite, file)
         .await
-        .expect("SQLite is always there");
-    let prompts: Vec<NewPrompt> = PROMPTS
-        .iter()
-        .map(|(t, c)| NewPrompt {
-            text: t.to_string(),
-            category: c.to_string(),
-            source: "test".into(),
-        })
-        .collect();
-    arena.app.store.import_prompts(&prompts).await.unwrap();
-    embedded_worker::fill_pool(&arena.app).await.unwrap();
-    arena
+        .expect("SQLite is always there")
 }
 
 /// The document as the server serves it.
