@@ -533,9 +533,13 @@ fn routes_in(source: &str, module: &dyn Fn(&str) -> String) -> Vec<(String, Stri
     ] {
         for (at, _) in source.match_indices(call) {
             let args = balanced(&source[at + call.len() - 1..]);
-            let Some(path) = first_string(args) else {
-                continue;
-            };
+            // A path this reader cannot see (a constant, a variable) would escape the
+            // check: routes are registered with literal paths.
+            assert!(
+                args[1..].trim_start().starts_with('"'),
+                "a route whose path is not a string literal: {call}{args}"
+            );
+            let path = first_string(args).unwrap();
             if any {
                 out.push(("any".to_string(), path));
                 continue;
