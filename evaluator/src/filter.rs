@@ -91,6 +91,7 @@ impl VoteFilter {
 /// How many votes were left out of a leaderboard, by reason. Nothing is dropped
 /// silently: every vote read is either counted or counted here.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Excluded {
     /// Non-anonymous battles (see [`VoteFilter::anonymous_only`]).
     pub not_anonymous: u64,

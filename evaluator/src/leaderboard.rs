@@ -17,6 +17,7 @@ use crate::vote::Outcome;
 
 /// One row of a leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaderboardEntry {
     /// Model name as in the votes.
     pub model: String,
@@ -46,6 +47,7 @@ pub struct LeaderboardEntry {
 /// Ratings of every listed model, best first, with how they were computed.
 /// Serialises to the JSON that `arena leaderboard --output json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Leaderboard {
     /// `bt` or `elo`.
     pub method: Method,

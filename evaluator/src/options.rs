@@ -10,6 +10,7 @@ use crate::filter::VoteFilter;
 
 /// How ratings are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Bradley–Terry by maximum likelihood (LMArena's method).
@@ -21,6 +22,7 @@ pub enum Method {
 
 /// How confidence intervals of Bradley–Terry ratings are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CiMethod {
     /// Robust (sandwich) standard errors and a normal interval, as arena-rank.
@@ -47,6 +49,7 @@ pub enum Optimizer {
 
 /// What a "both bad" vote means for the ratings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BothBad {
     /// A tie: half a win for each side (FastChat, arena-rank).
@@ -67,6 +70,11 @@ pub enum BothBad {
 /// assert!("no-rating".parse::<Anchor>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "A model whose rating is pinned.")
+)]
 pub struct Anchor {
     /// The model whose rating is fixed.
     pub model: String,

@@ -36,6 +36,11 @@ use crate::error::Error;
 /// assert!(Outcome::parse_arena("model_a").is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "A pairwise vote: `a` or `b` won, a `tie`, or `both_bad`.")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// `model_a` won.

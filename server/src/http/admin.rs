@@ -7,30 +7,34 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use axum_extra::extract::PrivateCookieJar;
 use axum_extra::extract::cookie::{Cookie, Key, SameSite};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::client::Client;
 use super::error::{AppError, Result};
+use super::openapi::{NotFound, Unauthorized};
 use super::state::AppState;
 use super::worker_api::bearer;
 use crate::integrity::Requester;
 use crate::integrity::limits::{self, Action};
 use crate::store::{FailedJob, RejectedPrompt};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/admin/queue", get(queue_page))
         .route("/admin/login", get(login_form).post(login))
-        .route("/api/v1/admin/queue", get(queue_json))
+        .routes(routes!(queue_json))
 }
 
 /// The cookie that carries the admin token for a signed-in browser.
@@ -80,7 +84,7 @@ pub fn authorize(headers: &HeaderMap, state: &AppState) -> Result<Admin> {
 }
 
 /// Jobs of one model by state.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct ModelQueue {
     pub model: String,
     pub queued: i64,
@@ -90,7 +94,7 @@ pub struct ModelQueue {
     pub cancelled: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct WorkerSeen {
     pub name: String,
     pub last_seen_at: Option<DateTime<Utc>>,
@@ -101,7 +105,7 @@ pub struct WorkerSeen {
     pub models: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct QueueReport {
     pub models: Vec<ModelQueue>,
     pub workers: Vec<WorkerSeen>,
@@ -153,6 +157,11 @@ async fn report(state: &AppState) -> Result<QueueReport> {
     })
 }
 
+/// The generation queue per model, the workers, recent failures with their full
+/// reasons, and the prompts moderation refused.
+#[utoipa::path(get, path = "/api/v1/admin/queue", tag = "admin",
+    responses((status = 200, body = QueueReport), Unauthorized, NotFound),
+    security(("admin_token" = [])))]
 async fn queue_json(State(state): State<AppState>, _: Admin) -> Result<Json<QueueReport>> {
     Ok(Json(report(&state).await?))
 }

@@ -12,33 +12,33 @@ use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::sync::{Semaphore, mpsc};
+use utoipa::IntoParams;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::error::{AppError, PageError, Result};
+use super::openapi::{BadRequest, Unauthorized};
 use super::state::AppState;
 use crate::data::export::{self, CardStats, ExportFormat, ExportOptions, ImageHashes, card};
 use crate::store::ExportFilter;
 
 /// `max_exports`: how many vote exports may stream at once from this router.
-pub fn router(max_exports: usize) -> Router<AppState> {
-    Router::new()
+pub fn router(max_exports: usize) -> OpenApiRouter<AppState> {
+    let slots = ExportSlots(Arc::new(Semaphore::new(max_exports)));
+    OpenApiRouter::new()
         .route("/data", get(data_page))
-        .route(
-            "/api/v1/export/votes",
-            get(export_votes).layer(Extension(ExportSlots(Arc::new(Semaphore::new(
-                max_exports,
-            ))))),
-        )
-        .route("/api/v1/export/card", get(export_card))
+        .routes(routes!(export_votes).layer(Extension(slots)))
+        .routes(routes!(export_card))
 }
 
 /// The exports that may run at once. A slot is held until both the database reader
@@ -52,12 +52,17 @@ const SLOT_WAIT: Duration = Duration::from_secs(1);
 /// What a refused export is told to wait before asking again.
 const RETRY_AFTER_SECS: u64 = 10;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ExportQuery {
+    /// The file format (default `jsonl`).
+    #[param(value_type = Option<ExportFormat>, inline)]
     format: Option<String>,
     /// RFC 3339 time; only votes cast at or after it.
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// The votes that do not count too, with their `exclusion_reason`.
     #[serde(default)]
     include_excluded: bool,
 }
@@ -149,6 +154,16 @@ impl Write for ChunkWriter {
     }
 }
 
+/// The votes, streamed in a research format.
+///
+/// Public or for the operator only, as the arena's `export_public` says. The content
+/// type follows the format (`application/x-ndjson`, `text/csv`, Parquet, JSON).
+#[utoipa::path(get, path = "/api/v1/export/votes", tag = "data", params(ExportQuery),
+    responses((status = 200, description = "The file, as an attachment",
+        content(("application/x-ndjson"), ("text/csv"), ("application/vnd.apache.parquet"),
+            ("application/json"))),
+        BadRequest, Unauthorized),
+    security((), ("admin_token" = [])))]
 async fn export_votes(
     State(state): State<AppState>,
     Extension(slots): Extension<ExportSlots>,
@@ -214,6 +229,11 @@ async fn export_votes(
 }
 
 /// The dataset card of what `GET /api/v1/export/votes` with the same query returns.
+#[utoipa::path(get, path = "/api/v1/export/card", tag = "data", params(ExportQuery),
+    responses((status = 200, description = "The card, in Markdown", body = String,
+        content_type = "text/markdown"),
+        BadRequest, Unauthorized),
+    security((), ("admin_token" = [])))]
 async fn export_card(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -7,7 +7,8 @@ use askama::Template;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::generation::blob::BlobError;
 use crate::integrity::limits;
@@ -24,6 +25,20 @@ pub struct AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The body of every JSON error: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine code, e.g. `already_voted`.
+    pub code: &'static str,
+    /// What happened, for people.
+    pub message: String,
+}
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
@@ -58,6 +73,16 @@ impl AppError {
 
     pub fn not_found(message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// What the client is told, as the API's JSON shows it.
+    pub fn body(self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        }
     }
 
     /// Logs the detail and returns an error that tells the client nothing internal.
@@ -170,8 +195,8 @@ impl From<rankings::Error> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let headers = self.headers();
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        let mut response = (self.status, Json(body)).into_response();
+        let status = self.status;
+        let mut response = (status, Json(self.body())).into_response();
         response.headers_mut().extend(headers);
         response
     }

@@ -7,19 +7,23 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use futures_util::Stream;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{AppError, PageError, Result, no_store};
 use super::guard::payload_too_large;
+use super::openapi::{BadRequest, NotFound};
 use super::state::AppState;
 use super::voter::{Voter, no_voter_cookie};
+use super::voting::BattlePath;
 use crate::integrity::Requester;
 use crate::voting::view::{BattleId, BattleStatus, ServedBattle};
 use crate::voting::{battles, live};
@@ -30,10 +34,10 @@ const LIVE_JS: &str = include_str!("../../../static/live.js");
 /// server, so it reads the database rather than waiting for an in-process signal).
 const POLL: Duration = Duration::from_millis(400);
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/battles", post(create))
-        .route("/api/v1/battles/{id}/events", get(events))
+        .routes(routes!(events))
         .route(
             "/static/live.js",
             get(|| async {
@@ -98,9 +102,17 @@ pub fn waiting_page(battle: ServedBattle) -> Response {
     no_store(page.render())
 }
 
+/// A battle's progress as server-sent events.
+///
 /// Events: `progress` while drawing, then one `ready` (with the image URLs) or
 /// `failed`, and the stream ends. Each carries the battle as `GET /battles/{id}`
-/// shows it, so it names no model and keeps both sides' progress together.
+/// shows it (a `ServedBattle`), so it names no model and keeps both sides' progress
+/// together; an `error` event carries the error body and ends the stream.
+#[utoipa::path(get, path = "/api/v1/battles/{id}/events", tag = "voting", params(BattlePath),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "`progress`, then `ready` or `failed` (data: the battle as JSON)"),
+        BadRequest, NotFound),
+    security(("voter_cookie" = [])))]
 async fn events(
     State(state): State<AppState>,
     voter: Voter,
@@ -128,9 +140,9 @@ async fn events(
                         (name, data, name != "progress")
                     }
                     Err(e) => {
-                        let e = AppError::from(e);
-                        let body = serde_json::json!({ "error": { "code": e.code, "message": e.message } });
-                        ("error", body.to_string(), true)
+                        let body = AppError::from(e).body();
+                        let data = serde_json::to_string(&body).unwrap_or_default();
+                        ("error", data, true)
                     }
                 };
                 if last.as_deref() != Some(data.as_str()) {

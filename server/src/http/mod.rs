@@ -7,6 +7,8 @@
 //! - [`rankings`]: `/leaderboard…`, `/models/{slug}` and their JSON twins
 //! - [`data`]: `/data` and the exports; [`admin`]: `/admin/…`
 //! - [`worker_api`]: the worker protocol; [`assets`]: images, CSS, JS, health probes
+//! - [`openapi`]: the JSON API's OpenAPI document, built from the handlers' annotations
+//!   as [`routes`] registers them
 //! - [`guard`]: what every request passes through (security headers, the concurrency
 //!   cap, timeouts, the cross-site check, body limits); [`voter`]: the voter cookie
 
@@ -17,6 +19,7 @@ pub mod data;
 pub mod error;
 pub mod guard;
 pub mod live;
+pub mod openapi;
 pub mod rankings;
 pub mod review;
 pub mod state;
@@ -24,32 +27,24 @@ pub mod voter;
 pub mod voting;
 pub mod worker_api;
 
-use axum::Router;
+use std::sync::Arc;
+
 use axum::http::{HeaderValue, header};
-use axum::middleware;
+use axum::{Extension, Router, middleware};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use state::AppState;
 pub use voter::{VOTER_COOKIE, Voter};
 
 /// The whole application; tests drive it with `oneshot` or serve it on a socket.
 pub fn app(state: AppState) -> Router {
-    let voter_routes = Router::new()
-        .merge(voting::router())
-        .merge(live::router())
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            voter::ensure_voter,
-        ));
-    let router = Router::new()
-        .merge(voter_routes)
-        .merge(assets::router())
-        .merge(data::router(state.config.http.max_concurrent_exports))
-        .merge(worker_api::router())
-        .merge(admin::router())
-        .merge(review::router())
-        .merge(rankings::router())
+    let (router, document) = routes(&state).split_for_parts();
+    let router = router
+        .layer(Extension(openapi::Document(Arc::new(document))))
         .fallback(error::not_found);
     guard::layers(router, &state.config.http, state.config.cookie_secure)
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -64,4 +59,27 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every route, pages and JSON API, with the OpenAPI document of the JSON routes
+/// (each module registers those with `routes!`, which documents them).
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let voter_routes = OpenApiRouter::new()
+        .merge(voting::router())
+        .merge(live::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            voter::ensure_voter,
+        ));
+    let mut router = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(voter_routes)
+        .merge(assets::router().into())
+        .merge(data::router(state.config.http.max_concurrent_exports))
+        .merge(worker_api::router())
+        .merge(admin::router())
+        .merge(review::router())
+        .merge(rankings::router())
+        .routes(routes!(openapi::document));
+    openapi::add_guard_responses(router.get_openapi_mut());
+    router
 }

@@ -6,30 +6,41 @@ use std::sync::Arc;
 use arena_evaluator::{CiMethod, LeaderboardEntry, Method, Outcome};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{AppError, PageError, Result};
+use super::openapi::{NotFound, Unauthorized, Unprocessable};
 use super::state::AppState;
 use crate::rankings::board::{self, Board, BoardParams, BoardQuery};
 use crate::rankings::charts::{Heatmap, LineChart, RatingsChart, diverging, sequential};
 use crate::store::{GenerationRecord, Model};
 use crate::voting::view::image_url;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/leaderboard", get(leaderboard_page))
         .route("/leaderboard/methodology", get(methodology_page))
         .route("/models/{slug}", get(model_page))
-        .route("/api/v1/leaderboard", get(leaderboard_json))
-        .route("/api/v1/models/{slug}", get(model_json))
+        .routes(routes!(leaderboard_json))
+        .routes(routes!(model_json))
 }
 
+/// The leaderboard: ratings with intervals, best first.
+///
+/// Computed from the votes that count (`exclusions=include` counts the excluded ones
+/// too, with the admin token) and cached; `computed_at` says when.
+#[utoipa::path(get, path = "/api/v1/leaderboard", tag = "rankings", params(BoardParams),
+    responses((status = 200, body = Board), Unauthorized, NotFound, Unprocessable),
+    security((), ("admin_token" = [])))]
 async fn leaderboard_json(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -384,22 +395,90 @@ async fn model_page(
     Ok(ModelPage { d, rating, history }.into_response())
 }
 
-async fn model_json(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response> {
+/// What `GET /api/v1/models/{slug}` returns.
+#[derive(Serialize, ToSchema)]
+struct ModelJson {
+    model: Model,
+    /// Its row of the default leaderboard, once it has votes.
+    rating: Option<LeaderboardEntry>,
+    /// The models it met, most battles first.
+    opponents: Vec<OpponentJson>,
+    /// Its latest voted battles.
+    battles: Vec<BattleJson>,
+    /// Its rating at the end of each day.
+    history: Vec<HistoryPoint>,
+    generation: GenerationRecord,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OpponentJson {
+    model: String,
+    battles: u64,
+    /// This model's observed win rate against it.
+    win_rate: Option<f64>,
+}
+
+/// A voted battle. Image URLs only of battles whose images have all left the pool
+/// (see `recent_battles_of`): never one a battle can still serve.
+#[derive(Serialize, ToSchema)]
+struct BattleJson {
+    prompt: String,
+    model_a: String,
+    model_b: String,
+    image_a: Option<String>,
+    image_b: Option<String>,
+    winner: Outcome,
+    voted_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct HistoryPoint {
+    day: String,
+    rating: f64,
+}
+
+/// A model: its details, rating, opponents, latest battles and rating history.
+#[utoipa::path(get, path = "/api/v1/models/{slug}", tag = "rankings",
+    params(("slug" = String, Path, description = "The model's slug")),
+    responses((status = 200, body = ModelJson), NotFound))]
+async fn model_json(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<ModelJson>> {
     let d = model_details(&state, &slug).await?;
-    let body = json!({
-        "model": d.model,
-        "rating": d.entry,
-        "opponents": d.opponents.iter().map(|o| json!({
-            "model": o.slug, "battles": o.battles, "win_rate": o.win_rate,
-        })).collect::<Vec<_>>(),
-        // Image URLs only of battles whose images have all left the pool (see
-        // `recent_battles_of`): never one a battle can still serve.
-        "battles": d.battles.iter().map(|b| json!({
-            "prompt": b.prompt, "model_a": b.a_slug, "model_b": b.b_slug,
-            "image_a": b.a_url, "image_b": b.b_url, "winner": b.winner, "voted_at": b.voted_at_utc,
-        })).collect::<Vec<_>>(),
-        "history": d.history.iter().map(|(day, rating)| json!({ "day": day, "rating": rating })).collect::<Vec<_>>(),
-        "generation": d.generation,
-    });
-    Ok(axum::Json(body).into_response())
+    Ok(Json(ModelJson {
+        opponents: d
+            .opponents
+            .iter()
+            .map(|o| OpponentJson {
+                model: o.slug.clone(),
+                battles: o.battles,
+                win_rate: o.win_rate,
+            })
+            .collect(),
+        battles: d
+            .battles
+            .iter()
+            .map(|b| BattleJson {
+                prompt: b.prompt.clone(),
+                model_a: b.a_slug.clone(),
+                model_b: b.b_slug.clone(),
+                image_a: b.a_url.clone(),
+                image_b: b.b_url.clone(),
+                winner: b.winner,
+                voted_at: b.voted_at_utc,
+            })
+            .collect(),
+        history: d
+            .history
+            .iter()
+            .map(|(day, rating)| HistoryPoint {
+                day: day.clone(),
+                rating: *rating,
+            })
+            .collect(),
+        model: d.model,
+        rating: d.entry,
+        generation: d.generation,
+    }))
 }

@@ -6,37 +6,50 @@
 //! return to the page, or JSON posts.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::admin::Admin;
 use super::error::{AppError, Result, no_store};
+use super::openapi::{BadRequest, NotFound, Unauthorized};
 use super::state::AppState;
 use crate::integrity::{review, scan};
 use crate::store::{AuditEntry, ExcludedVote, Flag};
 use crate::voting::view::BattleId;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/admin/voters", get(voters_page))
-        .route("/api/v1/admin/voters", get(voters_json))
+        .routes(routes!(voters_json))
         .route("/admin/flags/{id}/clear", post(clear_flag_form))
-        .route("/api/v1/admin/flags/{id}/clear", post(clear_flag_json))
+        .routes(routes!(clear_flag_json))
         .route("/admin/votes", get(votes_page))
-        .route("/api/v1/admin/votes", get(votes_json))
+        .routes(routes!(votes_json))
         .route("/admin/votes/{battle}/restore", post(restore_form))
         .route("/admin/votes/{battle}/exclude", post(exclude_form))
-        .route("/api/v1/admin/votes/{battle}/restore", post(restore_json))
-        .route("/api/v1/admin/votes/{battle}/exclude", post(exclude_json))
+        .routes(routes!(restore_json))
+        .routes(routes!(exclude_json))
         .route("/admin/audit", get(audit_page))
-        .route("/api/v1/admin/audit", get(audit_json))
+        .routes(routes!(audit_json))
         .route("/admin/integrity/scan", post(scan_form))
-        .route("/api/v1/admin/integrity/scan", post(scan_json))
+        .routes(routes!(scan_json))
 }
+
+/// The battle whose vote an operator restores or excludes.
+#[derive(IntoParams)]
+#[into_params(names("battle"), parameter_in = Path)]
+struct VotePath(
+    /// The battle's id: 32 lowercase hex digits.
+    #[allow(dead_code)] // only described, the handlers take the text as it came
+    String,
+);
 
 /// Who the audit log names for actions taken with the admin token.
 const ADMIN: &str = "admin";
@@ -51,7 +64,8 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-#[derive(Serialize)]
+/// The detector's flags, newest first.
+#[derive(Serialize, ToSchema)]
 struct VotersReport {
     flags: Vec<Flag>,
 }
@@ -87,6 +101,10 @@ impl VotersPage {
     }
 }
 
+/// The rigging detector's flags with their figures.
+#[utoipa::path(get, path = "/api/v1/admin/voters", tag = "admin",
+    responses((status = 200, body = VotersReport), Unauthorized, NotFound),
+    security(("admin_token" = [])))]
 async fn voters_json(State(state): State<AppState>, _: Admin) -> Result<Json<VotersReport>> {
     Ok(Json(VotersReport {
         flags: state.store.flags(LIMIT).await?,
@@ -120,20 +138,34 @@ async fn clear_flag_form(
     Ok(Redirect::to("/admin/voters"))
 }
 
+/// What clearing a flag did.
+#[derive(Serialize, ToSchema)]
+struct FlagCleared {
+    flag: i64,
+    /// Votes that count again.
+    votes_restored: u64,
+}
+
+/// Clear a standing flag: its votes count again (in the audit log).
+#[utoipa::path(post, path = "/api/v1/admin/flags/{id}/clear", tag = "admin",
+    params(("id" = i64, Path, description = "The flag's id")),
+    responses((status = 200, body = FlagCleared), Unauthorized, NotFound),
+    security(("admin_token" = [])))]
 async fn clear_flag_json(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>> {
-    let restored = clear(&state, id).await?;
-    Ok(Json(
-        serde_json::json!({ "flag": id, "votes_restored": restored }),
-    ))
+) -> Result<Json<FlagCleared>> {
+    let votes_restored = clear(&state, id).await?;
+    Ok(Json(FlagCleared {
+        flag: id,
+        votes_restored,
+    }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct VotesReport {
-    /// Votes that do not count, per reason.
+    /// Votes that do not count, per reason: `[reason, count]` pairs.
     exclusions: Vec<(String, i64)>,
     /// The latest of them.
     votes: Vec<ExcludedVote>,
@@ -152,6 +184,10 @@ async fn votes_report(state: &AppState) -> Result<VotesReport> {
     })
 }
 
+/// Votes that do not count, with their reasons.
+#[utoipa::path(get, path = "/api/v1/admin/votes", tag = "admin",
+    responses((status = 200, body = VotesReport), Unauthorized, NotFound),
+    security(("admin_token" = [])))]
 async fn votes_json(State(state): State<AppState>, _: Admin) -> Result<Json<VotesReport>> {
     Ok(Json(votes_report(&state).await?))
 }
@@ -202,26 +238,46 @@ async fn exclude_form(
     Ok(Redirect::to("/admin/votes"))
 }
 
+/// A vote's standing after an operator's decision.
+#[derive(Serialize, ToSchema)]
+struct VoteDecision {
+    battle_id: String,
+    /// Whether the vote counts now.
+    counts: bool,
+}
+
+/// Restore an excluded vote: it counts again (in the audit log).
+#[utoipa::path(post, path = "/api/v1/admin/votes/{battle}/restore", tag = "admin",
+    params(VotePath),
+    responses((status = 200, body = VoteDecision), BadRequest, Unauthorized, NotFound),
+    security(("admin_token" = [])))]
 async fn restore_json(
     State(state): State<AppState>,
     _: Admin,
     Path(battle): Path<String>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<VoteDecision>> {
     decide(&state, &battle, false).await?;
-    Ok(Json(
-        serde_json::json!({ "battle_id": battle, "counts": true }),
-    ))
+    Ok(Json(VoteDecision {
+        battle_id: battle,
+        counts: true,
+    }))
 }
 
+/// Exclude a vote that counts (reason `operator`, in the audit log).
+#[utoipa::path(post, path = "/api/v1/admin/votes/{battle}/exclude", tag = "admin",
+    params(VotePath),
+    responses((status = 200, body = VoteDecision), BadRequest, Unauthorized, NotFound),
+    security(("admin_token" = [])))]
 async fn exclude_json(
     State(state): State<AppState>,
     _: Admin,
     Path(battle): Path<String>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<VoteDecision>> {
     decide(&state, &battle, true).await?;
-    Ok(Json(
-        serde_json::json!({ "battle_id": battle, "counts": false }),
-    ))
+    Ok(Json(VoteDecision {
+        battle_id: battle,
+        counts: false,
+    }))
 }
 
 #[derive(Template)]
@@ -230,9 +286,19 @@ struct AuditPage {
     entries: Vec<AuditEntry>,
 }
 
-async fn audit_json(State(state): State<AppState>, _: Admin) -> Result<Json<serde_json::Value>> {
+/// The latest lines of the audit log.
+#[derive(Serialize, ToSchema)]
+struct AuditLog {
+    entries: Vec<AuditEntry>,
+}
+
+/// Every operator action and every flag the detector raised, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin",
+    responses((status = 200, body = AuditLog), Unauthorized, NotFound),
+    security(("admin_token" = [])))]
+async fn audit_json(State(state): State<AppState>, _: Admin) -> Result<Json<AuditLog>> {
     let entries = state.store.audit_log(LIMIT).await?;
-    Ok(Json(serde_json::json!({ "entries": entries })))
+    Ok(Json(AuditLog { entries }))
 }
 
 async fn audit_page(
@@ -242,7 +308,7 @@ async fn audit_page(
 ) -> Result<Response> {
     let entries = state.store.audit_log(LIMIT).await?;
     if wants_json(&headers) {
-        return Ok(Json(serde_json::json!({ "entries": entries })).into_response());
+        return Ok(Json(AuditLog { entries }).into_response());
     }
     Ok(no_store(AuditPage { entries }.render()))
 }
@@ -262,6 +328,10 @@ async fn scan_form(State(state): State<AppState>, _: Admin) -> Result<Redirect> 
     Ok(Redirect::to("/admin/voters"))
 }
 
+/// Run the rigging detector now; new flags exclude their votes.
+#[utoipa::path(post, path = "/api/v1/admin/integrity/scan", tag = "admin",
+    responses((status = 200, body = scan::ScanReport), Unauthorized, NotFound),
+    security(("admin_token" = [])))]
 async fn scan_json(State(state): State<AppState>, _: Admin) -> Result<Json<scan::ScanReport>> {
     Ok(Json(run_scan(&state).await?))
 }

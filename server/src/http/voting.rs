@@ -4,6 +4,7 @@
 //! `GET /api/v1/models`). The page is `templates/battle.html` through [`BattlePage`];
 //! `static/arena.js` only adds keyboard voting and an in-place reveal.
 
+use arena_evaluator::Outcome;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
@@ -11,11 +12,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{AppError, PageError, Result, no_store};
 use super::guard::payload_too_large;
+use super::openapi::{
+    BadRequest, Conflict, Gone, NotFound, TooManyRequests, Unavailable, Unprocessable,
+    UnsupportedMediaType,
+};
 use super::state::AppState;
 use super::voter::Voter;
 use crate::app::DEMO_BACKEND;
@@ -24,17 +32,26 @@ use crate::store::ModelStatus;
 use crate::voting::view::{BattleId, BattleView, Reveal, ServedBattle};
 use crate::voting::{self, battles, live};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/", get(arena_page))
         .route("/battles/{id}", get(battle_page))
         .route("/battles/{id}/vote", post(vote_form))
-        .route("/api/v1/battles", post(create_battle))
-        .route("/api/v1/battles/{id}", get(get_battle))
-        .route("/api/v1/battles/{id}/vote", post(vote))
-        .route("/api/v1/models", get(models))
+        .routes(routes!(create_battle))
+        .routes(routes!(get_battle))
+        .routes(routes!(vote))
+        .routes(routes!(models))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_endpoint))
 }
+
+/// The battle id in an API path.
+#[derive(IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub(super) struct BattlePath(
+    /// The battle's id as served: 32 lowercase hex digits.
+    #[allow(dead_code)] // only described, the handlers take the text as it came
+    String,
+);
 
 #[derive(Template, WebTemplate)]
 #[template(path = "battle.html")]
@@ -64,7 +81,6 @@ impl BattlePage {
     }
 
     fn winner_label(&self) -> &'static str {
-        use arena_evaluator::Outcome;
         match self.reveal.as_ref().map(|r| r.winner) {
             Some(Outcome::A) => "A is better",
             Some(Outcome::B) => "B is better",
@@ -175,17 +191,21 @@ async fn vote_form(
     Ok(Redirect::to(&format!("/battles/{id}")).into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What battle to serve; an empty body is a pool battle of any category.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBattle {
+    /// The voter's own prompt: a live battle, drawn now.
     prompt: Option<String>,
+    /// A pool battle on a prompt of this category.
     category: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct VoteBody {
+    #[schema(value_type = Outcome)]
     winner: String,
-    /// The proof of work, when the battle asks for one.
+    /// The proof of work, when the battle asks for one (`pow` of the battle).
     pow_nonce: Option<String>,
 }
 
@@ -218,6 +238,17 @@ fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
     })
 }
 
+/// Serve a battle.
+///
+/// A pool battle, or with a `prompt` a live battle whose images are drawn now (follow
+/// it with the events stream). A request without a voter cookie is given one.
+#[utoipa::path(post, path = "/api/v1/battles", tag = "voting",
+    request_body = Option<CreateBattle>,
+    responses(
+        (status = 201, body = ServedBattle, description = "`ready`, or `generating` (live)",
+            headers(("set-cookie" = String, description = "The voter cookie, if it had none"))),
+        BadRequest, UnsupportedMediaType, Unprocessable, TooManyRequests, Unavailable),
+    security((), ("voter_cookie" = [])))]
 async fn create_battle(
     State(state): State<AppState>,
     who: Requester,
@@ -240,6 +271,10 @@ async fn create_battle(
     }
 }
 
+/// A battle as its voter sees it now, with the reveal once voted.
+#[utoipa::path(get, path = "/api/v1/battles/{id}", tag = "voting", params(BattlePath),
+    responses((status = 200, body = BattleView), BadRequest, NotFound),
+    security(("voter_cookie" = [])))]
 async fn get_battle(
     State(state): State<AppState>,
     voter: Voter,
@@ -249,6 +284,12 @@ async fn get_battle(
     Ok(Json(battles::view(&state, &voter.0, &id).await?))
 }
 
+/// Vote on a battle the voter was served; the answer reveals the models.
+#[utoipa::path(post, path = "/api/v1/battles/{id}/vote", tag = "voting",
+    params(BattlePath), request_body = VoteBody,
+    responses((status = 200, description = "The vote is stored", body = Reveal),
+        BadRequest, NotFound, Conflict, Gone, UnsupportedMediaType, Unprocessable, TooManyRequests),
+    security(("voter_cookie" = [])))]
 async fn vote(
     State(state): State<AppState>,
     who: Requester,
@@ -264,7 +305,13 @@ async fn vote(
     Ok(Json(reveal))
 }
 
-#[derive(Serialize)]
+/// The models taking part.
+#[derive(Serialize, ToSchema)]
+struct ModelList {
+    models: Vec<ModelEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
 struct ModelEntry {
     slug: String,
     display_name: String,
@@ -274,7 +321,10 @@ struct ModelEntry {
     status: ModelStatus,
 }
 
-async fn models(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
+/// The models that take part (all but disabled ones).
+#[utoipa::path(get, path = "/api/v1/models", tag = "voting",
+    responses((status = 200, body = ModelList)))]
+async fn models(State(state): State<AppState>) -> Result<Json<ModelList>> {
     let models: Vec<ModelEntry> = state
         .store
         .list_models()
@@ -290,7 +340,7 @@ async fn models(State(state): State<AppState>) -> Result<Json<serde_json::Value>
             status: m.status,
         })
         .collect();
-    Ok(Json(serde_json::json!({ "models": models })))
+    Ok(Json(ModelList { models }))
 }
 
 async fn unknown_endpoint() -> AppError {

@@ -9,16 +9,24 @@ use arena_protocol::{
     FailRequest, Heartbeat, HeartbeatResponse, JobSpec, JobStateResponse, LEASE_HEADER, LEASE_LOST,
     LeaseRequest, LeaseResponse, MAX_WAIT_SECS, MISSING_LEASE, PARAMS_HEADER,
 };
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::{post, put};
-use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{RefOr, Required};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::error::{AppError, Result};
+use super::openapi::{
+    BadRequest, Conflict, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable,
+};
 use super::state::AppState;
 use crate::generation::{queue, workers};
 use crate::store::{FailKind, JobLease, Worker};
@@ -26,15 +34,70 @@ use crate::store::{FailKind, JobLease, Worker};
 /// Uploaded images may be large (a 2048² PNG); the server re-encodes them anyway.
 const MAX_RESULT_BYTES: usize = 64 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/worker/lease", post(lease))
-        .route("/api/v1/worker/jobs/{id}/heartbeat", post(heartbeat))
-        .route(
-            "/api/v1/worker/jobs/{id}/result",
-            put(result).layer(DefaultBodyLimit::max(MAX_RESULT_BYTES)),
-        )
-        .route("/api/v1/worker/jobs/{id}/fail", post(fail))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(lease))
+        .routes(routes!(heartbeat))
+        .routes(routes!(result).layer(DefaultBodyLimit::max(MAX_RESULT_BYTES)))
+        .routes(routes!(fail))
+}
+
+/// A job request's parameters: the job's id in the path and its lease's nonce in the
+/// [`LEASE_HEADER`] header.
+struct JobParams;
+
+impl IntoParams for JobParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(i64::schema()))
+                .description(Some("The job's `id`, as the lease returned it."))
+                .build(),
+            ParameterBuilder::new()
+                .name(LEASE_HEADER)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::True)
+                .schema(Some(String::schema()))
+                .description(Some("The job's `lease` nonce, as the lease returned it."))
+                .build(),
+        ]
+    }
+}
+
+/// An uploaded image: the PNG file itself is the request body.
+struct Png;
+
+impl PartialSchema for Png {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("image/png")
+            .into()
+    }
+}
+
+impl ToSchema for Png {}
+
+/// The result upload's generation parameters, in the [`PARAMS_HEADER`] header.
+struct ResultParams;
+
+impl IntoParams for ResultParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name(PARAMS_HEADER)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .schema(Some(String::schema()))
+                .description(Some(
+                    "The generation parameters (seed, steps, …) as a JSON object in ASCII.",
+                ))
+                .build(),
+        ]
+    }
 }
 
 /// The worker behind a request's bearer token.
@@ -110,6 +173,11 @@ fn lease_nonce(headers: &HeaderMap) -> Result<&str> {
         })
 }
 
+/// Lease a job of one of the `models`, waiting up to `wait_secs` for one.
+#[utoipa::path(post, path = "/api/v1/worker/lease", tag = "worker", request_body = LeaseRequest,
+    responses((status = 200, body = LeaseResponse, description = "A job, or none in time"),
+        BadRequest, Unauthorized, Forbidden, Unprocessable),
+    security(("worker_token" = [])))]
 async fn lease(
     State(state): State<AppState>,
     AuthWorker(worker): AuthWorker,
@@ -159,6 +227,11 @@ async fn lease(
     }))
 }
 
+/// Keep a leased job's lease, reporting progress.
+#[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/heartbeat", tag = "worker",
+    params(JobParams), request_body = Option<Heartbeat>,
+    responses((status = 200, body = HeartbeatResponse), BadRequest, Unauthorized, Conflict),
+    security(("worker_token" = [])))]
 async fn heartbeat(
     State(state): State<AppState>,
     AuthWorker(worker): AuthWorker,
@@ -189,6 +262,13 @@ async fn heartbeat(
     }))
 }
 
+/// Upload a leased job's image; the server re-encodes it.
+#[utoipa::path(put, path = "/api/v1/worker/jobs/{id}/result", tag = "worker",
+    params(JobParams, ResultParams),
+    request_body(content = inline(Png), content_type = "image/png"),
+    responses((status = 200, description = "`done`", body = JobStateResponse),
+        BadRequest, Unauthorized, Conflict, PayloadTooLarge, Unprocessable),
+    security(("worker_token" = [])))]
 async fn result(
     State(state): State<AppState>,
     AuthWorker(worker): AuthWorker,
@@ -227,6 +307,12 @@ async fn result(
     }))
 }
 
+/// Report that a leased job failed, or give it back unfinished.
+#[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/fail", tag = "worker",
+    params(JobParams), request_body = FailRequest,
+    responses((status = 200, description = "`queued` again or `failed`", body = JobStateResponse),
+        BadRequest, Unauthorized, Conflict),
+    security(("worker_token" = [])))]
 async fn fail(
     State(state): State<AppState>,
     AuthWorker(worker): AuthWorker,

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::detector::{self, Cell, Input, ServedRecord, Subject, Thresholds, VoteRecord};
 use crate::app::App;
@@ -25,7 +26,7 @@ const PERIOD_DAYS: i64 = 30;
 const MAX_PASSES: usize = 8;
 
 /// What one scan did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct ScanReport {
     /// Counted votes looked at in the first pass.
     pub votes: usize,
@@ -36,7 +37,7 @@ pub struct ScanReport {
 }
 
 /// A flag a scan raised.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct RaisedFlag {
     pub id: i64,
     pub subject_kind: &'static str,

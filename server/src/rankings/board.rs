@@ -13,6 +13,7 @@ use arena_evaluator::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{Error, Result};
 use crate::store::{Model, Store, VoteMarker};
@@ -52,14 +53,45 @@ impl BoardQuery {
 }
 
 /// Query-string form of [`BoardQuery`]; every field optional, validated by `parse`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BoardParams {
+    /// How ratings are computed (default `bt`).
+    #[param(value_type = Option<Method>)]
     pub method: Option<String>,
+    /// How Bradley–Terry intervals are computed (default `sandwich`).
+    #[param(value_type = Option<CiMethod>)]
     pub ci: Option<String>,
+    /// Only the votes on prompts of this category.
     pub category: Option<String>,
+    /// What both-bad votes count as (default `tie`).
+    #[param(value_type = Option<BothBad>)]
     pub both_bad: Option<String>,
     /// `include` counts excluded votes too (admin only); `exclude` (the default) not.
+    #[param(value_type = Option<Exclusions>, inline)]
     pub exclusions: Option<String>,
+}
+
+/// Whether a leaderboard leaves out the votes that do not count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Exclusions {
+    /// They are left out (the default).
+    Exclude,
+    /// They count too: an operator's comparison (admin token only).
+    Include,
+}
+
+impl std::str::FromStr for Exclusions {
+    type Err = ();
+
+    fn from_str(s: &str) -> std::result::Result<Exclusions, ()> {
+        match s {
+            "exclude" => Ok(Exclusions::Exclude),
+            "include" => Ok(Exclusions::Include),
+            _ => Err(()),
+        }
+    }
 }
 
 impl BoardParams {
@@ -77,27 +109,20 @@ impl BoardParams {
             }
         }
         let defaults = BoardQuery::default();
+        let exclusions = field(&self.exclusions, "exclusions", "include, exclude")?;
         Ok(BoardQuery {
             method: field(&self.method, "method", "bt, elo")?.unwrap_or(defaults.method),
             ci: field(&self.ci, "ci", "sandwich, bootstrap")?.unwrap_or(defaults.ci),
             category: self.category.clone().filter(|c| !c.is_empty()),
             both_bad: field(&self.both_bad, "both_bad", "tie, exclude")?
                 .unwrap_or(defaults.both_bad),
-            include_excluded: match self.exclusions.as_deref().filter(|v| !v.is_empty()) {
-                None | Some("exclude") => false,
-                Some("include") => true,
-                Some(other) => {
-                    return Err(Error::InvalidParameter(format!(
-                        "exclusions must be one of include, exclude (got {other:?})"
-                    )));
-                }
-            },
+            include_excluded: exclusions == Some(Exclusions::Include),
         })
     }
 }
 
 /// A computed leaderboard with what the pages need beside it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Board {
     #[serde(flatten)]
     pub leaderboard: Leaderboard,

@@ -4,12 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::sql::{Exec, sql};
 use super::{Result, Store, StoreError};
 
 /// What a flag is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagSubject {
     /// A voter id.
@@ -50,7 +51,7 @@ pub struct NewFlag {
 }
 
 /// A flag as stored, with how many votes it excludes now.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Flag {
     pub id: i64,
     pub subject_kind: FlagSubject,

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::generation::{self, GenerationRow};
 use super::sql::{Exec, sql, sql_owned};
@@ -85,7 +86,7 @@ fn new_lease_nonce() -> String {
 /// Why a failed job failed, in the terms public pages use; the worker's own words
 /// (which may name backend URLs or quote a provider) stay in `failure_reason`, shown
 /// only in `/admin/queue`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureCause {
     /// The worker reported that the model could not draw it.
@@ -241,7 +242,7 @@ pub struct QueueCount {
 }
 
 /// A failed job with its full reason, for `/admin/queue` only.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct FailedJob {
     pub id: i64,
     pub model: String,
@@ -743,7 +744,7 @@ impl Store {
 }
 
 /// What [`Store::generation_record`] returns.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct GenerationRecord {
     pub images: i64,
     pub jobs_done: i64,
@@ -752,7 +753,7 @@ pub struct GenerationRecord {
 }
 
 /// A model's latest failure as public pages show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct LastFailure {
     /// [`FailureCause::public_reason`]: never the worker's own text.
     pub reason: String,

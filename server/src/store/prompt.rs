@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::sql::{Exec, sql};
 use super::{Result, Store, voter};
@@ -20,7 +21,7 @@ pub struct Prompt {
 }
 
 /// A prompt moderation refused, with why (for the operator).
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct RejectedPrompt {
     pub text: String,
     pub moderation_reason: Option<String>,

@@ -4,6 +4,7 @@
 use arena_evaluator::Outcome;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::battle::{self, Battle};
 use super::sql::{Exec, Tx, sql, sql_owned};
@@ -421,7 +422,7 @@ impl Store {
 }
 
 /// A vote that does not count, for `/admin/votes`.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct ExcludedVote {
     pub battle_id: String,
     pub created_at: DateTime<Utc>,

@@ -3,6 +3,7 @@
 
 use arena_evaluator::Outcome;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Error, Result};
 use crate::store::BattleImage;
@@ -48,7 +49,7 @@ pub fn image_url(token: &str) -> String {
 }
 
 /// Where a battle stands, for the voter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BattleStatus {
     /// Both images are there; waiting for the vote.
@@ -80,7 +81,7 @@ impl std::fmt::Display for BattleStatus {
 
 /// How far a live battle that is not ready has come: one figure for both images,
 /// since a figure per side would tell which model is faster.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct LiveProgress {
     /// Both images together, from 0 to 1.
     pub progress: f64,
@@ -89,7 +90,7 @@ pub struct LiveProgress {
 }
 
 /// A battle as served: nothing in it names or identifies a model.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ServedBattle {
     pub id: String,
     pub prompt: String,
@@ -107,20 +108,20 @@ pub struct ServedBattle {
 
 /// A proof of work to solve before voting: a nonce such that SHA-256(challenge ‖
 /// nonce), hex challenge and decimal nonce as text, starts with `bits` zero bits.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PowChallenge {
     pub challenge: String,
     pub bits: u8,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Images {
     pub a: String,
     pub b: String,
 }
 
 /// Which models were behind A and B, sent only after the vote.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Reveal {
     pub battle_id: String,
     pub winner: Outcome,
@@ -146,7 +147,7 @@ impl Reveal {
 }
 
 /// A battle as its voter sees it now, with the reveal once voted.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct BattleView {
     #[serde(flatten)]
     pub battle: ServedBattle,

@@ -42,6 +42,7 @@ pub const MODEL_NOT_ALLOWED: &str = "model_not_allowed";
 pub const MAX_WAIT_SECS: u64 = 30;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaseRequest {
     /// The model slugs this worker serves; only their jobs are leased to it.
     pub models: Vec<String>,
@@ -51,6 +52,7 @@ pub struct LeaseRequest {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaseResponse {
     /// `None` when no job came within the wait.
     pub job: Option<JobSpec>,
@@ -62,6 +64,7 @@ pub struct LeaseResponse {
 
 /// What to generate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobSpec {
     pub id: i64,
     pub model: String,
@@ -77,6 +80,7 @@ pub struct JobSpec {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Heartbeat {
     /// Progress: step `step` of `steps` done.
     pub step: Option<u32>,
@@ -84,11 +88,13 @@ pub struct Heartbeat {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeartbeatResponse {
     pub lease_secs: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailRequest {
     /// Why, for the operator (kept with the job).
     pub reason: String,
@@ -103,6 +109,7 @@ pub struct FailRequest {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobStateResponse {
     /// The job's state after the request: `done`, `queued` or `failed`.
     pub state: String,

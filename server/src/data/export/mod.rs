@@ -88,6 +88,19 @@ impl ExportFormat {
     }
 }
 
+/// The formats by the names `?format=` takes, listed from [`ExportFormat::ALL`].
+impl utoipa::PartialSchema for ExportFormat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ExportFormat::ALL.map(ExportFormat::as_str)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ExportFormat {}
+
 impl fmt::Display for ExportFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
