@@ -375,9 +375,7 @@ fn exported_hashes(jsonl: &str) -> HashMap<String, (String, String)> {
 /// The votes' export over HTTP, as a researcher downloads it.
 async fn http_export(arena: &TestArena) -> (String, String) {
     let mut client = arena.client();
-    let votes = client
-        .get("/api/v1/export/votes?format=jsonl&include_excluded=true")
-        .await;
+    let votes = client.get("/api/v1/export/votes?format=jsonl").await;
     assert_eq!(votes.status, StatusCode::OK);
     let card = client.get("/api/v1/export/card").await;
     assert_eq!(card.status, StatusCode::OK);

@@ -62,7 +62,8 @@ struct ExportQuery {
     /// RFC 3339 time; only votes cast at or after it.
     #[param(format = DateTime)]
     since: Option<String>,
-    /// The votes that do not count too, with their `exclusion_reason`.
+    /// The votes that do not count too, with their `exclusion_reason` (needs the admin
+    /// token: which votes the arena set aside, and why, is the operator's to share).
     #[serde(default)]
     include_excluded: bool,
 }
@@ -172,6 +173,10 @@ async fn export_votes(
 ) -> Result<Response> {
     authorize(&state, &headers)?;
     let (format, filter) = ExportQuery::parse(query)?;
+    if filter.include_excluded {
+        // A flagged voter would learn from a public export that it was caught.
+        super::admin::authorize(&headers, &state)?;
+    }
     let slot = match tokio::time::timeout(SLOT_WAIT, slots.0.acquire_owned()).await {
         Ok(Ok(permit)) => Arc::new(permit),
         _ => {
