@@ -20,10 +20,9 @@ use utoipa_axum::routes;
 
 use super::error::{AppError, PageError, Result, no_store};
 use super::guard::payload_too_large;
-use super::openapi::{BadRequest, NotFound};
+use super::openapi::{BadRequest, BattlePath, NotFound};
 use super::state::AppState;
 use super::voter::{Voter, no_voter_cookie};
-use super::voting::BattlePath;
 use crate::integrity::Requester;
 use crate::voting::view::{BattleId, BattleStatus, ServedBattle};
 use crate::voting::{battles, live};

@@ -17,7 +17,7 @@ use utoipa::openapi::path::HttpMethod;
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, HeaderBuilder, OpenApi, Ref, RefOr};
-use utoipa::{IntoResponses, Modify, PartialSchema, ToSchema};
+use utoipa::{IntoParams, IntoResponses, Modify, PartialSchema, ToSchema};
 
 use super::error::{AppError, ErrorBody, Result};
 use super::voter::VOTER_COOKIE;
@@ -76,6 +76,15 @@ error_responses! {
         `exports_busy`) or has nothing to serve yet (`no_battle_ready`, `no_live_models`); \
         `Retry-After` says when to try again.";
 }
+
+/// The battle id in an API path.
+#[derive(IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub(super) struct BattlePath(
+    /// The battle's id as served: 32 lowercase hex digits.
+    #[allow(dead_code)] // only described, the handlers take the text as it came
+    String,
+);
 
 fn error_response(description: &str, retry_after: bool) -> ApiResponse {
     let mut response = ResponseBuilder::new().description(description).content(

@@ -14,14 +14,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{AppError, PageError, Result, no_store};
 use super::guard::payload_too_large;
 use super::openapi::{
-    BadRequest, Conflict, Gone, NotFound, TooManyRequests, Unavailable, Unprocessable,
+    BadRequest, BattlePath, Conflict, Gone, NotFound, TooManyRequests, Unavailable, Unprocessable,
     UnsupportedMediaType,
 };
 use super::state::AppState;
@@ -43,15 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(models))
         .route("/api/v1/{*rest}", axum::routing::any(unknown_endpoint))
 }
-
-/// The battle id in an API path.
-#[derive(IntoParams)]
-#[into_params(names("id"), parameter_in = Path)]
-pub(super) struct BattlePath(
-    /// The battle's id as served: 32 lowercase hex digits.
-    #[allow(dead_code)] // only described, the handlers take the text as it came
-    String,
-);
 
 #[derive(Template, WebTemplate)]
 #[template(path = "battle.html")]
