@@ -353,9 +353,14 @@ impl Default for QueueConfig {
 
 impl QueueConfig {
     pub fn check(&self) -> anyhow::Result<()> {
-        if self.lease_secs == 0 || self.max_attempts == 0 || self.live_timeout_secs == 0 {
+        if self.lease_secs == 0
+            || self.max_attempts == 0
+            || self.live_timeout_secs == 0
+            || self.worker_seen_secs == 0
+        {
             anyhow::bail!(
-                "queue.lease_secs, queue.max_attempts and queue.live_timeout_secs must be positive"
+                "queue.lease_secs, queue.max_attempts, queue.live_timeout_secs and \
+                 queue.worker_seen_secs must be positive"
             );
         }
         if !(1..=MAX_POOL_IMAGES).contains(&self.pool_images) {

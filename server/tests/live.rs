@@ -563,3 +563,56 @@ async fn a_voter_over_the_live_limits_is_refused_on_sqlite() {
 async fn a_voter_over_the_live_limits_is_refused_on_postgres() {
     a_voter_over_the_live_limits_is_refused(Backend::Postgres).await;
 }
+
+/// The embedded worker (the one `arena serve` runs) keeps counting as live past
+/// `worker_seen_secs`: live battles still start and finish long after the server
+/// started, and the battle page offers the prompt box only while they can.
+async fn the_embedded_worker_stays_live(backend: Backend) {
+    use arena_server::generation::embedded_worker;
+    let config = QueueConfig {
+        worker_seen_secs: 2,
+        ..QueueConfig::default()
+    };
+    let Some(arena) = arena(backend, config, &["a pool prompt"]).await else {
+        return;
+    };
+    embedded_worker::fill_pool(&arena.app).await.unwrap();
+    // Past `worker_seen_secs` with no worker leasing: the page says so instead of
+    // offering a box that can only fail.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut voter = Client::new(arena.router.clone());
+    let page = voter.get("/").await.text();
+    assert!(!page.contains("id=\"live-form\""), "{page}");
+    assert!(page.contains("id=\"live-off\""), "{page}");
+
+    embedded_worker::spawn(arena.app.clone()).unwrap();
+    // Past three times `worker_seen_secs` since it started (and since any lease).
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+    let page = voter.get("/").await.text();
+    assert!(page.contains("id=\"live-form\""), "{page}");
+    let started = start_live(&mut voter, "a kite over green hills").await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.text());
+    let id = started.json()["id"].as_str().unwrap().to_string();
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = voter.get(&format!("/api/v1/battles/{id}")).await.json()["status"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if status != "generating" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "ready");
+}
+
+#[tokio::test]
+async fn the_embedded_worker_stays_live_on_sqlite() {
+    the_embedded_worker_stays_live(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_embedded_worker_stays_live_on_postgres() {
+    the_embedded_worker_stays_live(Backend::Postgres).await;
+}

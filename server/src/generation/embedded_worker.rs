@@ -69,9 +69,9 @@ async fn run(app: &App, backends: Arc<Backends>) -> anyhow::Result<()> {
     slugs.extend(backends.keys().cloned());
     tracing::info!(worker.name = %worker.name, models = ?slugs, "embedded worker started");
     loop {
-        let job = queue::lease(app, &worker, &slugs, Duration::from_secs(30)).await;
-        worker.models = serde_json::to_string(&slugs)?;
-        worker.last_seen_at = Some(Utc::now());
+        // `lease` records the worker as seen (and updates `worker` when it does): setting
+        // `last_seen_at` here without a write would make every later lease skip it.
+        let job = queue::lease(app, &mut worker, &slugs, Duration::from_secs(30)).await;
         match job {
             Ok(Some(job)) => {
                 if let Err(e) = generate(app, worker.id, job, &backends).await {
@@ -216,7 +216,7 @@ pub async fn fill_pool(app: &App) -> anyhow::Result<u64> {
     queue::refill_pool(app).await?;
     let mut made = 0;
     let none = Backends::new();
-    while let Some(job) = queue::lease(app, &worker, &slugs, Duration::ZERO).await? {
+    while let Some(job) = queue::lease(app, &mut worker, &slugs, Duration::ZERO).await? {
         generate(app, worker.id, job, &none).await?;
         made += 1;
     }

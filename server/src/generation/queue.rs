@@ -35,10 +35,11 @@ pub fn pool_seed(prompt_id: i64, model_slug: &str, index: u32) -> i64 {
 
 /// Leases a job of one of `models` to `worker`, waiting up to `wait` for one.
 /// `ModelNotAllowed`, with nothing leased or recorded, when its token may not serve
-/// one of them.
+/// one of them. `worker` is updated with what was recorded (models, last seen), so a
+/// caller that keeps its row between leases knows when the next touch is due.
 pub async fn lease(
     app: &App,
-    worker: &Worker,
+    worker: &mut Worker,
     models: &[String],
     wait: Duration,
 ) -> Result<Option<LeasedJob>> {
@@ -57,14 +58,23 @@ pub async fn lease(
         }
     }
     let changed = worker.model_slugs() != models;
-    // A worker seen a moment ago is still live: skipping the write saves a commit
-    // (an fsync on SQLite) on every lease of a busy worker.
+    // A worker is live for `worker_seen_secs` after the latest lease recorded. One
+    // recorded a moment ago (a quarter of that, at most 5 s) needs no new write, which
+    // saves a commit (an fsync on SQLite) on every lease of a busy worker; and no lease
+    // waits longer than a third of it, so a worker waiting for jobs is recorded again
+    // before it would stop counting as live.
+    let seen_for = Duration::from_secs(app.config.queue.worker_seen_secs);
+    let fresh_for = (seen_for / 4).min(Duration::from_secs(5));
     let recent = worker
         .last_seen_at
-        .is_some_and(|t| Utc::now() - t < chrono::Duration::seconds(5));
+        .is_some_and(|t| (Utc::now() - t).to_std().is_ok_and(|age| age < fresh_for));
     if changed || !recent {
         app.store.touch_worker(worker.id, &models).await?;
+        worker.last_seen_at = Some(Utc::now());
+        worker.models =
+            serde_json::to_string(&models).map_err(|e| Error::Internal(e.to_string()))?;
     }
+    let wait = wait.min(seen_for / 3);
     // After the touch, so that the refill sees this worker's models.
     if changed {
         app.queue.refill.notify_one();

@@ -51,6 +51,8 @@ struct BattlePage {
     reveal: Option<Reveal>,
     categories: Vec<String>,
     category: Option<String>,
+    /// Two models are served by live workers, so the prompt box can start a battle.
+    live_available: bool,
 }
 
 impl BattlePage {
@@ -115,6 +117,7 @@ async fn arena_page(
                 reveal: None,
                 categories: state.store.prompt_categories().await?,
                 category,
+                live_available: live::available(&state).await?,
             }
             .render(),
         )),
@@ -147,6 +150,7 @@ async fn battle_page(
         reveal: view.reveal,
         categories: Vec::new(),
         category: None,
+        live_available: live::available(&state).await?,
     };
     Ok(no_store(page.render()))
 }

@@ -180,7 +180,7 @@ fn lease_nonce(headers: &HeaderMap) -> Result<&str> {
     security(("worker_token" = [])))]
 async fn lease(
     State(state): State<AppState>,
-    AuthWorker(worker): AuthWorker,
+    AuthWorker(mut worker): AuthWorker,
     body: Bytes,
 ) -> Result<Json<LeaseResponse>> {
     let request: LeaseRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -210,7 +210,7 @@ async fn lease(
         ));
     }
     let wait = Duration::from_secs(request.wait_secs.min(MAX_WAIT_SECS));
-    let job = queue::lease(&state, &worker, &request.models, wait).await?;
+    let job = queue::lease(&state, &mut worker, &request.models, wait).await?;
     Ok(Json(LeaseResponse {
         job: job.map(|j| JobSpec {
             id: j.id,

@@ -12,7 +12,7 @@ use super::{Error, Result};
 use crate::app::App;
 use crate::integrity::Requester;
 use crate::integrity::limits::{self, Action};
-use crate::store::{Job, LiveAdmission, LiveSide, NewLiveBattle};
+use crate::store::{Candidate, Job, LiveAdmission, LiveSide, NewLiveBattle};
 
 /// Where a live battle stands.
 #[derive(Clone, Debug)]
@@ -35,6 +35,20 @@ fn admit(admission: LiveAdmission) -> Result<()> {
 
 /// Checks the prompt, picks two models that a live worker serves and queues their
 /// jobs; the battle is returned as `generating`.
+/// Active models that a worker seen within `queue.worker_seen_secs` serves.
+async fn live_candidates(app: &App) -> Result<Vec<Candidate>> {
+    let seen = app.config.queue.live_workers_since(Utc::now());
+    let served = app.store.served_model_slugs(seen).await?;
+    Ok(app.store.live_candidates(&served).await?)
+}
+
+/// Whether a live battle could start now: two active models served by live workers.
+/// The battle page offers its prompt box only then.
+pub async fn available(app: &App) -> Result<bool> {
+    let candidates = live_candidates(app).await?;
+    Ok(choose_pair(&candidates, &app.config.model_weights, &mut rand::rng()).is_some())
+}
+
 pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBattle> {
     let voter = who.voter_id();
     let prompt = prompt_text::normalize(prompt).map_err(Error::InvalidPromptCharacters)?;
@@ -64,9 +78,7 @@ pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBat
         return Err(Error::PromptRejected(rejection.message));
     }
     limits::hit(app, who, Action::Live).await?;
-    let seen = app.config.queue.live_workers_since(Utc::now());
-    let served = app.store.served_model_slugs(seen).await?;
-    let candidates = app.store.live_candidates(&served).await?;
+    let candidates = live_candidates(app).await?;
     let pair = choose_pair(&candidates, &app.config.model_weights, &mut rand::rng());
     let Some([a, b]) = pair else {
         return Err(Error::NoLiveModels);
