@@ -23,13 +23,21 @@ pub struct LeaderboardEntry {
     pub model: String,
     /// Rating on the Elo scale.
     pub rating: f64,
-    /// Lower bound of the confidence interval (`null` for online Elo).
+    /// Lower bound of the confidence interval (`null` for online Elo, and when unknown:
+    /// fewer than [`MIN_INTERVAL_BATTLES`] battles, or an interval of no width, which
+    /// a handful of votes can give but no data justifies).
     pub ci_low: Option<f64>,
-    /// Upper bound of the confidence interval (`null` for online Elo).
+    /// Upper bound of the confidence interval (`null` as for `ci_low`).
     pub ci_high: Option<f64>,
-    /// LMArena's "rank (UB)": 1 + the number of listed models whose lower bound is
-    /// above this model's upper bound (without intervals: whose rating is higher).
+    /// LMArena's "rank (UB)": 1 + the number of listed models of the same group whose
+    /// lower bound is above this model's upper bound (without intervals: whose rating
+    /// is higher). A model whose interval is unknown could be first.
     pub rank_ub: usize,
+    /// The connected group of models this one belongs to (models linked by votes,
+    /// directly or through others), 1 for the largest. Ratings and ranks compare only
+    /// within a group: models of different groups never met, even indirectly.
+    #[serde(default = "first_group")]
+    pub group: usize,
     /// Votes this model took part in (both-bad ones included when they count as ties).
     pub battles: u64,
     /// Votes it won.
@@ -42,6 +50,15 @@ pub struct LeaderboardEntry {
     pub win_rate: f64,
     /// Fewer battles than [`LeaderboardOptions::provisional_below`].
     pub provisional: bool,
+}
+
+/// Battles a model needs before its confidence interval is reported: below that the
+/// resampled or asymptotic interval says more about the method than about the model
+/// (one vote bootstraps to an interval of no width).
+pub const MIN_INTERVAL_BATTLES: u64 = 5;
+
+fn first_group() -> usize {
+    1
 }
 
 /// Ratings of every listed model, best first, with how they were computed.
@@ -71,7 +88,7 @@ pub struct Leaderboard {
     pub n_votes: u64,
     /// Votes left out, by reason.
     pub excluded: Excluded,
-    /// The listed models, by rating, best first.
+    /// The listed models by group (the largest first), then by rating, best first.
     pub models: Vec<LeaderboardEntry>,
     /// Anything a reader of the numbers should know (disconnected groups, a model
     /// that never lost, …).
@@ -268,7 +285,15 @@ fn compute(
                 .for_each(|(lo, hi)| (*lo, *hi) = (*lo + shift, *hi + shift));
         }
     }
-    let models = entries(&table, &rated, options, &mut warnings);
+    let groups = groups(&table);
+    let n_groups = groups.iter().copied().max().unwrap_or(0);
+    if n_groups > 1 {
+        warnings.push(format!(
+            "the models form {n_groups} groups that never met each other, not even through \
+             other models; ratings and ranks compare only within a group"
+        ));
+    }
+    let models = entries(&table, &rated, &groups, options, &mut warnings);
     let bootstrap = options.method == Method::Bt && options.ci == CiMethod::Bootstrap;
     Ok(Leaderboard {
         method: options.method,
@@ -287,9 +312,42 @@ fn compute(
     })
 }
 
+/// The group of every model of `table`, numbered from 1 by size: most models first,
+/// then most votes, then the alphabetically first member.
+fn groups(table: &Table) -> Vec<usize> {
+    let n = table.n_models();
+    let component = crate::bt::components(&table.pairs, n);
+    let count = component.iter().copied().max().map_or(0, |m| m + 1);
+    // (models, votes, first name) of each component.
+    let mut size: Vec<(usize, f64, &str)> = vec![(0, 0.0, ""); count];
+    for (m, &c) in component.iter().enumerate() {
+        size[c].0 += 1;
+        if size[c].2.is_empty() || table.names[m].as_str() < size[c].2 {
+            size[c].2 = &table.names[m];
+        }
+    }
+    for p in &table.pairs {
+        size[component[p.i]].1 += p.total();
+    }
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by(|&x, &y| {
+        size[y]
+            .0
+            .cmp(&size[x].0)
+            .then(size[y].1.total_cmp(&size[x].1))
+            .then(size[x].2.cmp(size[y].2))
+    });
+    let mut number = vec![0; count];
+    for (k, &c) in order.iter().enumerate() {
+        number[c] = k + 1;
+    }
+    component.iter().map(|&c| number[c]).collect()
+}
+
 fn entries(
     table: &Table,
     rated: &Rated,
+    groups: &[usize],
     options: &LeaderboardOptions,
     warnings: &mut Vec<String>,
 ) -> Vec<LeaderboardEntry> {
@@ -306,12 +364,20 @@ fn entries(
     }
     let mut models: Vec<LeaderboardEntry> = (0..n)
         .filter(|&m| battles[m] >= options.min_battles)
-        .map(|m| LeaderboardEntry {
+        .map(|m| {
+            let known = |(lo, hi): (f64, f64)| {
+                (battles[m] >= MIN_INTERVAL_BATTLES && hi - lo > 1e-9).then_some((lo, hi))
+            };
+            let bounds = rated.bounds.as_ref().and_then(|b| known(b[m]));
+            (m, bounds)
+        })
+        .map(|(m, bounds)| LeaderboardEntry {
             model: table.names[m].clone(),
             rating: rated.rating[m],
-            ci_low: rated.bounds.as_ref().map(|b| b[m].0),
-            ci_high: rated.bounds.as_ref().map(|b| b[m].1),
+            ci_low: bounds.map(|b| b.0),
+            ci_high: bounds.map(|b| b.1),
             rank_ub: 0,
+            group: groups[m],
             battles: battles[m],
             wins: wins[m],
             losses: losses[m],
@@ -327,26 +393,37 @@ fn entries(
             options.min_battles
         ));
     }
-    let keys: Vec<(f64, f64, f64)> = models
+    let unknown = models
         .iter()
-        .map(|e| {
-            (
-                e.rating,
-                e.ci_low.unwrap_or(e.rating),
-                e.ci_high.unwrap_or(e.rating),
-            )
+        .filter(|e| rated.bounds.is_some() && e.ci_low.is_none())
+        .count();
+    if unknown > 0 {
+        warnings.push(format!(
+            "{unknown} models have too few battles (under {MIN_INTERVAL_BATTLES}) or votes for \
+             a confidence interval; it is shown as unknown"
+        ));
+    }
+    // (group, rating, lower, upper): an unknown interval spans everything.
+    let keys: Vec<(usize, f64, f64, f64)> = models
+        .iter()
+        .map(|e| match (rated.bounds.is_some(), e.ci_low, e.ci_high) {
+            (true, Some(lo), Some(hi)) => (e.group, e.rating, lo, hi),
+            (true, _, _) => (e.group, e.rating, f64::NEG_INFINITY, f64::INFINITY),
+            (false, _, _) => (e.group, e.rating, e.rating, e.rating),
         })
         .collect();
-    for (entry, &(rating, _, high)) in models.iter_mut().zip(&keys) {
+    for (entry, &(group, rating, _, high)) in models.iter_mut().zip(&keys) {
+        let peers = keys.iter().filter(|k| k.0 == group);
         entry.rank_ub = 1 + if rated.bounds.is_some() {
-            keys.iter().filter(|k| k.1 > high).count()
+            peers.filter(|k| k.2 > high).count()
         } else {
-            keys.iter().filter(|k| k.0 > rating).count()
+            peers.filter(|k| k.1 > rating).count()
         };
     }
     models.sort_by(|x, y| {
-        y.rating
-            .total_cmp(&x.rating)
+        x.group
+            .cmp(&y.group)
+            .then(y.rating.total_cmp(&x.rating))
             .then_with(|| x.model.cmp(&y.model))
     });
     models

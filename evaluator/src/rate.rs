@@ -21,8 +21,8 @@ pub(crate) struct Rated {
 }
 
 /// Bradley–Terry ratings with sandwich or bootstrap bounds. Falls back to a weak
-/// ridge (with a warning) when no finite maximum exists, and warns about groups of
-/// models that never met. `self_battles` (votes of a model against itself, not in
+/// ridge (with a warning) when no finite maximum exists; each group of models that
+/// never met is centred on its own. `self_battles` (votes of a model against itself, not in
 /// the table) count in arena-rank's mean loss and in its sandwich's ridge.
 pub(crate) fn rate_bt(
     table: &Table,
@@ -43,21 +43,6 @@ pub(crate) fn rate_bt(
         warnings.push(separation_warning(s, &table.names));
     }
     let component = bt::components(pairs, n);
-    let groups = component.iter().copied().max().map_or(0, |m| m + 1);
-    if groups > 1 {
-        let mut members = vec![Vec::new(); groups];
-        for (m, &c) in component.iter().enumerate() {
-            members[c].push(table.names[m].as_str());
-        }
-        let listed: Vec<String> = members
-            .iter()
-            .map(|g| format!("[{}]", g.join(", ")))
-            .collect();
-        warnings.push(format!(
-            "the models form {groups} groups that never met each other ({}); ratings compare only within a group, and each group is centred on the mean rating",
-            listed.join(", ")
-        ));
-    }
     let fit = if ridge == 0.0 && options.optimizer == Optimizer::ArenaRank {
         let mut fit = lbfgs::fit(pairs, n, self_battles);
         bt::centre(&mut fit.theta, &component);

@@ -24,7 +24,7 @@ impl Leaderboard {
     /// counts.add_n("x", "y", Outcome::Tie, 2);
     /// let board = leaderboard_from_counts(&counts, &LeaderboardOptions::default()).unwrap();
     /// let csv = board.to_csv();
-    /// assert!(csv.starts_with("model,rating,ci_low,ci_high,rank_ub,battles,wins,losses,ties,win_rate,provisional\nx,"));
+    /// assert!(csv.starts_with("model,rating,ci_low,ci_high,rank_ub,battles,wins,losses,ties,win_rate,provisional,group\nx,"));
     /// assert!(board.to_table().contains("95% CI"));
     /// assert!(board.to_json().contains("\"rank_ub\": 1"));
     /// ```
@@ -42,6 +42,7 @@ impl Leaderboard {
             "ties",
             "win_rate",
             "provisional",
+            "group",
         ];
         let written = out.write_record(header).and_then(|()| {
             self.models.iter().try_for_each(|e| {
@@ -58,6 +59,7 @@ impl Leaderboard {
                     e.ties.to_string(),
                     e.win_rate.to_string(),
                     e.provisional.to_string(),
+                    e.group.to_string(),
                 ])
             })
         });
@@ -97,8 +99,11 @@ impl Leaderboard {
             .models
             .iter()
             .map(|e| {
-                let ci = match (e.ci_low, e.ci_high) {
-                    (Some(lo), Some(hi)) => format!("-{:.1}/+{:.1}", e.rating - lo, hi - e.rating),
+                let ci = match (e.ci_low, e.ci_high, self.ci) {
+                    (Some(lo), Some(hi), _) => {
+                        format!("-{:.1}/+{:.1}", e.rating - lo, hi - e.rating)
+                    }
+                    (_, _, Some(_)) => "unknown".to_string(),
                     _ => "–".to_string(),
                 };
                 [
@@ -125,7 +130,7 @@ impl Leaderboard {
             self.n_votes,
             self.models.len()
         );
-        let mut line = |cells: &[&str]| {
+        let line = |out: &mut String, cells: &[&str]| {
             let mut text = String::new();
             for (k, (cell, w)) in cells.iter().zip(&widths).enumerate() {
                 let pad = w - cell.chars().count();
@@ -144,9 +149,16 @@ impl Leaderboard {
             out.push_str(text.trim_end());
             out.push('\n');
         };
-        line(&header);
-        for row in &rows {
-            line(&row.each_ref().map(String::as_str));
+        line(&mut out, &header);
+        let groups = self.models.iter().map(|e| e.group).max().unwrap_or(1);
+        let mut group = 0;
+        for (row, entry) in rows.iter().zip(&self.models) {
+            if groups > 1 && entry.group != group {
+                group = entry.group;
+                let size = self.models.iter().filter(|e| e.group == group).count();
+                let _ = writeln!(out, "group {group} of {groups} ({size} models)");
+            }
+            line(&mut out, &row.each_ref().map(String::as_str));
         }
         if self.models.iter().any(|e| e.provisional) {
             out.push_str("\n* provisional: few battles so far\n");

@@ -168,14 +168,79 @@ fn two_disconnected_groups_are_each_centred_on_the_mean_with_a_warning() {
         let r = |m: &str| board.entry(m).unwrap().rating;
         assert!((r("a1") + r("a2") - 2000.0).abs() < 1e-9);
         assert!((r("b1") - 1000.0).abs() < 1e-9 && (r("b2") - 1000.0).abs() < 1e-9);
-        let warning = board
-            .warnings
+        assert!(board.warnings.iter().any(|w| w.contains("2 groups")));
+        // Equal sizes and votes: the alphabetically first group is the first.
+        let g = |m: &str| board.entry(m).unwrap().group;
+        assert_eq!((g("a1"), g("a2"), g("b1"), g("b2")), (1, 1, 2, 2));
+    }
+}
+
+/// Rank (UB) counts only models of the same group: adding models that never met a
+/// group changes none of its ranks, and the largest group comes first.
+#[test]
+fn ranks_are_computed_within_each_connected_group() {
+    let mut counts = Counts::new();
+    // Group of three, clearly ordered: x > y > z.
+    counts.add_n("x", "y", Outcome::A, 80);
+    counts.add_n("x", "y", Outcome::B, 20);
+    counts.add_n("y", "z", Outcome::A, 80);
+    counts.add_n("y", "z", Outcome::B, 20);
+    counts.add_n("x", "z", Outcome::A, 90);
+    counts.add_n("x", "z", Outcome::B, 10);
+    let options = LeaderboardOptions::default();
+    let alone = leaderboard_from_counts(&counts, &options).unwrap();
+    let ranks = |board: &arena_evaluator::Leaderboard| -> Vec<(String, usize, usize)> {
+        board
+            .models
             .iter()
-            .find(|w| w.contains("2 groups"))
-            .expect("a warning");
-        assert!(
-            warning.contains("[a1, a2]") && warning.contains("[b1, b2]"),
-            "{warning}"
+            .map(|e| (e.model.clone(), e.group, e.rank_ub))
+            .collect()
+    };
+    // Two pairs that never met the three, nor each other; p rates far above x.
+    counts.add_n("p", "q", Outcome::A, 99);
+    counts.add_n("p", "q", Outcome::B, 1);
+    counts.add_n("r", "s", Outcome::A, 30);
+    counts.add_n("r", "s", Outcome::B, 30);
+    for options in both_ci_methods() {
+        let board = leaderboard_from_counts(&counts, &options).unwrap();
+        let got = ranks(&board);
+        // The group of three first, with the ranks it has alone; then the pairs, the
+        // one with more votes first.
+        assert_eq!(&got[..3], &ranks(&alone)[..], "{got:?}");
+        assert_eq!(
+            got[..3].iter().map(|g| g.2).collect::<Vec<_>>(),
+            vec![1, 2, 3]
         );
+        assert_eq!(
+            got[3..],
+            [
+                ("p".to_string(), 2, 1),
+                ("q".to_string(), 2, 2),
+                ("r".to_string(), 3, 1),
+                ("s".to_string(), 3, 1),
+            ]
+        );
+        assert!(board.warnings.iter().any(|w| w.contains("3 groups")));
+        // The table shows each group under its own heading.
+        let table = board.to_table();
+        assert!(table.contains("group 1 of 3 (3 models)"), "{table}");
+        assert!(table.contains("group 3 of 3 (2 models)"), "{table}");
+    }
+}
+
+/// An interval from one vote would claim certainty (bootstrap resamples of one vote
+/// are all the same); below the minimum the interval is unknown, never zero.
+#[test]
+fn intervals_below_the_minimum_battles_are_unknown() {
+    let mut counts = Counts::new();
+    counts.add_n("u", "v", Outcome::A, 1);
+    for options in both_ci_methods() {
+        let board = leaderboard_from_counts(&counts, &options).unwrap();
+        for e in &board.models {
+            assert_eq!((e.ci_low, e.ci_high), (None, None), "{e:?}");
+            assert_eq!(e.rank_ub, 1, "an unknown interval could be first");
+        }
+        assert!(board.to_table().contains("unknown"));
+        assert!(board.warnings.iter().any(|w| w.contains("unknown")));
     }
 }

@@ -230,6 +230,7 @@ fn json_output_has_the_shape_of_the_design() {
         "ties",
         "win_rate",
         "provisional",
+        "group",
     ];
     let mut got = keys.clone();
     got.sort();
@@ -262,7 +263,7 @@ fn table_and_csv_renderings_list_every_model() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "model,rating,ci_low,ci_high,rank_ub,battles,wins,losses,ties,win_rate,provisional"
+        "model,rating,ci_low,ci_high,rank_ub,battles,wins,losses,ties,win_rate,provisional,group"
     );
     assert!(lines[1].starts_with("sdxl,") && lines[2].starts_with("lcm,"));
     let elo = from_jsonl(

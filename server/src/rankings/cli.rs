@@ -139,8 +139,11 @@ pub async fn run(
             super::board::fit(&gathered, &options, progress)?
         }
     };
-    for warning in &board.warnings {
-        eprintln!("warning: {warning}");
+    // The table lists the warnings itself; JSON and CSV keep stdout machine-readable.
+    if !matches!(args.output, Output::Table) {
+        for warning in &board.warnings {
+            eprintln!("warning: {warning}");
+        }
     }
     let text = match args.output {
         Output::Table => board.to_table(),
