@@ -113,6 +113,12 @@ pub enum ModelsCommand {
     Enable { slug: String },
     /// Retire a model: not matched, marked deprecated on the leaderboard.
     Deprecate { slug: String },
+    /// Change the name people see (the slug, votes and exports stay).
+    Rename {
+        slug: String,
+        /// The new display name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,12 +237,7 @@ async fn models(cmd: ModelsCommand, store: crate::store::Store) -> anyhow::Resul
             description,
             weight,
         } => {
-            let valid = !slug.is_empty()
-                && slug.len() <= 64
-                && slug
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
-            if !valid {
+            if !crate::data::import::is_valid_slug(&slug) {
                 bail!(
                     "a model slug is 1–64 characters of a-z, 0-9, '-', '_' and '.' (got {slug:?})"
                 );
@@ -246,7 +247,7 @@ async fn models(cmd: ModelsCommand, store: crate::store::Store) -> anyhow::Resul
             }
             let model = NewModel {
                 slug: slug.clone(),
-                display_name: name,
+                display_name: crate::data::import::display_name(&name)?,
                 backend,
                 version,
                 description,
@@ -266,5 +267,13 @@ async fn models(cmd: ModelsCommand, store: crate::store::Store) -> anyhow::Resul
         ModelsCommand::Disable { slug } => set_status(slug, ModelStatus::Disabled).await,
         ModelsCommand::Enable { slug } => set_status(slug, ModelStatus::Active).await,
         ModelsCommand::Deprecate { slug } => set_status(slug, ModelStatus::Deprecated).await,
+        ModelsCommand::Rename { slug, name } => {
+            let name = crate::data::import::display_name(&name)?;
+            if !store.set_model_display_name(&slug, &name).await? {
+                bail!("there is no model {slug:?} (see `arena models list`)");
+            }
+            println!("{slug} is now shown as {name:?}");
+            Ok(())
+        }
     }
 }

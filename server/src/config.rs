@@ -264,6 +264,8 @@ pub fn judge_key(file: &FileConfig, storage: &Storage) -> anyhow::Result<Vec<u8>
             .with_context(|| format!("cannot read {}", path.display()))?;
         return parse(&text).with_context(|| format!("in {}", path.display()));
     }
+    // A first import or export may come before the first `serve`: make the folder.
+    storage.prepare_data_dir()?;
     let key: [u8; 32] = std::array::from_fn(|_| rand::random());
     match write_private(&path, hex::encode(key).as_bytes()) {
         Ok(()) => Ok(key.to_vec()),

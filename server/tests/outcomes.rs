@@ -120,6 +120,7 @@ async fn every_outcome_round_trips(backend: Backend) {
         &dir.join("votes.jsonl"),
         Format::Auto,
         &judge_key,
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -181,9 +182,15 @@ async fn unknown_spellings_are_refused(backend: Backend) {
     )
     .unwrap();
     let judge_key = arena.app.config.judge_key.clone();
-    let err = import_votes(&arena.app.store, &path, Format::Auto, &judge_key)
-        .await
-        .unwrap_err();
+    let err = import_votes(
+        &arena.app.store,
+        &path,
+        Format::Auto,
+        &judge_key,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     let message = format!("{err:#}");
     assert!(
         message.contains("line 2") && message.contains("draw"),

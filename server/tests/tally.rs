@@ -88,15 +88,27 @@ async fn tallies_equal_the_votes(backend: Backend) {
     // GenAI-Arena's full file: named battles are stored excluded and left out.
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(GENAI_ARENA);
     let store = &arena.app.store;
-    import_votes(store, &file, Format::Auto, &arena.app.config.judge_key)
-        .await
-        .unwrap();
+    import_votes(
+        store,
+        &file,
+        Format::Auto,
+        &arena.app.config.judge_key,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     let counted = assert_tallies_match_votes(store).await;
     assert_eq!(counted, 60 + 1515);
     // A second import of the same file adds nothing, to the votes or the tallies.
-    import_votes(store, &file, Format::Auto, &arena.app.config.judge_key)
-        .await
-        .unwrap();
+    import_votes(
+        store,
+        &file,
+        Format::Auto,
+        &arena.app.config.judge_key,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(assert_tallies_match_votes(store).await, counted);
     let before = sorted(store.pair_counts_by_id(None).await.unwrap());
 

@@ -109,3 +109,158 @@ fn a_data_dir_that_cannot_be_written_is_a_one_line_error() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("data directory"), "{err}");
 }
+
+fn genai_arena_file() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/genai-arena/clean_battle_20240220.json")
+}
+
+/// `arena leaderboard --output json` of `dir`'s database.
+fn board(dir: &std::path::Path) -> serde_json::Value {
+    let (code, out, err) = run(&["leaderboard", "--output", "json"], dir);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+/// GenAI-Arena's file mixes image-editing models into its text-to-image votes: an
+/// import takes the models it is told to, names them as told, makes valid slugs of
+/// the rest, and creates its data directory like `serve` does.
+#[test]
+fn an_import_picks_and_names_its_models_into_a_new_data_dir() {
+    let parent = support::temp_dir("arena-cli-import");
+    let dir = parent.join("not-made-yet");
+    let names = parent.join("names.toml");
+    std::fs::write(
+        &names,
+        "\"imagenhub_PlayGroundV2_generation\" = \"Playground v2\"\n\
+         \"imagenhub_SDXL_generation\" = \"SDXL 1.0\"\n\
+         \"imagenhub_typo_generation\" = \"Nobody\"\n",
+    )
+    .unwrap();
+    let file = genai_arena_file();
+    let file = file.to_str().unwrap();
+    let names_arg = names.to_str().unwrap();
+    let args = [
+        "import",
+        "votes",
+        file,
+        "--exclude-models",
+        "*_edition",
+        "--rename",
+        names_arg,
+    ];
+    let (code, out, err) = run(&args, &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("left out"), "{out}");
+    assert!(err.contains("imagenhub_typo_generation"), "{err}");
+
+    let lb = board(&dir);
+    let slugs: Vec<&str> = lb["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs.len(), 6, "the six generation models: {slugs:?}");
+    assert!(slugs.iter().all(|s| !s.contains("edition")), "{slugs:?}");
+    // GenAI-Arena's published order: PlayGroundV2 first.
+    assert_eq!(slugs[0], "imagenhub_playgroundv2_generation");
+    for slug in &slugs {
+        assert!(
+            slug.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)),
+            "{slug}"
+        );
+    }
+    let (_, list, _) = run(&["models", "list"], &dir);
+    let line = |slug: &str| {
+        list.lines()
+            .find(|l| l.starts_with(slug))
+            .unwrap_or_else(|| panic!("{slug} not listed: {list}"))
+            .to_string()
+    };
+    assert!(line("imagenhub_playgroundv2_generation").ends_with("Playground v2"));
+    assert!(line("imagenhub_sdxl_generation ").ends_with("SDXL 1.0"));
+    // Names not in the rename file stay as the file spells them.
+    assert!(line("imagenhub_lcm_generation").ends_with("imagenhub_LCM_generation"));
+
+    // The slugs are ones the CLI takes; a model can be renamed later.
+    let (code, out, err) = run(
+        &["models", "rename", "imagenhub_lcm_generation", "LCM"],
+        &dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("LCM"), "{out}");
+    let (_, list, _) = run(&["models", "list"], &dir);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("imagenhub_lcm_generation") && l.ends_with(" LCM"))
+    );
+    let (code, _, err) = run(&["models", "rename", "imagenhub_lcm_generation", " "], &dir);
+    assert_eq!(code, 1);
+    assert!(err.contains("model name"), "{err}");
+
+    // Importing again with the same choices adds nothing.
+    let (code, out, err) = run(&args, &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 0 new votes"), "{out}");
+
+    // --models keeps only what matches.
+    let only = parent.join("only-sdxl");
+    let (code, _, err) = run(
+        &["import", "votes", file, "--models", "imagenhub_SDXL*"],
+        &only,
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut slugs: Vec<String> = board(&only)["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap().to_string())
+        .collect();
+    slugs.sort();
+    assert_eq!(
+        slugs,
+        [
+            "imagenhub_sdxl_generation",
+            "imagenhub_sdxlturbo_generation"
+        ]
+    );
+    // A filter that admits nothing is an error, and writes nothing.
+    let (code, _, err) = run(
+        &["import", "votes", file, "--models", "nothing-like-this"],
+        &parent.join("nothing"),
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("none of the"), "{err}");
+}
+
+/// The whole file: generation and editing models never met, so the table shows two
+/// groups, ranks each within its own, and says so once.
+#[test]
+fn the_leaderboard_table_shows_groups_that_never_met_once() {
+    let dir = support::temp_dir("arena-cli-groups");
+    let file = genai_arena_file();
+    let (code, _, err) = run(&["import", "votes", file.to_str().unwrap()], &dir);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&["leaderboard"], &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("group 1 of 2"), "{out}");
+    assert!(out.contains("group 2 of 2"), "{out}");
+    let said = format!("{out}{err}");
+    assert_eq!(said.matches("groups that never met").count(), 1, "{said}");
+    let lb = board(&dir);
+    let ranks = |group: u64| -> Vec<u64> {
+        lb["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["group"] == group)
+            .map(|m| m["rank_ub"].as_u64().unwrap())
+            .collect()
+    };
+    for group in [1, 2] {
+        let r = ranks(group);
+        assert_eq!(r[0], 1, "group {group} starts at rank 1: {r:?}");
+    }
+}

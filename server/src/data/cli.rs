@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 
 use super::export::{self, ExportFormat, ExportOptions};
+use super::import::ImportSelection;
 use crate::app::open_store;
 use crate::config::{FileConfig, Storage, judge_key};
 use crate::generation::blob::BlobStore;
@@ -42,6 +43,17 @@ pub enum ImportCommand {
         /// auto, jsonl, csv or fastchat.
         #[arg(long, default_value = "auto", value_parser = parse_vote_format)]
         format: Format,
+        /// Import only votes between models whose names (as in the file) match one of
+        /// these globs (`*`, `?`; repeat the option or separate with commas).
+        #[arg(long, value_delimiter = ',')]
+        models: Vec<String>,
+        /// Leave out every vote involving a model whose name matches one of these
+        /// globs, e.g. `--exclude-models '*_edition'`.
+        #[arg(long, value_delimiter = ',')]
+        exclude_models: Vec<String>,
+        /// A TOML file of `"name in the file" = "Name people see"` lines.
+        #[arg(long, value_name = "FILE")]
+        rename: Option<PathBuf>,
     },
 }
 
@@ -114,21 +126,53 @@ pub async fn import(
     file: &FileConfig,
     demo_models: bool,
 ) -> anyhow::Result<()> {
-    let ImportCommand::Votes { file: path, format } = cmd;
+    let ImportCommand::Votes {
+        file: path,
+        format,
+        models,
+        exclude_models,
+        rename,
+    } = cmd;
+    let selection = ImportSelection {
+        models,
+        exclude_models,
+        rename: match &rename {
+            Some(file) => ImportSelection::read_rename_file(file)?,
+            None => Default::default(),
+        },
+    };
     let judge_key = judge_key(file, storage)?;
     let store = open_store(storage, demo_models).await?;
-    let report = super::import::import_votes(&store, &path, format, &judge_key).await?;
+    let report = super::import::import_votes(&store, &path, format, &judge_key, &selection).await?;
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
     println!(
         "imported {} new votes from {} ({} already present); new models: {}",
         report.added,
         path.display(),
         report.already_present,
-        if report.models_added.is_empty() {
-            "none".to_string()
-        } else {
-            report.models_added.join(", ")
-        }
+        list(&report.models_added)
     );
+    if report.left_out > 0 {
+        println!(
+            "left out {} of {} votes: they involve a model that --models/--exclude-models leave out",
+            report.left_out, report.read
+        );
+    }
+    if !report.renamed.is_empty() {
+        println!("named: {}", list(&report.renamed));
+    }
+    if !report.unused_renames.is_empty() {
+        eprintln!(
+            "warning: no imported vote has these names of the rename file: {}",
+            list(&report.unused_renames)
+        );
+    }
     Ok(())
 }
 

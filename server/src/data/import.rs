@@ -32,35 +32,120 @@ pub struct VoteImport {
     pub added: u64,
     /// Votes of this file that an earlier import already stored.
     pub already_present: u64,
+    /// Votes left out because a model did not pass `--models`/`--exclude-models`.
+    pub left_out: u64,
     pub models_added: Vec<String>,
+    /// Models renamed by the rename file (already known ones included).
+    pub renamed: Vec<String>,
+    /// Source names of the rename file that no admitted vote has.
+    pub unused_renames: Vec<String>,
 }
 
-/// The model slug for a name found in a file: the name itself when it is made of
-/// URL-safe characters (so that exports give back the names they were given), else
-/// a lowercase slug of it.
+/// Whether `slug` is a model slug: 1–64 characters of a-z, 0-9, '-', '_' and '.'
+/// (what `arena models add` accepts, and what URLs and exports carry unescaped).
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+}
+
+/// The model slug for a name found in a file: the name lowercased, with every run of
+/// other characters made one '-', cut to 64 characters; always a valid slug (see
+/// [`is_valid_slug`]). The name itself stays the model's display name.
 pub fn model_slug(name: &str) -> String {
-    let name = name.trim();
-    let safe = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
-    if !name.is_empty() && name.len() <= 64 && name.bytes().all(safe) {
-        return name.to_string();
-    }
     let mut slug = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii() && safe(c as u8) {
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c) {
             slug.push(c);
         } else if !slug.ends_with('-') {
             slug.push('-');
         }
     }
     let slug: String = slug.trim_matches('-').chars().take(64).collect();
+    let slug = slug.trim_end_matches('-');
     if slug.is_empty() {
         format!(
             "model-{}",
             &crate::generation::blob::sha256_hex(name.as_bytes())[..12]
         )
     } else {
-        slug
+        slug.to_string()
     }
+}
+
+/// A display name as given, trimmed: 1–100 characters, none of them control
+/// characters.
+pub fn display_name(name: &str) -> anyhow::Result<String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > 100 || name.chars().any(char::is_control) {
+        bail!("a model name is 1–100 characters without control characters (got {name:?})");
+    }
+    Ok(name.to_string())
+}
+
+/// Which models of a vote file come in, and the names people see for them.
+#[derive(Clone, Debug, Default)]
+pub struct ImportSelection {
+    /// Globs (`*`, `?`) a source model name must match, if any are given.
+    pub models: Vec<String>,
+    /// Globs of source model names left out.
+    pub exclude_models: Vec<String>,
+    /// Source model name → display name.
+    pub rename: HashMap<String, String>,
+}
+
+impl ImportSelection {
+    /// Whether votes involving the source model `name` come in.
+    pub fn admits(&self, name: &str) -> bool {
+        (self.models.is_empty() || self.models.iter().any(|g| glob_match(g, name)))
+            && !self.exclude_models.iter().any(|g| glob_match(g, name))
+    }
+
+    /// Reads a rename file: TOML lines `"source name" = "Display name"`.
+    pub fn read_rename_file(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let table: HashMap<String, String> = toml::from_str(&text).with_context(|| {
+            format!(
+                "{}: a rename file holds lines `\"source name\" = \"Display name\"`",
+                path.display()
+            )
+        })?;
+        table
+            .into_iter()
+            .map(|(source, name)| {
+                let name = display_name(&name).with_context(|| format!("in {}", path.display()))?;
+                Ok((source, name))
+            })
+            .collect()
+    }
+}
+
+/// Shell-style match of the whole of `text`: `*` is any run of characters, `?` one.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Greedy with one backtrack point: the last `*` seen.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// The time of a vote: its `tstamp`, else the time of the import.
@@ -104,6 +189,7 @@ pub async fn import_votes(
     path: &Path,
     format: Format,
     judge_key: &[u8],
+    selection: &ImportSelection,
 ) -> anyhow::Result<VoteImport> {
     let format = match format {
         Format::Auto => Format::from_extension(path),
@@ -117,12 +203,17 @@ pub async fn import_votes(
 
     // Pass 1: the whole file must parse before anything is written.
     let owned = path.to_path_buf();
-    let (read, names) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let filter = selection.clone();
+    let (read, left_out, names) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut names = HashSet::new();
-        let mut read = 0u64;
+        let (mut read, mut left_out) = (0u64, 0u64);
         let mut bad_time = None;
         for_each_vote(open(&owned)?, format, |v| {
             read += 1;
+            if !(filter.admits(v.model_a) && filter.admits(v.model_b)) {
+                left_out += 1;
+                return Ok(());
+            }
             for m in [v.model_a, v.model_b] {
                 if !names.contains(m) {
                     names.insert(m.to_string());
@@ -137,33 +228,60 @@ pub async fn import_votes(
         if let Some(e) = bad_time {
             return Err(e.context(owned.display().to_string()));
         }
-        Ok((read, names))
+        Ok((read, left_out, names))
     })
     .await??;
     if read == 0 {
         bail!("{} holds no votes", path.display());
     }
+    if read == left_out {
+        bail!(
+            "none of the {read} votes of {} involves only models that --models/--exclude-models admit",
+            path.display()
+        );
+    }
 
     let mut report = VoteImport {
         read,
+        left_out,
         ..VoteImport::default()
     };
+    let mut unused: Vec<String> = selection
+        .rename
+        .keys()
+        .filter(|k| !names.contains(*k))
+        .cloned()
+        .collect();
+    unused.sort();
+    report.unused_renames = unused;
     let mut model_ids = HashMap::new();
     let mut names: Vec<String> = names.into_iter().collect();
     names.sort();
     for name in names {
-        let slug = model_slug(&name);
+        let renamed = selection.rename.get(&name);
+        // Imports before slugs were always lowercase registered the name itself.
+        let earlier = match store.model_by_slug(&name).await? {
+            Some(m) if m.backend == IMPORTED_BACKEND => Some(m),
+            _ => None,
+        };
+        let slug = earlier.map_or_else(|| model_slug(&name), |m| m.slug);
         let model = NewModel {
             slug: slug.clone(),
-            display_name: name.clone(),
+            display_name: renamed.cloned().unwrap_or_else(|| name.clone()),
             backend: IMPORTED_BACKEND.into(),
             version: String::new(),
-            description: format!("first seen in {source}"),
+            description: format!("votes imported from {source}, where it is called {name:?}"),
             weight: 1.0,
         };
         let (id, added) = store.ensure_model_id(&model).await?;
         if added {
-            report.models_added.push(slug);
+            report.models_added.push(slug.clone());
+        }
+        if let Some(display) = renamed {
+            if !added {
+                store.set_model_display_name(&slug, display).await?;
+            }
+            report.renamed.push(format!("{slug} = {display:?}"));
         }
         model_ids.insert(name, id);
     }
@@ -175,6 +293,10 @@ pub async fn import_votes(
         let mut seen: HashMap<[u8; 16], u32> = HashMap::new();
         let mut batch = Vec::with_capacity(BATCH);
         for_each_vote(open(&owned)?, format, |v| {
+            // Pass 1 registered exactly the models of the admitted votes.
+            if !(model_ids.contains_key(v.model_a) && model_ids.contains_key(v.model_b)) {
+                return Ok(());
+            }
             batch.push(resolve(v, &model_ids, &key, &mut seen));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -270,16 +392,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn model_names_keep_their_spelling_when_url_safe() {
-        assert_eq!(
-            model_slug("imagenhub_SDXLTurbo_generation"),
-            "imagenhub_SDXLTurbo_generation"
-        );
-        assert_eq!(model_slug("stabilityai/SDXL 1.0"), "stabilityai-sdxl-1.0");
+    fn slugs_of_source_names_are_valid_slugs() {
+        for (name, slug) in [
+            (
+                "imagenhub_SDXLTurbo_generation",
+                "imagenhub_sdxlturbo_generation",
+            ),
+            ("stabilityai/SDXL 1.0", "stabilityai-sdxl-1.0"),
+            ("  Playground v2.5 ", "playground-v2.5"),
+            ("日本語モデル", "model-"),
+        ] {
+            let got = model_slug(name);
+            assert!(got.starts_with(slug), "{name:?} → {got:?}");
+            assert!(is_valid_slug(&got), "{got:?}");
+        }
         assert_eq!(
             model_slug("  "),
-            format!("model-{}", &crate::generation::blob::sha256_hex(b"")[..12])
+            format!(
+                "model-{}",
+                &crate::generation::blob::sha256_hex(b"  ")[..12]
+            )
         );
+        assert!(is_valid_slug(&model_slug(&"x".repeat(70))));
+    }
+
+    #[test]
+    fn globs_match_whole_names() {
+        assert!(glob_match("*_edition", "imagenhub_InstructPix2Pix_edition"));
+        assert!(!glob_match("*_edition", "imagenhub_SDXL_generation"));
+        assert!(glob_match(
+            "imagenhub_*_generation",
+            "imagenhub_SDXL_generation"
+        ));
+        assert!(glob_match("sd?", "sdx"));
+        assert!(!glob_match("sd?", "sdxl"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "a-b-b-c"));
+        assert!(!glob_match("a*b*c", "a-b-b-d"));
+        let selection = ImportSelection {
+            models: vec!["imagenhub_*".into()],
+            exclude_models: vec!["*_edition".into()],
+            ..ImportSelection::default()
+        };
+        assert!(selection.admits("imagenhub_SDXL_generation"));
+        assert!(!selection.admits("imagenhub_MagicBrush_edition"));
+        assert!(!selection.admits("dall-e-3"));
     }
 
     #[test]

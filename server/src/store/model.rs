@@ -144,7 +144,25 @@ pub(super) async fn set_status(
     Ok(changed == 1)
 }
 
+/// Gives a model another display name; false when no model has `slug`.
+pub(super) async fn set_display_name(c: &mut impl Exec, slug: &str, name: &str) -> Result<bool> {
+    let changed = c
+        .execute(
+            sql("update model set display_name = $1 where slug = $2")
+                .bind(name)
+                .bind(slug),
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
 impl Store {
+    /// Renames a model for people (its slug, votes and exports keep the slug); false
+    /// when no model has `slug`.
+    pub async fn set_model_display_name(&self, slug: &str, name: &str) -> Result<bool> {
+        set_display_name(&mut self.pool(), slug, name).await
+    }
+
     /// Registers a model; `Conflict` when the slug is taken.
     pub async fn add_model(&self, m: &NewModel) -> Result<Model> {
         let (_, added) = insert_if_absent(&mut self.pool(), m, Utc::now()).await?;
