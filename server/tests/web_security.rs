@@ -368,18 +368,18 @@ async fn every_page_has_a_strict_csp_and_no_inline_code(backend: Backend) {
         StatusCode::FORBIDDEN,
         &mut failures,
     );
-    let twice = voter
+    let nonsense = voter
         .send(
             axum::http::Method::POST,
             &format!("/battles/{id}/vote"),
             "application/x-www-form-urlencoded",
-            "winner=a",
+            "winner=both-good",
         )
         .await;
     check_response(
-        "the already-voted page",
-        &twice,
-        StatusCode::CONFLICT,
+        "the page of a vote that is not one",
+        &nonsense,
+        StatusCode::UNPROCESSABLE_ENTITY,
         &mut failures,
     );
 

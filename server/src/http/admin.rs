@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::PrivateCookieJar;
 use axum_extra::extract::cookie::{Cookie, Key, SameSite};
@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::client::Client;
-use super::error::{AppError, Result};
+use super::error::{AppError, PageError, Result, no_store};
 use super::openapi::{NotFound, Unauthorized};
 use super::state::AppState;
 use super::worker_api::bearer;
@@ -61,9 +61,7 @@ impl FromRequestParts<AppState> for Admin {
 /// sign-in cookie): for handlers that only sometimes need it.
 pub fn authorize(headers: &HeaderMap, state: &AppState) -> Result<Admin> {
     let Some(expected) = state.config.admin_token.as_deref() else {
-        return Err(AppError::not_found(
-            "Admin pages are off: set `admin_token` in the config file.",
-        ));
+        return Err(admin_off());
     };
     let cookie = PrivateCookieJar::<Key>::from_headers(headers, state.cookie_key.clone())
         .get(ADMIN_COOKIE)
@@ -168,7 +166,7 @@ async fn queue_json(State(state): State<AppState>, _: Admin) -> Result<Json<Queu
 
 async fn queue_page(
     State(state): State<AppState>,
-    _: Admin,
+    _: AdminPage,
     headers: HeaderMap,
 ) -> Result<Response> {
     let report = report(&state).await?;
@@ -195,16 +193,57 @@ struct LoginForm {
     token: String,
 }
 
-const LOGIN_PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Arena · admin sign-in</title><link rel="stylesheet" href="/static/arena.css"></head>
-<body><main class="message"><h1>Admin sign-in</h1>
-<form method="post" action="/admin/login" class="live-form">
-<label for="token">The admin token (<code>admin_token</code> in the config file):</label>
-<span class="live-row"><input id="token" name="token" type="password" required autocomplete="off">
-<button type="submit">Sign in</button></span></form></main></body></html>"#;
+#[derive(Template)]
+#[template(path = "admin_login.html")]
+struct LoginPage {
+    error: Option<String>,
+}
 
-async fn login_form() -> Html<&'static str> {
-    Html(LOGIN_PAGE)
+/// Admin is off when no `admin_token` is configured: a page that says so.
+fn admin_off() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "admin_disabled",
+        "The operator pages are off because no admin_token is set in the config file.",
+    )
+}
+
+fn login_page(status: StatusCode, error: Option<String>) -> Response {
+    let mut response = no_store(LoginPage { error }.render());
+    *response.status_mut() = status;
+    response
+}
+
+async fn login_form(State(state): State<AppState>) -> std::result::Result<Response, PageError> {
+    if state.config.admin_token.is_none() {
+        return Err(admin_off().into());
+    }
+    Ok(login_page(StatusCode::OK, None))
+}
+
+/// An operator page's guard: with the admin token it lets the request through;
+/// without it a browser gets a page that says why (with a link to sign in), and a
+/// client asking for JSON the API's error.
+pub struct AdminPage;
+
+impl FromRequestParts<AppState> for AdminPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> std::result::Result<AdminPage, Response> {
+        let wants_json = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"));
+        match authorize(&parts.headers, state) {
+            Ok(Admin) => Ok(AdminPage),
+            Err(e) if wants_json => Err(e.into_response()),
+            Err(e) => Err(PageError(e).into_response()),
+        }
+    }
 }
 
 /// Keeps a correct token in a private cookie for the admin pages; a wrong one is a 401.
@@ -214,11 +253,9 @@ async fn login(
     Client(address): Client,
     jar: PrivateCookieJar,
     Form(form): Form<LoginForm>,
-) -> Result<Response> {
+) -> std::result::Result<Response, PageError> {
     let Some(expected) = state.config.admin_token.as_deref() else {
-        return Err(AppError::not_found(
-            "Admin pages are off: set `admin_token` in the config file.",
-        ));
+        return Err(admin_off().into());
     };
     let who = Requester {
         voter: None,
@@ -227,10 +264,9 @@ async fn login(
     limits::hit(&state, &who, Action::AdminLogin).await?;
     let token = form.token.trim().to_string();
     if !same_token(&token, expected) {
-        return Err(AppError::new(
+        return Ok(login_page(
             StatusCode::UNAUTHORIZED,
-            "invalid_admin_token",
-            "That is not the admin token.",
+            Some("That is not the admin token.".into()),
         ));
     }
     let cookie = Cookie::build((ADMIN_COOKIE, token))

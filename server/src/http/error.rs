@@ -216,15 +216,54 @@ impl<E: Into<AppError>> From<E> for PageError {
 struct ErrorPage {
     title: &'static str,
     message: String,
+    /// Where to go from here: (address, words).
+    next: (&'static str, &'static str),
+}
+
+/// A plain heading for an error page: what happened, in a person's words.
+fn heading(error: &AppError) -> &'static str {
+    match error.code {
+        "invalid_prompt_length" | "invalid_prompt_characters" | "prompt_rejected" => {
+            "This prompt can't be drawn"
+        }
+        "no_live_models" => "No models can draw right now",
+        "no_battle_ready" => "No battle is ready yet",
+        "too_many_live_battles" | "rate_limited" => "Slow down a little",
+        "arena_busy" => "The arena is busy",
+        "already_voted" => "You have already voted on this battle",
+        "battle_expired" => "This battle has expired",
+        "battle_not_ready" => "This battle's images are not ready yet",
+        "invalid_battle_id" => "That is not a battle's address",
+        "invalid_winner" => "That is not a vote",
+        "unknown_category" => "There is no such category",
+        "proof_of_work_required" => "This vote needs JavaScript",
+        "admin_disabled" => "Admin is off on this arena",
+        "invalid_parameter" => "That view does not exist",
+        "internal" => "Something went wrong on our side",
+        _ => match error.status {
+            StatusCode::NOT_FOUND => "There is nothing here",
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "This page is for the operator",
+            StatusCode::TOO_MANY_REQUESTS => "Slow down a little",
+            StatusCode::PAYLOAD_TOO_LARGE => "That is too large",
+            s if s.is_server_error() => "Something went wrong on our side",
+            _ => "That did not work",
+        },
+    }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let title = self.0.status.canonical_reason().unwrap_or("Error");
+        let title = heading(&self.0);
         let headers = self.0.headers();
+        let next = match self.0.code {
+            "invalid_admin_token" => ("/admin/login", "Sign in as the operator"),
+            "invalid_parameter" | "unknown_category" => ("/leaderboard", "Go to the leaderboard"),
+            _ => ("/", "Go to a new battle"),
+        };
         let page = ErrorPage {
             title,
             message: self.0.message,
+            next,
         };
         let mut response = (self.0.status, no_store(page.render())).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, html());

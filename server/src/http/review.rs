@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::admin::Admin;
+use super::admin::{Admin, AdminPage};
 use super::error::{AppError, Result, no_store};
 use super::openapi::{BadRequest, NotFound, Unauthorized};
 use super::state::AppState;
@@ -113,7 +113,7 @@ async fn voters_json(State(state): State<AppState>, _: Admin) -> Result<Json<Vot
 
 async fn voters_page(
     State(state): State<AppState>,
-    _: Admin,
+    _: AdminPage,
     headers: HeaderMap,
 ) -> Result<Response> {
     let flags = state.store.flags(LIMIT).await?;
@@ -194,7 +194,7 @@ async fn votes_json(State(state): State<AppState>, _: Admin) -> Result<Json<Vote
 
 async fn votes_page(
     State(state): State<AppState>,
-    _: Admin,
+    _: AdminPage,
     headers: HeaderMap,
 ) -> Result<Response> {
     let report = votes_report(&state).await?;
@@ -303,7 +303,7 @@ async fn audit_json(State(state): State<AppState>, _: Admin) -> Result<Json<Audi
 
 async fn audit_page(
     State(state): State<AppState>,
-    _: Admin,
+    _: AdminPage,
     headers: HeaderMap,
 ) -> Result<Response> {
     let entries = state.store.audit_log(LIMIT).await?;

@@ -182,8 +182,14 @@ async fn vote_form(
         }
     };
     let winner = battles::parse_winner(&form.winner)?;
-    battles::vote(&state, &who, &id, winner, form.pow_nonce.as_deref()).await?;
-    Ok(Redirect::to(&format!("/battles/{id}")).into_response())
+    match battles::vote(&state, &who, &id, winner, form.pow_nonce.as_deref()).await {
+        // A form sent twice (the back button, a double click): the battle's page shows
+        // the reveal of the vote that counts.
+        Ok(_) | Err(voting::Error::AlreadyVoted) => {
+            Ok(Redirect::to(&format!("/battles/{id}")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What battle to serve; an empty body is a pool battle of any category.
