@@ -672,3 +672,52 @@ async fn a_vote_file_with_a_bad_line_changes_nothing_on_sqlite() {
 async fn a_vote_file_with_a_bad_line_changes_nothing_on_postgres() {
     a_vote_file_with_a_bad_line_changes_nothing(Backend::Postgres).await;
 }
+
+/// The sizes `/data` gives are the downloads' sizes: measured on the first votes and
+/// extrapolated, within a tenth of the real file for GenAI-Arena's 1,515 counted votes.
+#[tokio::test]
+async fn the_data_pages_size_estimates_match_the_downloads() {
+    let Some(arena) = TestArena::start(Backend::Sqlite).await else {
+        return;
+    };
+    let app = &arena.app;
+    import_votes(
+        &app.store,
+        &genai_arena_file(),
+        Format::Auto,
+        &app.config.judge_key,
+        &ImportSelection::default(),
+    )
+    .await
+    .unwrap();
+    let options = ExportOptions {
+        format: ExportFormat::Jsonl,
+        filter: ExportFilter::default(),
+        judge_key: app.config.judge_key.clone(),
+        image_hashes: app.config.export_image_hashes,
+    };
+    let counted = app
+        .store
+        .export_summary(&ExportFilter::default())
+        .await
+        .unwrap()
+        .votes as u64;
+    assert_eq!(counted, 1515);
+    let estimates = arena_server::data::export::estimate_sizes(&app.store, &options, counted)
+        .await
+        .unwrap();
+    for (format, estimate) in estimates {
+        let (status, _, _, body) = get_frames(
+            &arena.router,
+            &format!("/api/v1/export/votes?format={format}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let real = body.len() as f64;
+        assert!(
+            (estimate as f64 - real).abs() / real < 0.1,
+            "{format}: estimated {estimate} bytes, the download has {real}"
+        );
+    }
+}

@@ -29,8 +29,9 @@ fn import_then_export_round_trips_the_genai_arena_file(dir: &Path, database: Opt
     let (code, out, err) = arena(&["import", "votes", path(&file)], dir, database);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("imported 2061 new votes"), "{out}");
+    // New models are listed by their slugs: the file's names, lowercased.
     assert!(
-        out.contains("imagenhub_SDXL_generation"),
+        out.contains("imagenhub_sdxl_generation"),
         "new models are listed: {out}"
     );
     let (code, out, err) = arena(&["import", "votes", path(&file)], dir, database);

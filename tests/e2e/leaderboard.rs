@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use arena_server::data::import::model_slug;
+
 use crate::arena::{ArenaProcess, BIN};
 use crate::support::{self, Backend};
 
@@ -33,6 +35,18 @@ fn arena(args: &[&str], url: &str, dir: &std::path::Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The reference's entry for `slug`: the arena names imported models by slug, the
+/// file's names made lowercase (`model_slug`).
+fn by_slug<'a>(reference: &'a serde_json::Value, slug: &str) -> &'a serde_json::Value {
+    reference["ratings"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(name, _)| model_slug(name) == slug)
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("{slug} is not in the reference"))
 }
 
 fn ratings(json: &serde_json::Value) -> Vec<(String, f64, f64, f64)> {
@@ -94,8 +108,8 @@ async fn web_leaderboard_matches_the_cli_and_arena_rank(backend: Backend) {
         "{web:?}"
     );
     assert_eq!(web.len(), ratings(&from_file).len());
-    for (i, (model, rating, low, high)) in web.iter().enumerate() {
-        let r = &reference["ratings"][model];
+    for (model, rating, low, high) in &web {
+        let r = by_slug(&reference, model);
         assert!(
             (rating - r["rating"].as_f64().unwrap()).abs() < 0.01,
             "{model}: {rating} vs {r}"
@@ -109,12 +123,15 @@ async fn web_leaderboard_matches_the_cli_and_arena_rank(backend: Backend) {
             "{model} high"
         );
         for other in [&from_file, &from_db] {
-            let (m, o_rating, o_low, o_high) = &ratings(other)[i];
-            assert_eq!(m, model);
+            let (_, o_rating, o_low, o_high) = ratings(other)
+                .into_iter()
+                .find(|(m, ..)| model_slug(m) == *model)
+                .unwrap();
             assert!(
                 (rating - o_rating).abs() < 1e-6
                     && (low - o_low).abs() < 1e-6
-                    && (high - o_high).abs() < 1e-6
+                    && (high - o_high).abs() < 1e-6,
+                "{model}: {rating} vs {o_rating}"
             );
         }
     }
@@ -142,7 +159,7 @@ async fn web_leaderboard_matches_the_cli_and_arena_rank(backend: Backend) {
     );
     for m in models {
         let model = m["model"].as_str().unwrap();
-        let expected = reference["ratings"][model]["rating"].as_f64().unwrap();
+        let expected = by_slug(&reference, model)["rating"].as_f64().unwrap();
         let rating = m["rating"].as_f64().unwrap();
         assert!(
             (rating - expected).abs() < 1e-6,

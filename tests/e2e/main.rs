@@ -14,4 +14,5 @@ mod hardening;
 mod leaderboard;
 mod live;
 mod mixed_worker;
+mod pages;
 mod workers;

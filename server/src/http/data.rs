@@ -294,19 +294,6 @@ struct DataPage {
     card: String,
 }
 
-/// About how many bytes a vote takes in each format, from the 1M-vote benchmark
-/// (BENCHMARKS.md, "Research data"). Parquet is set above the benchmark's 17 bytes:
-/// its synthetic ids compress far better than random battle ids and image hashes.
-fn bytes_per_vote(format: ExportFormat) -> u64 {
-    match format {
-        ExportFormat::Jsonl => 600,
-        ExportFormat::Csv => 240,
-        ExportFormat::Parquet => 100,
-        ExportFormat::Fastchat => 300,
-        ExportFormat::GenaiBench => 300,
-    }
-}
-
 fn human_size(bytes: u64) -> String {
     match bytes {
         b if b < 1_000_000 => format!("{:.0} kB", (b as f64 / 1000.0).max(1.0)),
@@ -338,14 +325,24 @@ async fn data_page(State(state): State<AppState>) -> std::result::Result<DataPag
     };
     let summary = state.store.export_summary(&everything).await?;
     let stats = CardStats::from_summary(&summary);
-    let formats = ExportFormat::ALL
+    // What a download holds by default: the votes that count.
+    let download = ExportOptions {
+        format: ExportFormat::Jsonl,
+        filter: ExportFilter::default(),
+        judge_key: state.config.judge_key.clone(),
+        image_hashes: state.config.export_image_hashes,
+    };
+    let sizes = export::estimate_sizes(&state.store, &download, stats.counted)
+        .await
+        .map_err(AppError::internal)?;
+    let formats = sizes
         .into_iter()
-        .map(|f| FormatRow {
+        .map(|(f, bytes)| FormatRow {
             name: f.as_str(),
             href: format!("/api/v1/export/votes?format={f}"),
             file_name: f.file_name(),
             purpose: purpose(f),
-            approx_size: human_size(stats.counted * bytes_per_vote(f)),
+            approx_size: human_size(bytes),
         })
         .collect();
     let date = |t: Option<DateTime<Utc>>| {

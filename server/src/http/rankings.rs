@@ -20,14 +20,18 @@ use utoipa_axum::routes;
 use super::error::{AppError, PageError, Result};
 use super::openapi::{NotFound, Unauthorized, Unprocessable};
 use super::state::AppState;
+use crate::data::import::IMPORTED_BACKEND;
 use crate::rankings::board::{self, Board, BoardParams, BoardQuery};
-use crate::rankings::charts::{Heatmap, LineChart, RatingsChart, diverging, sequential};
-use crate::store::{GenerationRecord, Model};
+use crate::rankings::charts::{Heatmap, LineChart, RatingRow, RatingsChart, diverging, sequential};
+use crate::rankings::png;
+use crate::store::{GenerationRecord, Model, ModelStatus};
 use crate::voting::view::image_url;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .route("/leaderboard", get(leaderboard_page))
+        .route("/leaderboard.csv", get(leaderboard_csv))
+        .route("/leaderboard.png", get(leaderboard_png))
         .route("/leaderboard/methodology", get(methodology_page))
         .route("/models/{slug}", get(model_page))
         .routes(routes!(leaderboard_json))
@@ -83,23 +87,54 @@ struct Row {
     battles: u64,
     win_rate: String,
     provisional: bool,
+    /// "deprecated", "imported": what a team should know about the model.
+    mark: Option<&'static str>,
 }
 
-fn row(board: &Board, e: &LeaderboardEntry) -> Row {
-    let ci = match (e.ci_low, e.ci_high) {
-        (Some(lo), Some(hi)) => format!("+{:.1} / −{:.1}", hi - e.rating, e.rating - lo),
+/// The words beside a model's name for its status, if it is not simply active.
+fn mark(model: Option<&Model>) -> Option<&'static str> {
+    let model = model?;
+    if model.status == ModelStatus::Deprecated {
+        Some("deprecated")
+    } else if model.backend == IMPORTED_BACKEND {
+        Some("imported")
+    } else {
+        None
+    }
+}
+
+fn row(board: &Board, e: &LeaderboardEntry, model: Option<&Model>) -> Row {
+    let ci = match (e.ci_low, e.ci_high, board.leaderboard.ci) {
+        (Some(lo), Some(hi), _) => format!("+{:.1} / −{:.1}", hi - e.rating, e.rating - lo),
+        // Bradley–Terry without an interval for this model: too few votes to say.
+        (_, _, Some(_)) => "unknown".to_string(),
         _ => "–".to_string(),
     };
     Row {
         rank: e.rank_ub,
         slug: e.model.clone(),
-        name: board.display_name(&e.model).to_string(),
+        name: model.map_or_else(
+            || board.display_name(&e.model).to_string(),
+            |m| m.display_name.clone(),
+        ),
         rating: format!("{:.1}", e.rating),
         ci,
         battles: e.battles,
         win_rate: format!("{:.1}%", e.win_rate * 100.0),
         provisional: e.provisional,
+        mark: mark(model),
     }
+}
+
+/// Models that met each other (directly or through others): ranked and charted on
+/// their own.
+struct GroupSection {
+    number: usize,
+    rows: Vec<Row>,
+    /// The ratings chart, and the same for a phone.
+    charts: [RatingsChart; 2],
+    win_rates: Heatmap,
+    battle_counts: Heatmap,
 }
 
 #[derive(Template, WebTemplate)]
@@ -107,15 +142,20 @@ fn row(board: &Board, e: &LeaderboardEntry) -> Row {
 struct LeaderboardPage {
     query: BoardQuery,
     categories: Vec<String>,
-    rows: Vec<Row>,
+    groups: Vec<GroupSection>,
     n_votes: u64,
     computed: String,
     level_pct: String,
-    warnings: Vec<String>,
+    /// What a reader should know, besides the groups (shown as sections).
+    notes: Vec<String>,
     provisional_below: u64,
-    ratings: RatingsChart,
-    win_rates: Heatmap,
-    battle_counts: Heatmap,
+    /// Bradley–Terry: the ratings have intervals (online Elo has none).
+    has_intervals: bool,
+    /// The view's query string: its address, its downloads and its image.
+    query_string: String,
+    /// The absolute address of the view's image, for link previews.
+    og_image: String,
+    og_url: String,
 }
 
 impl LeaderboardPage {
@@ -142,6 +182,83 @@ impl LeaderboardPage {
             (Method::Bt, CiMethod::Bootstrap) => "Bradley–Terry, bootstrap intervals",
         }
     }
+
+    /// `?query` for links to this view (empty for the default one).
+    fn suffix(&self) -> String {
+        if self.query_string.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", self.query_string)
+        }
+    }
+
+    fn title(&self) -> String {
+        match &self.query.category {
+            Some(c) => format!("Leaderboard · {c}"),
+            None => "Leaderboard".into(),
+        }
+    }
+
+    fn chart_title(&self) -> String {
+        if self.has_intervals {
+            format!("Ratings and their {} intervals", self.level_pct)
+        } else {
+            "Ratings".into()
+        }
+    }
+}
+
+/// The scheme and host this request came to, for absolute links (Open Graph needs
+/// them): the `Host` header, `https` when cookies are marked secure.
+fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.config.cookie_secure {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// Reads and checks a board query as the pages and their downloads do.
+async fn page_board(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &BoardParams,
+) -> Result<(BoardQuery, Vec<String>, Arc<Board>, Vec<Model>)> {
+    let query = params.parse()?;
+    if query.include_excluded {
+        super::admin::authorize(headers, state)?;
+    }
+    // The page lists the categories anyway: one read serves the list and the check.
+    let categories = state.store.prompt_categories().await?;
+    query.check_category(&categories)?;
+    let board = state.rankings.get(&state.store, &query).await?;
+    // Read each time: a rename or deprecation shows at once, votes or not.
+    let models = state.store.list_models().await?;
+    Ok((query, categories, board, models))
+}
+
+fn find<'m>(models: &'m [Model], slug: &str) -> Option<&'m Model> {
+    models.iter().find(|m| m.slug == slug)
+}
+
+fn chart_rows(rows: &[&LeaderboardEntry], names: &[String]) -> Vec<RatingRow> {
+    rows.iter()
+        .zip(names)
+        .map(|(e, name)| RatingRow {
+            label: name.clone(),
+            rating: e.rating,
+            interval: e.ci_low.zip(e.ci_high),
+        })
+        .collect()
 }
 
 async fn leaderboard_page(
@@ -149,61 +266,211 @@ async fn leaderboard_page(
     headers: HeaderMap,
     Query(params): Query<BoardParams>,
 ) -> std::result::Result<Response, PageError> {
-    let query = params.parse()?;
-    if query.include_excluded {
-        super::admin::authorize(&headers, &state)?;
-    }
-    // The page lists the categories anyway: one read serves the list and the check.
-    let categories = state.store.prompt_categories().await?;
-    query.check_category(&categories)?;
-    let board = state.rankings.get(&state.store, &query).await?;
+    let (query, categories, board, models) = page_board(&state, &headers, &params).await?;
     let lb = &board.leaderboard;
-    let rows: Vec<Row> = lb.models.iter().map(|e| row(&board, e)).collect();
-    let chart_rows: Vec<_> = lb
-        .models
-        .iter()
-        .map(|e| {
-            (
-                board.display_name(&e.model).to_string(),
-                e.rating,
-                e.ci_low,
-                e.ci_high,
-            )
-        })
-        .collect();
+    let level_pct = format!("{:.0}%", lb.level * 100.0);
+    let interval_name = format!("{level_pct} CI");
+    let has_intervals = lb.ci.is_some();
     let m = &board.matrices;
-    let labels: Vec<String> = m
-        .models
-        .iter()
-        .map(|s| board.display_name(s).to_string())
+    let max_battles = m.battles.iter().flatten().copied().max().unwrap_or(0);
+    let count_stops: Vec<(f64, String)> = [0, max_battles / 4, max_battles / 2, max_battles]
+        .into_iter()
+        .map(|n| (n as f64, n.to_string()))
         .collect();
-    let max_battles = m.battles.iter().flatten().copied().max().unwrap_or(0) as f64;
-    let counts: Vec<Vec<Option<u64>>> = m
-        .battles
-        .iter()
-        .map(|r| r.iter().map(|n| (*n > 0).then_some(*n)).collect())
-        .collect();
+    let mut groups: Vec<GroupSection> = Vec::new();
+    for number in 1..=lb.models.iter().map(|e| e.group).max().unwrap_or(0) {
+        let entries: Vec<&LeaderboardEntry> =
+            lb.models.iter().filter(|e| e.group == number).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        let rows: Vec<Row> = entries
+            .iter()
+            .map(|e| row(&board, e, find(&models, &e.model)))
+            .collect();
+        let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+        let bars = chart_rows(&entries, &names);
+        let name = has_intervals.then_some(interval_name.as_str());
+        let (chart, phone_chart) = (
+            RatingsChart::new(&bars, name),
+            RatingsChart::stacked(&bars, name),
+        );
+        // The group's models in the matrices, in the table's order.
+        let index: Vec<usize> = entries
+            .iter()
+            .filter_map(|e| m.models.iter().position(|s| *s == e.model))
+            .collect();
+        let labels: Vec<String> = index
+            .iter()
+            .map(|&i| {
+                rows.iter()
+                    .find(|r| r.slug == m.models[i])
+                    .map_or_else(|| m.models[i].clone(), |r| r.name.clone())
+            })
+            .collect();
+        let sub = |cell: &dyn Fn(usize, usize) -> Option<f64>| -> Vec<Vec<Option<f64>>> {
+            index
+                .iter()
+                .map(|&i| index.iter().map(|&j| cell(i, j)).collect())
+                .collect()
+        };
+        let rates = sub(&|i, j| m.observed_win_rate[i][j]);
+        let counts = sub(&|i, j| (m.battles[i][j] > 0).then_some(m.battles[i][j] as f64));
+        groups.push(GroupSection {
+            number,
+            rows,
+            charts: [chart, phone_chart],
+            win_rates: Heatmap::new(
+                &labels,
+                &rates,
+                diverging,
+                |v| format!("{:.0}%", v * 100.0),
+                &[0.0, 0.25, 0.5, 0.75, 1.0].map(|v| (v, format!("{:.0}%", v * 100.0))),
+            ),
+            battle_counts: Heatmap::new(
+                &labels,
+                &counts,
+                |n| sequential(n, max_battles as f64),
+                |n| format!("{n:.0}"),
+                &count_stops,
+            ),
+        });
+    }
+    let query_string = query.query_string();
+    let origin = origin(&state, &headers);
+    let suffix = if query_string.is_empty() {
+        String::new()
+    } else {
+        format!("?{query_string}")
+    };
     let page = LeaderboardPage {
         categories,
-        rows,
+        groups,
         n_votes: lb.n_votes,
         computed: age(board.computed_at),
-        level_pct: format!("{:.0}%", lb.level * 100.0),
-        warnings: lb.warnings.clone(),
+        level_pct,
+        // The groups are the page's sections, not a warning.
+        notes: lb
+            .warnings
+            .iter()
+            .filter(|w| !w.contains("groups that never met"))
+            .cloned()
+            .collect(),
         provisional_below: board::options_for(&query).provisional_below,
-        ratings: RatingsChart::new(&chart_rows),
-        win_rates: Heatmap::new(&labels, &m.observed_win_rate, diverging, |v| {
-            format!("{:.0}%", v * 100.0)
-        }),
-        battle_counts: Heatmap::new(
-            &labels,
-            &counts,
-            |n| sequential(n as f64, max_battles),
-            |n| n.to_string(),
-        ),
+        has_intervals,
+        og_image: format!("{origin}/leaderboard.png{suffix}"),
+        og_url: format!("{origin}/leaderboard{suffix}"),
+        query_string,
         query,
     };
     Ok(page.into_response())
+}
+
+/// `/leaderboard.csv`: the rows of a view, as shown (names, ranks, intervals).
+async fn leaderboard_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<BoardParams>,
+) -> std::result::Result<Response, PageError> {
+    let (query, _, board, models) = page_board(&state, &headers, &params).await?;
+    let lb = &board.leaderboard;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let opt = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_default();
+    let mut write = || -> std::result::Result<(), csv::Error> {
+        out.write_record([
+            "group",
+            "rank_ub",
+            "model",
+            "name",
+            "status",
+            "rating",
+            "ci_low",
+            "ci_high",
+            "battles",
+            "wins",
+            "losses",
+            "ties",
+            "win_rate",
+            "provisional",
+        ])?;
+        for e in &lb.models {
+            let model = find(&models, &e.model);
+            out.write_record([
+                e.group.to_string(),
+                e.rank_ub.to_string(),
+                e.model.clone(),
+                model.map_or_else(|| e.model.clone(), |m| m.display_name.clone()),
+                mark(model).unwrap_or("active").to_string(),
+                format!("{:.4}", e.rating),
+                opt(e.ci_low),
+                opt(e.ci_high),
+                e.battles.to_string(),
+                e.wins.to_string(),
+                e.losses.to_string(),
+                e.ties.to_string(),
+                format!("{:.6}", e.win_rate),
+                e.provisional.to_string(),
+            ])?;
+        }
+        Ok(())
+    };
+    write().map_err(AppError::internal)?;
+    let body = out.into_inner().map_err(AppError::internal)?;
+    let name = match &query.category {
+        Some(c) => format!("leaderboard-{}.csv", crate::data::import::model_slug(c)),
+        None => "leaderboard.csv".into(),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `/leaderboard.png`: a view's ratings as an image (link previews in chats).
+async fn leaderboard_png(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<BoardParams>,
+) -> std::result::Result<Response, PageError> {
+    let (query, _, board, models) = page_board(&state, &headers, &params).await?;
+    let lb = &board.leaderboard;
+    // The largest group: ratings of different groups do not compare.
+    let entries: Vec<&LeaderboardEntry> = lb.models.iter().filter(|e| e.group == 1).collect();
+    let names: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            find(&models, &e.model).map_or_else(|| e.model.clone(), |m| m.display_name.clone())
+        })
+        .collect();
+    let rows = chart_rows(&entries, &names);
+    let title = match &query.category {
+        Some(c) => format!("Arena leaderboard · {c}"),
+        None => "Arena leaderboard".to_string(),
+    };
+    let method = match (query.method, lb.ci) {
+        (Method::Elo, _) => "online Elo".to_string(),
+        (_, Some(ci)) => format!("Bradley–Terry with {:.0}% {ci} intervals", lb.level * 100.0),
+        (_, None) => "Bradley–Terry".to_string(),
+    };
+    let subtitle = format!("{} votes · {method}", lb.n_votes);
+    let png = tokio::task::spawn_blocking(move || png::ratings_png(&title, &subtitle, &rows))
+        .await
+        .map_err(AppError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        png,
+    )
+        .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -290,6 +557,8 @@ struct ModelDetails {
     entry: Option<LeaderboardEntry>,
     opponents: Vec<Opponent>,
     history: Vec<(String, f64)>,
+    /// Days with votes between two history points.
+    history_step: usize,
     battles: Vec<BattleCard>,
     generation: GenerationRecord,
 }
@@ -320,14 +589,9 @@ async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
         }
     }
     opponents.sort_by_key(|o| std::cmp::Reverse(o.battles));
-    let history = state
-        .rankings
-        .history(&state.store)
-        .await?
-        .series
-        .get(slug)
-        .cloned()
-        .unwrap_or_default();
+    let all_history = state.rankings.history(&state.store).await?;
+    let history = all_history.series.get(slug).cloned().unwrap_or_default();
+    let history_step = all_history.step;
     let models = state.store.list_models().await?;
     let name_of = |id: i64| {
         models
@@ -372,6 +636,7 @@ async fn model_details(state: &AppState, slug: &str) -> Result<ModelDetails> {
         entry,
         opponents,
         history,
+        history_step,
         battles,
         generation,
     })
@@ -385,13 +650,28 @@ struct ModelPage {
     history: Option<LineChart>,
 }
 
+impl ModelPage {
+    /// Its status in words: an imported model has votes and no generator.
+    fn status(&self) -> &'static str {
+        match mark(Some(&self.d.model)) {
+            Some("imported") => "imported (votes only)",
+            Some(other) => other,
+            None => self.d.model.status.as_str(),
+        }
+    }
+
+    fn imported(&self) -> bool {
+        self.d.model.backend == IMPORTED_BACKEND
+    }
+}
+
 async fn model_page(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> std::result::Result<Response, PageError> {
     let d = model_details(&state, &slug).await?;
-    let rating = d.entry.as_ref().map(|e| row(&d.board, e));
-    let history = (d.history.len() >= 2).then(|| LineChart::new(&d.history));
+    let rating = d.entry.as_ref().map(|e| row(&d.board, e, Some(&d.model)));
+    let history = (d.history.len() >= 2).then(|| LineChart::new(&d.history, d.history_step as i64));
     Ok(ModelPage { d, rating, history }.into_response())
 }
 

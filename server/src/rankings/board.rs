@@ -42,6 +42,29 @@ impl Default for BoardQuery {
 }
 
 impl BoardQuery {
+    /// The query string that asks for this board (the defaults left out), so that a
+    /// view has one stable address: `method=elo&category=animals`.
+    pub fn query_string(&self) -> String {
+        let defaults = BoardQuery::default();
+        let mut parts = Vec::new();
+        if self.method != defaults.method {
+            parts.push(format!("method={}", self.method));
+        }
+        if self.ci != defaults.ci && self.method == Method::Bt {
+            parts.push(format!("ci={}", self.ci));
+        }
+        if let Some(c) = &self.category {
+            parts.push(format!("category={}", urlencode(c)));
+        }
+        if self.both_bad != defaults.both_bad {
+            parts.push(format!("both_bad={}", self.both_bad));
+        }
+        if self.include_excluded {
+            parts.push("exclusions=include".into());
+        }
+        parts.join("&")
+    }
+
     /// Fails with [`Error::UnknownCategory`] unless the query's category, if any, is
     /// one of the prompt categories `known`.
     pub fn check_category(&self, known: &[String]) -> Result<()> {
@@ -50,6 +73,18 @@ impl BoardQuery {
             _ => Ok(()),
         }
     }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Query-string form of [`BoardQuery`]; every field optional, validated by `parse`.
@@ -290,8 +325,10 @@ pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
 /// end of each day (at most [`MAX_HISTORY_POINTS`] days, evenly spread).
 #[derive(Debug, Default)]
 pub struct History {
-    /// Slug → (day, rating) in time order.
+    /// Slug → (day, rating) in time order, for the periods with votes on the model.
     pub series: HashMap<String, Vec<(String, f64)>>,
+    /// Days with votes between two points (more when the history is long).
+    pub step: usize,
 }
 
 pub const MAX_HISTORY_POINTS: usize = 60;
@@ -308,9 +345,15 @@ pub async fn compute_history(store: &Store) -> Result<History> {
             ci: CiMethod::Sandwich,
             ..LeaderboardOptions::default()
         };
-        let mut history = History::default();
+        let mut history = History {
+            step,
+            ..History::default()
+        };
         let mut counts = Counts::new();
         let mut rows = rows.iter().peekable();
+        // Models with votes since their last point: a model gets a point only for a
+        // period in which it was voted on, so a quiet stretch shows as a gap.
+        let mut voted: std::collections::HashSet<&str> = Default::default();
         for (i, day) in days.iter().enumerate() {
             while let Some(row) = rows.next_if(|r| &r.day == day) {
                 let (Some(a), Some(b)) =
@@ -319,12 +362,16 @@ pub async fn compute_history(store: &Store) -> Result<History> {
                     continue;
                 };
                 counts.add_n(a, b, row.winner, row.n as u64);
+                voted.extend([a.as_str(), b.as_str()]);
             }
             if i % step != 0 && i + 1 != days.len() {
                 continue;
             }
             let board = leaderboard_from_counts(&counts, &options)?;
             for entry in board.models {
+                if !voted.remove(entry.model.as_str()) {
+                    continue;
+                }
                 history
                     .series
                     .entry(entry.model)

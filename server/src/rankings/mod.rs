@@ -4,6 +4,7 @@
 pub mod board;
 pub mod charts;
 pub mod cli;
+pub mod png;
 
 use crate::store::StoreError;
 

@@ -271,11 +271,22 @@ fn filtering(md: &mut String, c: &CardInput<'_>) {
             "- Votes the arena excluded from the leaderboard are left out (`--include-excluded` keeps them)."
         );
     }
-    let _ = writeln!(
-        md,
-        "- Anonymous and named battles are both included; `anony` tells them apart. The \
-         leaderboard counts anonymous battles only, as `arena leaderboard` does by default."
-    );
+    let named = c.stats.votes - c.stats.anonymous;
+    if named == 0 {
+        let _ = writeln!(
+            md,
+            "- Every vote is from an anonymous battle (`anony` is true throughout): the voter \
+             saw the model names only after voting."
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "- {} votes are from anonymous battles and {named} from battles whose model names \
+             were shown before the vote; `anony` tells them apart. The leaderboard counts \
+             anonymous battles only, as `arena leaderboard` does by default.",
+            c.stats.anonymous
+        );
+    }
 }
 
 fn image_names(md: &mut String, hashes: ImageHashes) {

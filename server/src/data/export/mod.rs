@@ -349,6 +349,71 @@ pub fn run_blocking(
     Ok(stats)
 }
 
+/// Counts the bytes written through it.
+struct Counter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Votes written to size an export; a larger export is extrapolated from them.
+const SIZE_SAMPLE: usize = 400;
+
+/// How many bytes an export of `total` votes in each format takes: the first votes
+/// `options.filter` selects are written in every format, twice (all of them and
+/// half), which gives each format's bytes per vote and its fixed part (header,
+/// footer), then `total` is extrapolated. Exact when `total` fits in the sample.
+pub async fn estimate_sizes(
+    store: &Store,
+    options: &ExportOptions,
+    total: u64,
+) -> anyhow::Result<Vec<(ExportFormat, u64)>> {
+    let rows: Vec<ExportRow> = store
+        .export_rows(&options.filter)
+        .take(SIZE_SAMPLE)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let options = options.clone();
+    tokio::task::spawn_blocking(move || {
+        let namer = ImageNamer::new(options.image_hashes, &options.judge_key);
+        let size_of = |format: ExportFormat, rows: &[ExportRow]| -> io::Result<u64> {
+            let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let mut w = writer(format, Box::new(Counter(count.clone())))?;
+            for row in rows {
+                w.write(&Record::new(row, &options.judge_key, &namer))?;
+            }
+            w.finish()?;
+            Ok(count.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        ExportFormat::ALL
+            .into_iter()
+            .map(|format| {
+                let all = size_of(format, &rows)?;
+                let n = rows.len() as u64;
+                if total <= n || n < 2 {
+                    return Ok((format, all));
+                }
+                let half = size_of(format, &rows[..rows.len() / 2])?;
+                let per_vote = (all - half.min(all)) as f64 / (n - n / 2) as f64;
+                let fixed = (all as f64 - per_vote * n as f64).max(0.0);
+                Ok((format, (fixed + per_vote * total as f64).round() as u64))
+            })
+            .collect::<io::Result<Vec<_>>>()
+    })
+    .await?
+    .map_err(Into::into)
+}
+
 /// `arena export`: writes `out` (through a temporary file, so that a failed export
 /// leaves nothing behind), the images into `images_dir`, and the dataset card beside
 /// `out`; returns the card's path and the numbers.
