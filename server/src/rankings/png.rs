@@ -134,13 +134,15 @@ pub fn ratings_png(title: &str, subtitle: &str, rows: &[RatingRow]) -> Vec<u8> {
 
     let shown = &rows[..rows.len().min(MAX_ROWS)];
     let (top, bottom) = (140.0, if rows.len() > MAX_ROWS { 560.0 } else { 585.0 });
-    let row_height = ((bottom - top) / shown.len().max(1) as f64).min(44.0);
+    let row_height = ((bottom - top) / shown.len().max(1) as f64).min(56.0);
     let label_size = (row_height * 0.55).clamp(14.0, 22.0) as f32;
     let longest = shown
         .iter()
         .map(|r| Canvas::measure(&r.label, label_size))
         .fold(0.0, f64::max);
-    let left = (longest + 60.0).clamp(200.0, 520.0);
+    // The name, right-aligned to 16 px before the plot (ranks are on the page: a
+    // position here could read as a rank (UB) it is not).
+    let left = (longest + 72.0).clamp(200.0, 600.0);
     let right = 1080.0;
     let low = shown
         .iter()
@@ -173,7 +175,7 @@ pub fn ratings_png(title: &str, subtitle: &str, rows: &[RatingRow]) -> Vec<u8> {
     }
     for (i, r) in shown.iter().enumerate() {
         let y = top + (i as f64 + 0.5) * row_height;
-        let label = fit(&r.label, left - 70.0, label_size);
+        let label = fit(&r.label, left - 112.0, label_size);
         canvas.text(
             &(i + 1).to_string(),
             40.0,
