@@ -19,6 +19,10 @@ pub(crate) struct RawVote<'a> {
     pub counts_for_leaderboard: Option<bool>,
     pub judge: Option<Cow<'a, str>>,
     pub voter: Option<Cow<'a, str>>,
+    /// GenAI-Bench's names for the two models and the outcome.
+    pub left_model: Option<Cow<'a, str>>,
+    pub right_model: Option<Cow<'a, str>>,
+    pub vote_type: Option<Cow<'a, str>>,
 }
 
 #[derive(Clone, Copy)]
@@ -33,6 +37,9 @@ enum Field {
     Counts,
     Judge,
     Voter,
+    LeftModel,
+    RightModel,
+    VoteType,
     Other,
 }
 
@@ -49,6 +56,9 @@ impl Field {
             b"counts_for_leaderboard" => Field::Counts,
             b"judge" => Field::Judge,
             b"voter" => Field::Voter,
+            b"left_model" => Field::LeftModel,
+            b"right_model" => Field::RightModel,
+            b"vote_type" => Field::VoteType,
             _ => Field::Other,
         }
     }
@@ -116,6 +126,9 @@ fn parse(text: &str) -> Scan<(RawVote<'_>, usize)> {
             Field::Tstamp => vote.tstamp = sc.number_or_null("tstamp")?,
             Field::Judge => vote.judge = sc.string_or_skip()?,
             Field::Voter => vote.voter = sc.string_or_skip()?,
+            Field::LeftModel => vote.left_model = sc.string_or_null("left_model")?,
+            Field::RightModel => vote.right_model = sc.string_or_null("right_model")?,
+            Field::VoteType => vote.vote_type = sc.string_or_null("vote_type")?,
             Field::Other => sc.skip_value()?,
         }
         sc.skip_ws();
@@ -285,7 +298,8 @@ impl<'a> Scanner<'a> {
         if self.literal(b"null") {
             return Ok(None);
         }
-        let token = self.number_token();
+        let must_be_a_number = || ScanError::from(format!("field {name} must be a number"));
+        let token = self.number_token().map_err(|_| must_be_a_number())?;
         // Unix seconds are mostly plain integers, which need no float parser.
         if (1..=15).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit()) {
             let value = token
@@ -298,66 +312,176 @@ impl<'a> Scanner<'a> {
             .ok()
             .filter(|x| x.is_finite())
             .map(Some)
-            .ok_or_else(|| format!("field {name} must be a number").into())
+            .ok_or_else(must_be_a_number)
     }
 
-    fn number_token(&mut self) -> &'a str {
+    /// A number as JSON writes it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    /// What follows it is the caller's to check (`01` is a `0` followed by an error).
+    fn number_token(&mut self) -> Scan<&'a str> {
         let start = self.pos;
-        while let Some(b) = self.peek() {
-            if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E') {
-                self.pos += 1;
-            } else {
-                break;
+        let s = self.s;
+        let digits = |pos: &mut usize| {
+            let from = *pos;
+            while s.get(*pos).is_some_and(u8::is_ascii_digit) {
+                *pos += 1;
+            }
+            *pos > from
+        };
+        let mut pos = self.pos;
+        if s.get(pos) == Some(&b'-') {
+            pos += 1;
+        }
+        match s.get(pos) {
+            Some(b'0') => pos += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut pos);
+            }
+            _ => return Err("malformed number".into()),
+        }
+        if s.get(pos) == Some(&b'.') {
+            pos += 1;
+            if !digits(&mut pos) {
+                return Err("malformed number".into());
             }
         }
-        &self.text[start..self.pos]
+        if matches!(s.get(pos), Some(b'e' | b'E')) {
+            pos += 1;
+            if matches!(s.get(pos), Some(b'+' | b'-')) {
+                pos += 1;
+            }
+            if !digits(&mut pos) {
+                return Err("malformed number".into());
+            }
+        }
+        self.pos = pos;
+        Ok(&self.text[start..pos])
     }
 
-    /// Skips any JSON value, nested ones included.
+    /// Skips any JSON value, checking that it is well formed but not decoding it:
+    /// strings are checked for their escapes and control characters, numbers for
+    /// their form (not their range), and there is no limit on nesting.
     fn skip_value(&mut self) -> Scan<()> {
         match self.peek() {
-            Some(b'"') => self.string().map(drop),
             Some(b'{' | b'[') => self.skip_nested(),
+            _ => self.skip_scalar(),
+        }
+    }
+
+    fn skip_scalar(&mut self) -> Scan<()> {
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
             Some(b't') if self.literal(b"true") => Ok(()),
             Some(b'f') if self.literal(b"false") => Ok(()),
             Some(b'n') if self.literal(b"null") => Ok(()),
-            Some(b) if b == b'-' || b.is_ascii_digit() => {
-                match self.number_token().parse::<f64>() {
-                    Ok(_) => Ok(()),
-                    Err(_) => Err("malformed number".into()),
-                }
-            }
+            Some(b'-' | b'0'..=b'9') => self.number_token().map(drop),
             Some(b) => Err(format!("unexpected {:?} where a value should be", b as char).into()),
             None => Err("the line ended where a value should be".into()),
         }
     }
 
-    /// Skips an object or array by matching brackets (contents are not validated
-    /// beyond strings and bracket pairing, since the evaluator never reads them).
+    /// A string that is not kept: its escapes must be well formed (`\u` with four hex
+    /// digits), nothing more.
+    fn skip_string(&mut self) -> Scan<()> {
+        self.expect(b'"')?;
+        loop {
+            let Some(len) = find_string_end(&self.s[self.pos..]) else {
+                return Err("unterminated string".into());
+            };
+            self.pos += len;
+            match self.s[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    let escape = self.s.get(self.pos + 1).copied();
+                    self.pos += 2;
+                    match escape {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+                        Some(b'u') => {
+                            let hex = self.s.get(self.pos..self.pos + 4);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err("invalid \\u escape".into());
+                            }
+                            self.pos += 4;
+                        }
+                        Some(other) => {
+                            return Err(format!("invalid escape \\{}", other as char).into());
+                        }
+                        None => return Err("unterminated escape".into()),
+                    }
+                }
+                _ => return Err("control character inside a string".into()),
+            }
+        }
+    }
+
+    /// Skips an object or array, checking its whole grammar with an explicit stack
+    /// of the brackets still open (so that deep nesting cannot exhaust the call stack).
     fn skip_nested(&mut self) -> Scan<()> {
         let mut open: Vec<u8> = Vec::new();
-        while let Some(b) = self.peek() {
-            match b {
-                b'"' => {
-                    self.string()?;
-                    continue;
+        loop {
+            // At the start of a value.
+            match self.peek() {
+                Some(b'{') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                    } else {
+                        open.push(b'}');
+                        self.skip_member_key()?;
+                        continue;
+                    }
                 }
-                b'{' => open.push(b'}'),
-                b'[' => open.push(b']'),
-                b'}' | b']' => {
-                    if open.pop() != Some(b) {
+                Some(b'[') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                    } else {
+                        open.push(b']');
+                        continue;
+                    }
+                }
+                _ => self.skip_scalar()?,
+            }
+            // After a value: a comma and the next member, or closing brackets.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                self.skip_ws();
+                match self.next() {
+                    Some(b',') => {
+                        self.skip_ws();
+                        if close == b'}' {
+                            self.skip_member_key()?;
+                        }
+                        break;
+                    }
+                    Some(b) if b == close => {
+                        open.pop();
+                    }
+                    Some(b) => {
                         return Err(format!("unexpected {:?} in a nested value", b as char).into());
                     }
-                    if open.is_empty() {
-                        self.pos += 1;
-                        return Ok(());
-                    }
+                    None => return Err("unterminated nested value".into()),
                 }
-                _ => {}
             }
-            self.pos += 1;
         }
-        Err("unterminated nested value".into())
+    }
+
+    /// `"key" :` inside a skipped object, leaving the position at the value.
+    fn skip_member_key(&mut self) -> Scan<()> {
+        if self.peek() != Some(b'"') {
+            return Err("expected a key in a nested object".into());
+        }
+        self.skip_string()?;
+        self.skip_ws();
+        self.expect(b':')?;
+        self.skip_ws();
+        Ok(())
     }
 }
 
