@@ -308,6 +308,23 @@ fn odd_csv(rng: &mut StdRng, rows: usize) -> String {
     text
 }
 
+/// Lines that share their layout (as exported files do) but not their values.
+fn uniform_jsonl(rng: &mut StdRng, lines: usize) -> String {
+    let mut text = String::new();
+    for _ in 0..lines {
+        let (_, a) = name(rng);
+        let (_, b) = name(rng);
+        let w = WINNERS[rng.random_range(0..WINNERS.len())];
+        let anony = ["true", "false", "null", "1"][rng.random_range(0..4)];
+        let t = ["1700000000", "1.5e9", "null", "\"x\""][rng.random_range(0..4)];
+        let _ = writeln!(
+            text,
+            "{{\"model_a\":\"{a}\",\"model_b\":\"{b}\",\"winner\":\"{w}\",\"anony\":{anony},\"tstamp\":{t}}}"
+        );
+    }
+    text
+}
+
 #[test]
 fn odd_but_valid_files_give_the_same_votes() {
     let mut rng = StdRng::seed_from_u64(18);
@@ -328,6 +345,12 @@ fn odd_but_valid_files_give_the_same_votes() {
         );
         let csv = odd_csv(&mut rng, n);
         assert_agree(&format!("csv {round}"), csv.as_bytes(), Format::Csv);
+        let uniform = uniform_jsonl(&mut rng, n);
+        assert_agree(
+            &format!("uniform {round}"),
+            uniform.as_bytes(),
+            Format::Jsonl,
+        );
     }
 }
 
@@ -356,10 +379,11 @@ fn damaged_files_are_refused_alike() {
     ];
     for round in 0..1500 {
         let n = rng.random_range(1..6);
-        let (mut bytes, format) = match round % 3 {
+        let (mut bytes, format) = match round % 4 {
             0 => (odd_jsonl(&mut rng, n).into_bytes(), Format::Jsonl),
             1 => (odd_fastchat(&mut rng, n).into_bytes(), Format::Fastchat),
-            _ => (odd_csv(&mut rng, n).into_bytes(), Format::Csv),
+            2 => (odd_csv(&mut rng, n).into_bytes(), Format::Csv),
+            _ => (uniform_jsonl(&mut rng, 3 * n).into_bytes(), Format::Jsonl),
         };
         for _ in 0..rng.random_range(1..3) {
             if bytes.is_empty() {

@@ -25,7 +25,7 @@ pub(crate) struct RawVote<'a> {
     pub vote_type: Option<Cow<'a, str>>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Field {
     ModelA,
     ModelB,
@@ -71,7 +71,34 @@ impl Field {
 /// Taking `&str` means UTF-8 is checked once for the whole line; every string inside
 /// is then a slice between two ASCII quotes, so it is valid UTF-8 too.
 pub(crate) fn parse_object(text: &str) -> Result<(RawVote<'_>, usize), String> {
-    parse(text).map_err(|e| e.0.into_string())
+    let mut vote = RawVote::default();
+    let used = parse_object_into(text, &mut vote)?;
+    Ok((vote, used))
+}
+
+/// [`parse_object`] into a vote the caller keeps (and may reuse), which spares the
+/// hot loop moving a few hundred bytes of fields per line.
+pub(crate) fn parse_object_into<'a>(
+    text: &'a str,
+    vote: &mut RawVote<'a>,
+) -> Result<usize, String> {
+    *vote = RawVote::default();
+    parse(text, vote, None).map_err(|e| e.0.into_string())
+}
+
+/// [`parse_object_into`] for the lines of a file: through `layout` when the line
+/// repeats it, else in full (recording the line's layout for the next).
+pub(crate) fn parse_line<'a>(
+    text: &'a str,
+    vote: &mut RawVote<'a>,
+    layout: &mut Layout,
+) -> Result<usize, String> {
+    *vote = RawVote::default();
+    if let Some(used) = layout.read(text, vote) {
+        return Ok(used);
+    }
+    *vote = RawVote::default();
+    parse(text, vote, Some(layout)).map_err(|e| e.0.into_string())
 }
 
 /// A scanner error, kept as a boxed `str` so that the `Result`s on the hot path stay
@@ -94,50 +121,104 @@ impl From<String> for ScanError {
 
 type Scan<T> = Result<T, ScanError>;
 
-fn parse(text: &str) -> Scan<(RawVote<'_>, usize)> {
+fn parse<'a>(
+    text: &'a str,
+    vote: &mut RawVote<'a>,
+    mut layout: Option<&mut Layout>,
+) -> Scan<usize> {
     let mut sc = Scanner {
         text,
         s: text.as_bytes(),
         pos: 0,
     };
-    let mut vote = RawVote::default();
+    if let Some(layout) = layout.as_deref_mut() {
+        layout.clear();
+    }
     sc.skip_ws();
     sc.expect(b'{')?;
     sc.skip_ws();
     if sc.peek() == Some(b'}') {
-        return Ok((vote, sc.pos + 1));
+        return Ok(sc.pos + 1);
     }
+    // Where the bytes between the previous value and the next begin.
+    let mut gap = 0;
     loop {
         sc.skip_ws();
         let field = sc.key()?;
         sc.skip_ws();
         sc.expect(b':')?;
         sc.skip_ws();
-        match field {
-            Field::ModelA => vote.model_a = sc.string_or_null("model_a")?,
-            Field::ModelB => vote.model_b = sc.string_or_null("model_b")?,
-            Field::Winner => vote.winner = sc.string_or_null("winner")?,
-            Field::Category => vote.category = sc.string_or_null("category")?,
-            Field::Task => vote.task = sc.string_or_null("task")?,
-            Field::Anony => vote.anony = sc.bool_or_null("anony")?,
-            Field::Counts => {
-                vote.counts_for_leaderboard = sc.bool_or_null("counts_for_leaderboard")?
-            }
-            Field::Tstamp => vote.tstamp = sc.number_or_null("tstamp")?,
-            Field::Judge => vote.judge = sc.string_or_skip()?,
-            Field::Voter => vote.voter = sc.string_or_skip()?,
-            Field::LeftModel => vote.left_model = sc.string_or_null("left_model")?,
-            Field::RightModel => vote.right_model = sc.string_or_null("right_model")?,
-            Field::VoteType => vote.vote_type = sc.string_or_null("vote_type")?,
-            Field::Other => sc.skip_value()?,
+        if let Some(layout) = layout.as_deref_mut() {
+            layout.push_step(&sc.s[gap..sc.pos], field);
         }
+        sc.value(field, vote)?;
+        gap = sc.pos;
         sc.skip_ws();
         match sc.next() {
             Some(b',') => continue,
-            Some(b'}') => return Ok((vote, sc.pos)),
+            Some(b'}') => {
+                if let Some(layout) = layout {
+                    layout.finish(&sc.s[gap..sc.pos]);
+                }
+                return Ok(sc.pos);
+            }
             Some(b) => return Err(format!("expected ',' or '}}' but found {:?}", b as char).into()),
             None => return Err("unterminated JSON object".into()),
         }
+    }
+}
+
+/// The bytes around the values of the last line parsed in full (whitespace, commas,
+/// quoted keys, colons, braces) and the field each value belongs to. The lines of a
+/// file nearly always share them, and a line that repeats them byte for byte is read
+/// with one comparison per field instead of a key lookup; its values go through the
+/// same checks as always. Any difference sends the line through the full parser,
+/// which then records its layout.
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    /// `(end of its bytes in `bytes`, field)` per value, in order.
+    steps: Vec<(usize, Field)>,
+    bytes: Vec<u8>,
+    /// Whether `steps` and `bytes` describe a whole object.
+    complete: bool,
+}
+
+impl Layout {
+    fn clear(&mut self) {
+        self.steps.clear();
+        self.bytes.clear();
+        self.complete = false;
+    }
+
+    fn push_step(&mut self, before_value: &[u8], field: Field) {
+        self.bytes.extend_from_slice(before_value);
+        self.steps.push((self.bytes.len(), field));
+    }
+
+    fn finish(&mut self, after_last_value: &[u8]) {
+        self.bytes.extend_from_slice(after_last_value);
+        self.complete = true;
+    }
+
+    /// Reads `text` if it repeats this layout; `None` (with `vote` partly filled)
+    /// if it does not, or if a value is not what its field takes.
+    fn read<'a>(&self, text: &'a str, vote: &mut RawVote<'a>) -> Option<usize> {
+        if !self.complete {
+            return None;
+        }
+        let mut sc = Scanner {
+            text,
+            s: text.as_bytes(),
+            pos: 0,
+        };
+        let mut from = 0;
+        for &(to, field) in &self.steps {
+            sc.take_literal(&self.bytes[from..to])?;
+            from = to;
+            sc.value(field, vote).ok()?;
+        }
+        sc.take_literal(&self.bytes[from..])?;
+        Some(sc.pos)
     }
 }
 
@@ -153,22 +234,71 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    /// The value of `field`, checked as that field requires, into `vote`.
+    fn value(&mut self, field: Field, vote: &mut RawVote<'a>) -> Scan<()> {
+        match field {
+            Field::ModelA => vote.model_a = self.string_or_null("model_a")?,
+            Field::ModelB => vote.model_b = self.string_or_null("model_b")?,
+            Field::Winner => vote.winner = self.string_or_null("winner")?,
+            Field::Category => vote.category = self.string_or_null("category")?,
+            Field::Task => vote.task = self.string_or_null("task")?,
+            Field::Anony => vote.anony = self.bool_or_null("anony")?,
+            Field::Counts => {
+                vote.counts_for_leaderboard = self.bool_or_null("counts_for_leaderboard")?
+            }
+            Field::Tstamp => vote.tstamp = self.number_or_null("tstamp")?,
+            Field::Judge => vote.judge = self.string_or_skip()?,
+            Field::Voter => vote.voter = self.string_or_skip()?,
+            Field::LeftModel => vote.left_model = self.string_or_null("left_model")?,
+            Field::RightModel => vote.right_model = self.string_or_null("right_model")?,
+            Field::VoteType => vote.vote_type = self.string_or_null("vote_type")?,
+            Field::Other => self.skip_value()?,
+        }
+        Ok(())
+    }
+
+    /// Steps over `literal` if the text continues with exactly those bytes.
+    #[inline]
+    fn take_literal(&mut self, literal: &[u8]) -> Option<()> {
+        let rest = &self.s[self.pos..];
+        let n = literal.len();
+        let same = match n {
+            // Two overlapping words compare any length from 8 to 16 in two steps.
+            8..=16 if rest.len() >= n => {
+                let word =
+                    |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8"));
+                word(rest, 0) == word(literal, 0) && word(rest, n - 8) == word(literal, n - 8)
+            }
+            _ => rest.starts_with(literal),
+        };
+        if same {
+            self.pos += n;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
 
+    #[inline]
     fn next(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.pos += 1;
         Some(b)
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while self.pos < self.s.len() && is_ws(self.s[self.pos]) {
             self.pos += 1;
         }
     }
 
+    #[inline]
     fn expect(&mut self, want: u8) -> Scan<()> {
         match self.next() {
             Some(b) if b == want => Ok(()),
@@ -178,6 +308,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A JSON string; borrowed when it has no escapes.
+    #[inline]
     fn string(&mut self) -> Scan<Cow<'a, str>> {
         self.expect(b'"')?;
         let start = self.pos;
@@ -194,6 +325,7 @@ impl<'a> Scanner<'a> {
 
     /// A key, as the field it names. Keys are read without building a string:
     /// only one with escapes (none of ours has any) takes the general path.
+    #[inline]
     fn key(&mut self) -> Scan<Field> {
         let start = self.pos + 1;
         if self.peek() == Some(b'"') {
@@ -256,6 +388,7 @@ impl<'a> Scanner<'a> {
             .map_err(|_| "string is not valid UTF-8".into())
     }
 
+    #[inline]
     fn literal(&mut self, word: &[u8]) -> bool {
         if self.s[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -265,6 +398,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline]
     fn string_or_null(&mut self, name: &str) -> Scan<Option<Cow<'a, str>>> {
         match self.peek() {
             Some(b'"') => self.string().map(Some),
@@ -488,6 +622,7 @@ impl<'a> Scanner<'a> {
 /// The offset of the first `"`, `\\` or control character: where a string's plain
 /// run ends. Eight bytes at a time (SWAR), since names and labels are short and a
 /// byte loop costs several comparisons per byte.
+#[inline]
 fn find_string_end(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -574,6 +709,34 @@ mod tests {
                 .take(len)
                 .collect();
             assert_eq!(find_string_end(&clean), None);
+        }
+    }
+
+    #[test]
+    fn lines_read_through_a_layout_read_as_in_full() {
+        let lines = [
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 1}"#,
+            r#"{"model_a": "C\u00e9", "model_b": "D", "winner": "model_a", "tstamp": 2.5}"#,
+            r#"{"model_a": null, "model_b": "D", "winner": "x", "tstamp": null}"#,
+            r#"{"model_a": "A",  "model_b": "B", "winner": "tie", "tstamp": 1}"#,
+            r#"{"model_a": "A", "model_b": 5, "winner": "tie", "tstamp": 1}"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 1 }"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 1, "x": 2}"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 01}"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": [1]}"#,
+        ];
+        let mut layout = Layout::default();
+        for line in lines {
+            let mut fast = RawVote::default();
+            let got = parse_line(line, &mut fast, &mut layout);
+            match (got, parse_object(line)) {
+                (Ok(used), Ok((full, end))) => {
+                    assert_eq!(used, end, "{line}");
+                    assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{line}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{line}"),
+                (a, b) => panic!("{line}: {a:?} vs {:?}", b.map(|(_, end)| end)),
+            }
         }
     }
 

@@ -325,6 +325,8 @@ where
     F: FnMut(&Vote<'_>) -> Result<()>,
 {
     let mut rest = text;
+    let mut raw = json::RawVote::default();
+    let mut layout = json::Layout::default();
     while !rest.is_empty() {
         *line += 1;
         let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
@@ -337,7 +339,7 @@ where
             line: *line,
             message,
         };
-        let (raw, used) = json::parse_object(text).map_err(at)?;
+        let used = json::parse_line(text, &mut raw, &mut layout).map_err(at)?;
         if !text.as_bytes()[used..].iter().all(|b| json::is_ws(*b)) {
             return Err(at("unexpected text after the JSON object".into()));
         }

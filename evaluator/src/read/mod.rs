@@ -404,6 +404,10 @@ pub(crate) fn raw_to_vote<'a>(raw: &'a json::RawVote<'_>, line: u64) -> Result<V
 }
 
 pub(crate) fn nonempty<'a>(name: &'a str, field: &str, line: u64) -> Result<&'a str> {
+    // Nearly every name starts with a visible ASCII character, which settles it.
+    if name.as_bytes().first().is_some_and(u8::is_ascii_graphic) {
+        return Ok(name);
+    }
     if name.chars().all(char::is_whitespace) {
         Err(Error::Parse {
             line,
