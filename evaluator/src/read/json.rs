@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use super::layout::Layout;
+
 /// The fields of one vote object that the evaluator uses; all optional at this stage.
 #[derive(Debug, Default)]
 pub(crate) struct RawVote<'a> {
@@ -26,7 +28,7 @@ pub(crate) struct RawVote<'a> {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Field {
+pub(super) enum Field {
     ModelA,
     ModelB,
     Winner,
@@ -103,7 +105,7 @@ pub(crate) fn parse_line<'a>(
 
 /// A scanner error, kept as a boxed `str` so that the `Result`s on the hot path stay
 /// small.
-struct ScanError(Box<str>);
+pub(super) struct ScanError(Box<str>);
 
 impl From<&str> for ScanError {
     #[cold]
@@ -119,7 +121,7 @@ impl From<String> for ScanError {
     }
 }
 
-type Scan<T> = Result<T, ScanError>;
+pub(super) type Scan<T> = Result<T, ScanError>;
 
 fn parse<'a>(
     text: &'a str,
@@ -168,74 +170,20 @@ fn parse<'a>(
     }
 }
 
-/// The bytes around the values of the last line parsed in full (whitespace, commas,
-/// quoted keys, colons, braces) and the field each value belongs to. The lines of a
-/// file nearly always share them, and a line that repeats them byte for byte is read
-/// with one comparison per field instead of a key lookup; its values go through the
-/// same checks as always. Any difference sends the line through the full parser,
-/// which then records its layout.
-#[derive(Debug, Default)]
-pub(crate) struct Layout {
-    /// `(end of its bytes in `bytes`, field)` per value, in order.
-    steps: Vec<(usize, Field)>,
-    bytes: Vec<u8>,
-    /// Whether `steps` and `bytes` describe a whole object.
-    complete: bool,
-}
-
-impl Layout {
-    fn clear(&mut self) {
-        self.steps.clear();
-        self.bytes.clear();
-        self.complete = false;
-    }
-
-    fn push_step(&mut self, before_value: &[u8], field: Field) {
-        self.bytes.extend_from_slice(before_value);
-        self.steps.push((self.bytes.len(), field));
-    }
-
-    fn finish(&mut self, after_last_value: &[u8]) {
-        self.bytes.extend_from_slice(after_last_value);
-        self.complete = true;
-    }
-
-    /// Reads `text` if it repeats this layout; `None` (with `vote` partly filled)
-    /// if it does not, or if a value is not what its field takes.
-    fn read<'a>(&self, text: &'a str, vote: &mut RawVote<'a>) -> Option<usize> {
-        if !self.complete {
-            return None;
-        }
-        let mut sc = Scanner {
-            text,
-            s: text.as_bytes(),
-            pos: 0,
-        };
-        let mut from = 0;
-        for &(to, field) in &self.steps {
-            sc.take_literal(&self.bytes[from..to])?;
-            from = to;
-            sc.value(field, vote).ok()?;
-        }
-        sc.take_literal(&self.bytes[from..])?;
-        Some(sc.pos)
-    }
-}
-
 /// Whitespace as JSON defines it.
 pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-struct Scanner<'a> {
-    text: &'a str,
-    s: &'a [u8],
-    pos: usize,
+pub(super) struct Scanner<'a> {
+    pub(super) text: &'a str,
+    pub(super) s: &'a [u8],
+    pub(super) pos: usize,
 }
 
 impl<'a> Scanner<'a> {
     /// The value of `field`, checked as that field requires, into `vote`.
-    fn value(&mut self, field: Field, vote: &mut RawVote<'a>) -> Scan<()> {
+    pub(super) fn value(&mut self, field: Field, vote: &mut RawVote<'a>) -> Scan<()> {
         match field {
             Field::ModelA => vote.model_a = self.string_or_null("model_a")?,
             Field::ModelB => vote.model_b = self.string_or_null("model_b")?,
@@ -259,7 +207,7 @@ impl<'a> Scanner<'a> {
 
     /// Steps over `literal` if the text continues with exactly those bytes.
     #[inline]
-    fn take_literal(&mut self, literal: &[u8]) -> Option<()> {
+    pub(super) fn take_literal(&mut self, literal: &[u8]) -> Option<()> {
         let rest = &self.s[self.pos..];
         let n = literal.len();
         let same = match n {

@@ -326,7 +326,7 @@ where
 {
     let mut rest = text;
     let mut raw = json::RawVote::default();
-    let mut layout = json::Layout::default();
+    let mut layout = super::layout::Layout::default();
     while !rest.is_empty() {
         *line += 1;
         let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());

@@ -4,10 +4,12 @@
 //! stays flat however long the file is. [`read_counts`] goes one step further and
 //! folds the stream into per-pair [`Counts`] as it reads.
 
+mod agreement;
 mod csv;
 mod fastchat;
 pub(crate) mod json;
 mod jsonl;
+mod layout;
 pub mod reference;
 
 use std::fs::File;

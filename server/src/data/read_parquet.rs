@@ -246,7 +246,10 @@ fn model<'c>(
     row: u64,
 ) -> anyhow::Result<&'c str> {
     text(col, i, name, row)?
-        .filter(|m| !m.chars().all(char::is_whitespace))
+        .filter(|m| {
+            m.as_bytes().first().is_some_and(u8::is_ascii_graphic)
+                || !m.chars().all(char::is_whitespace)
+        })
         .ok_or_else(|| anyhow!("row {row}: field {name} is empty"))
 }
 
