@@ -86,6 +86,13 @@ fn every_bad_input_case_is_refused_alike() {
             Format::Fastchat,
         ),
         (
+            // Refused at the element's first line by one reader, at the broken line
+            // by the other: a FastChat file however its format was found.
+            "FastChat element broken on its second line, format found",
+            "[\n  {\n [\u{1}  \"model_a\": \"x\"\n  }\n]".into(),
+            Format::Auto,
+        ),
+        (
             "byte-order mark, JSONL",
             format!("\u{feff}{}", common::vote("x", "y", "model_a")),
             Format::Auto,

@@ -122,10 +122,12 @@ pub fn check_agreement(
             ref_votes.len(),
         ));
     }
+    // What `Auto` turns out to be decides how the refusals compare.
+    let resolved = super::resolve(&mut &bytes[..], format).map_err(|e| e.to_string())?;
     let agree = |what: &str, fast: &Result<()>| -> std::result::Result<(), String> {
         match (fast, &ref_result) {
             (Ok(()), Ok(())) => Ok(()),
-            (Err(f), Err(r)) if same_refusal(f, r, format) => Ok(()),
+            (Err(f), Err(r)) if same_refusal(f, r, resolved) => Ok(()),
             (f, r) => Err(format!("{what}: fast {f:?}, reference {r:?}")),
         }
     };
