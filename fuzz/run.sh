@@ -2,6 +2,8 @@
 # Runs every fuzz target for SECONDS each (default 60), starting from the seeds in
 # seeds/<target>/. Not part of CI. A crash stops that target and leaves its input in
 # artifacts/<target>/; the script then goes on and exits 1 at the end.
+# vote_readers_agree also fails when the fast vote readers and the reference reader
+# disagree on an input (different votes, or a refusal on one side or at another line).
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). With a nightly toolchain the targets
 # run under AddressSanitizer; without one, on stable with `--sanitizer none`

@@ -31,9 +31,72 @@ use crate::vote::Outcome;
 pub struct Counts {
     names: Vec<String>,
     index: FxHashMap<Box<str>, u32>,
+    /// A small cache in front of `index` for names of up to 16 bytes: the readers
+    /// look a name up twice per vote.
+    recent: NameCache,
     slots: FxHashMap<(u32, u32), u32>,
+    /// `slots` as a table, `dense[lo * stride + hi]` (`u32::MAX`: no cell yet), while
+    /// there are at most [`DENSE_MODELS`] models: one load per vote instead of a hash
+    /// lookup.
+    dense: Vec<u32>,
+    stride: usize,
     cells: Vec<Cell>,
     self_battles: u64,
+}
+
+/// Models up to which [`Counts`] keeps its pair table dense (4 MiB at most).
+const DENSE_MODELS: usize = 1024;
+
+/// Recently seen short names, direct-mapped by a multiplicative hash of their bytes.
+/// A name of up to 16 bytes is its length and two (possibly overlapping) eight-byte
+/// words, so a hit costs two loads and three comparisons: no string hash, no
+/// string comparison.
+#[derive(Debug, Clone, Default)]
+struct NameCache {
+    /// `(first word, last word, length << 32 | index)`; empty until first used.
+    slots: Vec<(u64, u64, u64)>,
+}
+
+/// Entries of [`NameCache`]: room for the models of any arena, in 24 KiB.
+const CACHE_SLOTS: usize = 1024;
+
+/// A name's two words, for names of 1 to 16 bytes.
+fn words(name: &str) -> Option<(u64, u64)> {
+    let b = name.as_bytes();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    match b.len() {
+        8..=16 => Some((word(0), word(b.len() - 8))),
+        1..=7 => {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            Some((u64::from_le_bytes(w), 0))
+        }
+        _ => None,
+    }
+}
+
+impl NameCache {
+    fn slot(first: u64, last: u64, len: usize) -> usize {
+        let h = (first ^ last.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 54) as usize % CACHE_SLOTS
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        let (first, last) = words(name)?;
+        let &(f, l, tag) = self.slots.get(Self::slot(first, last, name.len()))?;
+        (f == first && l == last && tag >> 32 == name.len() as u64).then_some(tag as u32)
+    }
+
+    fn put(&mut self, name: &str, index: u32) {
+        let Some((first, last)) = words(name) else {
+            return;
+        };
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0, 0); CACHE_SLOTS];
+        }
+        let tag = (name.len() as u64) << 32 | u64::from(index);
+        self.slots[Self::slot(first, last, name.len())] = (first, last, tag);
+    }
 }
 
 /// One unordered pair: `n[0]` wins of `lo`, `n[1]` wins of `hi`, `n[2]` ties,
@@ -155,7 +218,7 @@ impl Counts {
     pub fn pair(&self, model_a: &str, model_b: &str) -> Option<PairCounts<'_>> {
         let a = *self.index.get(model_a)?;
         let b = *self.index.get(model_b)?;
-        let cell = &self.cells[*self.slots.get(&(a.min(b), a.max(b)))? as usize];
+        let cell = &self.cells[self.find_slot(a.min(b), a.max(b))? as usize];
         let (a_wins, b_wins) = if a < b {
             (cell.n[0], cell.n[1])
         } else {
@@ -173,13 +236,46 @@ impl Counts {
 
     /// The index of `name`, adding it if new.
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.recent.get(name) {
+            return i;
+        }
         if let Some(&i) = self.index.get(name) {
+            self.recent.put(name, i);
             return i;
         }
         let i = u32::try_from(self.names.len()).expect("fewer than 2^32 models");
         self.names.push(name.to_owned());
         self.index.insert(name.into(), i);
+        self.recent.put(name, i);
+        if self.names.len() > self.stride {
+            self.grow_dense();
+        }
         i
+    }
+
+    /// Makes room in the dense pair table for the models known now, or gives it up
+    /// beyond [`DENSE_MODELS`].
+    fn grow_dense(&mut self) {
+        let n = self.names.len();
+        if n > DENSE_MODELS {
+            self.dense = Vec::new();
+            self.stride = usize::MAX;
+            return;
+        }
+        self.stride = n.next_power_of_two().max(32);
+        self.dense = vec![u32::MAX; self.stride * self.stride];
+        for (slot, c) in self.cells.iter().enumerate() {
+            self.dense[c.lo as usize * self.stride + c.hi as usize] = slot as u32;
+        }
+    }
+
+    /// The cell of the pair `lo < hi`, if it has one.
+    fn find_slot(&self, lo: u32, hi: u32) -> Option<u32> {
+        if self.stride <= DENSE_MODELS {
+            Some(self.dense[lo as usize * self.stride + hi as usize]).filter(|&s| s != u32::MAX)
+        } else {
+            self.slots.get(&(lo, hi)).copied()
+        }
     }
 
     pub(crate) fn add_indices(&mut self, a: u32, b: u32, outcome: Outcome, n: u64) {
@@ -192,11 +288,18 @@ impl Counts {
         } else {
             (b, a, outcome.swapped())
         };
-        let next = self.cells.len() as u32;
-        let slot = *self.slots.entry((lo, hi)).or_insert(next);
-        if slot == next {
-            self.cells.push(Cell { lo, hi, n: [0; 4] });
-        }
+        let slot = match self.find_slot(lo, hi) {
+            Some(slot) => slot,
+            None => {
+                let slot = self.cells.len() as u32;
+                self.cells.push(Cell { lo, hi, n: [0; 4] });
+                self.slots.insert((lo, hi), slot);
+                if self.stride <= DENSE_MODELS {
+                    self.dense[lo as usize * self.stride + hi as usize] = slot;
+                }
+                slot
+            }
+        };
         let k = match outcome {
             Outcome::A => 0,
             Outcome::B => 1,
@@ -336,5 +439,58 @@ impl Table {
     /// Votes in the fit (both-bad included when they count as ties).
     pub fn n_votes(&self) -> f64 {
         self.pairs.iter().map(Pair::total).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_share_words_are_told_apart() {
+        // Same first or last eight bytes, lengths either side of 8 and 16, and more
+        // names than the cache has slots.
+        let mut names: Vec<String> = (1..=20).map(|n| "x".repeat(n)).collect();
+        names.extend(
+            [
+                "model-a-12345678",
+                "model-b-12345678",
+                "model-a-1234567",
+                "a\0",
+                "a",
+            ]
+            .map(String::from),
+        );
+        names.extend((0..3000).map(|i| format!("m{i}")));
+        let mut counts = Counts::new();
+        let first: Vec<u32> = names.iter().map(|n| counts.intern(n)).collect();
+        let again: Vec<u32> = names.iter().map(|n| counts.intern(n)).collect();
+        assert_eq!(first, again);
+        assert_eq!(first, (0..names.len() as u32).collect::<Vec<_>>());
+        assert_eq!(counts.models(), &names[..]);
+    }
+
+    #[test]
+    fn pairs_are_found_with_and_beyond_the_dense_table() {
+        for models in [3, 40, DENSE_MODELS + 5] {
+            let mut counts = Counts::new();
+            for i in 0..models {
+                counts.add_n(
+                    &format!("m{i}"),
+                    &format!("m{}", (i + 1) % models),
+                    Outcome::A,
+                    2,
+                );
+                counts.add_n(
+                    &format!("m{}", (i + 1) % models),
+                    &format!("m{i}"),
+                    Outcome::A,
+                    1,
+                );
+            }
+            assert_eq!(counts.total(), 3 * models as u64);
+            let pair = counts.pair("m1", "m0").unwrap();
+            assert_eq!((pair.a_wins, pair.b_wins), (1, 2), "{models}");
+        }
     }
 }

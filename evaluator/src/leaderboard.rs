@@ -1,7 +1,6 @@
 //! The leaderboard: what every method returns, and the entry points that compute it.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -12,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::filter::Excluded;
 use crate::options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method};
 use crate::rate::{Rated, rate_bt, rate_elo};
-use crate::read::{self, Format, OrderedVote};
-use crate::vote::Outcome;
+use crate::read::{self, Format, OrderedVote, Tally};
+use crate::vote::{Outcome, Vote};
 
 /// One row of a leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,21 +186,82 @@ pub fn leaderboard_from_path(
     format: Format,
     options: &LeaderboardOptions,
 ) -> Result<Leaderboard> {
-    let path = path.as_ref();
-    let file = File::open(path).map_err(|source| Error::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    let format = match format {
-        Format::Auto => Format::from_extension(path),
-        known => known,
-    };
-    from_reader(
-        BufReader::with_capacity(1 << 20, file),
-        format,
+    options.validate()?;
+    let keep_order = options.method == Method::Elo;
+    let (tally, order) =
+        read::read_tally_from_path(path.as_ref(), format, &options.filter, keep_order, None)?;
+    compute(
+        &tally.counts,
+        keep_order.then_some(order),
+        tally.excluded,
         options,
         None,
     )
+}
+
+/// Leaderboard from votes that a reader outside this crate hands out in file order
+/// (the server's Parquet reader): `read` is called once, with a function to call for
+/// each vote. `options.filter` applies and online Elo replays the votes, as for a file.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{leaderboard_from_votes, LeaderboardOptions, Outcome, Vote};
+/// let rows = [("x", "y", Outcome::A), ("x", "y", Outcome::B), ("x", "y", Outcome::A)];
+/// let board = leaderboard_from_votes(&LeaderboardOptions::default(), |add| {
+///     for (line, (a, b, outcome)) in (1..).zip(rows) {
+///         add(&Vote {
+///             model_a: a, model_b: b, outcome, anony: None, tstamp: None, category: None,
+///             counts_for_leaderboard: None, judge: None, line,
+///         });
+///     }
+///     Ok::<(), arena_evaluator::Error>(())
+/// })
+/// .unwrap();
+/// assert_eq!(board.models[0].model, "x");
+/// ```
+pub fn leaderboard_from_votes<E: From<Error>>(
+    options: &LeaderboardOptions,
+    read: impl FnOnce(&mut dyn FnMut(&Vote<'_>)) -> std::result::Result<(), E>,
+) -> std::result::Result<Leaderboard, E> {
+    options.validate()?;
+    let keep_order = options.method == Method::Elo;
+    let (tally, order) = read::tally_votes(&options.filter, keep_order, read)?;
+    Ok(compute(
+        &tally.counts,
+        keep_order.then_some(order),
+        tally.excluded,
+        options,
+        None,
+    )?)
+}
+
+/// Bradley–Terry leaderboard from a [`Tally`] that a reader outside this crate
+/// filled with [`Tally::add`] (the filter in `options` is the caller's to apply; its
+/// exclusions are reported as the tally counted them). Online Elo needs the votes in
+/// order: use [`leaderboard_from_ordered_votes`].
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{leaderboard_from_tally, LeaderboardOptions, Outcome, Tally, Vote};
+/// let options = LeaderboardOptions::default();
+/// let mut tally = Tally::default();
+/// for (a, b, outcome) in [("x", "y", Outcome::A), ("x", "y", Outcome::B), ("x", "y", Outcome::A)] {
+///     let vote = Vote {
+///         model_a: a, model_b: b, outcome, anony: None, tstamp: None, category: None,
+///         counts_for_leaderboard: None, judge: None, line: 0,
+///     };
+///     tally.add(&options.filter, &vote);
+/// }
+/// let board = leaderboard_from_tally(&tally, &options).unwrap();
+/// assert_eq!(board.models[0].model, "x");
+/// ```
+pub fn leaderboard_from_tally(tally: &Tally, options: &LeaderboardOptions) -> Result<Leaderboard> {
+    if options.method == Method::Elo {
+        return Err(Error::EloNeedsVoteOrder);
+    }
+    compute(&tally.counts, None, tally.excluded, options, None)
 }
 
 fn from_reader<R: BufRead>(

@@ -54,10 +54,11 @@ pub use filter::{Excluded, Exclusion, VoteFilter};
 pub use leaderboard::{
     Leaderboard, LeaderboardEntry, MIN_INTERVAL_BATTLES, leaderboard_from_counts,
     leaderboard_from_counts_with_progress, leaderboard_from_ordered_votes, leaderboard_from_path,
-    leaderboard_from_reader, leaderboard_from_reader_with_progress,
+    leaderboard_from_reader, leaderboard_from_reader_with_progress, leaderboard_from_tally,
+    leaderboard_from_votes,
 };
 pub use matrices::{Matrices, matrices};
 pub use options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method, Optimizer};
-pub use read::{Format, Tally, for_each_vote, read_counts};
+pub use read::{Format, Tally, for_each_vote, read_counts, read_counts_from_path, reference};
 pub use synth::Synthetic;
 pub use vote::{Outcome, Position, Vote};

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use super::layout::Layout;
+
 /// The fields of one vote object that the evaluator uses; all optional at this stage.
 #[derive(Debug, Default)]
 pub(crate) struct RawVote<'a> {
@@ -19,10 +21,14 @@ pub(crate) struct RawVote<'a> {
     pub counts_for_leaderboard: Option<bool>,
     pub judge: Option<Cow<'a, str>>,
     pub voter: Option<Cow<'a, str>>,
+    /// GenAI-Bench's names for the two models and the outcome.
+    pub left_model: Option<Cow<'a, str>>,
+    pub right_model: Option<Cow<'a, str>>,
+    pub vote_type: Option<Cow<'a, str>>,
 }
 
-#[derive(Clone, Copy)]
-enum Field {
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Field {
     ModelA,
     ModelB,
     Winner,
@@ -33,6 +39,9 @@ enum Field {
     Counts,
     Judge,
     Voter,
+    LeftModel,
+    RightModel,
+    VoteType,
     Other,
 }
 
@@ -49,6 +58,9 @@ impl Field {
             b"counts_for_leaderboard" => Field::Counts,
             b"judge" => Field::Judge,
             b"voter" => Field::Voter,
+            b"left_model" => Field::LeftModel,
+            b"right_model" => Field::RightModel,
+            b"vote_type" => Field::VoteType,
             _ => Field::Other,
         }
     }
@@ -61,12 +73,39 @@ impl Field {
 /// Taking `&str` means UTF-8 is checked once for the whole line; every string inside
 /// is then a slice between two ASCII quotes, so it is valid UTF-8 too.
 pub(crate) fn parse_object(text: &str) -> Result<(RawVote<'_>, usize), String> {
-    parse(text).map_err(|e| e.0.into_string())
+    let mut vote = RawVote::default();
+    let used = parse_object_into(text, &mut vote)?;
+    Ok((vote, used))
+}
+
+/// [`parse_object`] into a vote the caller keeps (and may reuse), which spares the
+/// hot loop moving a few hundred bytes of fields per line.
+pub(crate) fn parse_object_into<'a>(
+    text: &'a str,
+    vote: &mut RawVote<'a>,
+) -> Result<usize, String> {
+    *vote = RawVote::default();
+    parse(text, vote, None).map_err(|e| e.0.into_string())
+}
+
+/// [`parse_object_into`] for the lines of a file: through `layout` when the line
+/// repeats it, else in full (recording the line's layout for the next).
+pub(crate) fn parse_line<'a>(
+    text: &'a str,
+    vote: &mut RawVote<'a>,
+    layout: &mut Layout,
+) -> Result<usize, String> {
+    *vote = RawVote::default();
+    if let Some(used) = layout.read(text, vote) {
+        return Ok(used);
+    }
+    *vote = RawVote::default();
+    parse(text, vote, Some(layout)).map_err(|e| e.0.into_string())
 }
 
 /// A scanner error, kept as a boxed `str` so that the `Result`s on the hot path stay
 /// small.
-struct ScanError(Box<str>);
+pub(super) struct ScanError(Box<str>);
 
 impl From<&str> for ScanError {
     #[cold]
@@ -82,46 +121,49 @@ impl From<String> for ScanError {
     }
 }
 
-type Scan<T> = Result<T, ScanError>;
+pub(super) type Scan<T> = Result<T, ScanError>;
 
-fn parse(text: &str) -> Scan<(RawVote<'_>, usize)> {
+fn parse<'a>(
+    text: &'a str,
+    vote: &mut RawVote<'a>,
+    mut layout: Option<&mut Layout>,
+) -> Scan<usize> {
     let mut sc = Scanner {
         text,
         s: text.as_bytes(),
         pos: 0,
     };
-    let mut vote = RawVote::default();
+    if let Some(layout) = layout.as_deref_mut() {
+        layout.clear();
+    }
     sc.skip_ws();
     sc.expect(b'{')?;
     sc.skip_ws();
     if sc.peek() == Some(b'}') {
-        return Ok((vote, sc.pos + 1));
+        return Ok(sc.pos + 1);
     }
+    // Where the bytes between the previous value and the next begin.
+    let mut gap = 0;
     loop {
         sc.skip_ws();
         let field = sc.key()?;
         sc.skip_ws();
         sc.expect(b':')?;
         sc.skip_ws();
-        match field {
-            Field::ModelA => vote.model_a = sc.string_or_null("model_a")?,
-            Field::ModelB => vote.model_b = sc.string_or_null("model_b")?,
-            Field::Winner => vote.winner = sc.string_or_null("winner")?,
-            Field::Category => vote.category = sc.string_or_null("category")?,
-            Field::Task => vote.task = sc.string_or_null("task")?,
-            Field::Anony => vote.anony = sc.bool_or_null("anony")?,
-            Field::Counts => {
-                vote.counts_for_leaderboard = sc.bool_or_null("counts_for_leaderboard")?
-            }
-            Field::Tstamp => vote.tstamp = sc.number_or_null("tstamp")?,
-            Field::Judge => vote.judge = sc.string_or_skip()?,
-            Field::Voter => vote.voter = sc.string_or_skip()?,
-            Field::Other => sc.skip_value()?,
+        if let Some(layout) = layout.as_deref_mut() {
+            layout.push_step(&sc.s[gap..sc.pos], field);
         }
+        sc.value(field, vote)?;
+        gap = sc.pos;
         sc.skip_ws();
         match sc.next() {
             Some(b',') => continue,
-            Some(b'}') => return Ok((vote, sc.pos)),
+            Some(b'}') => {
+                if let Some(layout) = layout {
+                    layout.finish(&sc.s[gap..sc.pos]);
+                }
+                return Ok(sc.pos);
+            }
             Some(b) => return Err(format!("expected ',' or '}}' but found {:?}", b as char).into()),
             None => return Err("unterminated JSON object".into()),
         }
@@ -133,29 +175,78 @@ pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-struct Scanner<'a> {
-    text: &'a str,
-    s: &'a [u8],
-    pos: usize,
+pub(super) struct Scanner<'a> {
+    pub(super) text: &'a str,
+    pub(super) s: &'a [u8],
+    pub(super) pos: usize,
 }
 
 impl<'a> Scanner<'a> {
+    /// The value of `field`, checked as that field requires, into `vote`.
+    pub(super) fn value(&mut self, field: Field, vote: &mut RawVote<'a>) -> Scan<()> {
+        match field {
+            Field::ModelA => vote.model_a = self.string_or_null("model_a")?,
+            Field::ModelB => vote.model_b = self.string_or_null("model_b")?,
+            Field::Winner => vote.winner = self.string_or_null("winner")?,
+            Field::Category => vote.category = self.string_or_null("category")?,
+            Field::Task => vote.task = self.string_or_null("task")?,
+            Field::Anony => vote.anony = self.bool_or_null("anony")?,
+            Field::Counts => {
+                vote.counts_for_leaderboard = self.bool_or_null("counts_for_leaderboard")?
+            }
+            Field::Tstamp => vote.tstamp = self.number_or_null("tstamp")?,
+            Field::Judge => vote.judge = self.string_or_skip()?,
+            Field::Voter => vote.voter = self.string_or_skip()?,
+            Field::LeftModel => vote.left_model = self.string_or_null("left_model")?,
+            Field::RightModel => vote.right_model = self.string_or_null("right_model")?,
+            Field::VoteType => vote.vote_type = self.string_or_null("vote_type")?,
+            Field::Other => self.skip_value()?,
+        }
+        Ok(())
+    }
+
+    /// Steps over `literal` if the text continues with exactly those bytes.
+    #[inline]
+    pub(super) fn take_literal(&mut self, literal: &[u8]) -> Option<()> {
+        let rest = &self.s[self.pos..];
+        let n = literal.len();
+        let same = match n {
+            // Two overlapping words compare any length from 8 to 16 in two steps.
+            8..=16 if rest.len() >= n => {
+                let word =
+                    |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8"));
+                word(rest, 0) == word(literal, 0) && word(rest, n - 8) == word(literal, n - 8)
+            }
+            _ => rest.starts_with(literal),
+        };
+        if same {
+            self.pos += n;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
 
+    #[inline]
     fn next(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.pos += 1;
         Some(b)
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while self.pos < self.s.len() && is_ws(self.s[self.pos]) {
             self.pos += 1;
         }
     }
 
+    #[inline]
     fn expect(&mut self, want: u8) -> Scan<()> {
         match self.next() {
             Some(b) if b == want => Ok(()),
@@ -165,6 +256,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A JSON string; borrowed when it has no escapes.
+    #[inline]
     fn string(&mut self) -> Scan<Cow<'a, str>> {
         self.expect(b'"')?;
         let start = self.pos;
@@ -181,6 +273,7 @@ impl<'a> Scanner<'a> {
 
     /// A key, as the field it names. Keys are read without building a string:
     /// only one with escapes (none of ours has any) takes the general path.
+    #[inline]
     fn key(&mut self) -> Scan<Field> {
         let start = self.pos + 1;
         if self.peek() == Some(b'"') {
@@ -243,6 +336,7 @@ impl<'a> Scanner<'a> {
             .map_err(|_| "string is not valid UTF-8".into())
     }
 
+    #[inline]
     fn literal(&mut self, word: &[u8]) -> bool {
         if self.s[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -252,6 +346,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline]
     fn string_or_null(&mut self, name: &str) -> Scan<Option<Cow<'a, str>>> {
         match self.peek() {
             Some(b'"') => self.string().map(Some),
@@ -285,7 +380,8 @@ impl<'a> Scanner<'a> {
         if self.literal(b"null") {
             return Ok(None);
         }
-        let token = self.number_token();
+        let must_be_a_number = || ScanError::from(format!("field {name} must be a number"));
+        let token = self.number_token().map_err(|_| must_be_a_number())?;
         // Unix seconds are mostly plain integers, which need no float parser.
         if (1..=15).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit()) {
             let value = token
@@ -298,72 +394,183 @@ impl<'a> Scanner<'a> {
             .ok()
             .filter(|x| x.is_finite())
             .map(Some)
-            .ok_or_else(|| format!("field {name} must be a number").into())
+            .ok_or_else(must_be_a_number)
     }
 
-    fn number_token(&mut self) -> &'a str {
+    /// A number as JSON writes it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    /// What follows it is the caller's to check (`01` is a `0` followed by an error).
+    fn number_token(&mut self) -> Scan<&'a str> {
         let start = self.pos;
-        while let Some(b) = self.peek() {
-            if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E') {
-                self.pos += 1;
-            } else {
-                break;
+        let s = self.s;
+        let digits = |pos: &mut usize| {
+            let from = *pos;
+            while s.get(*pos).is_some_and(u8::is_ascii_digit) {
+                *pos += 1;
+            }
+            *pos > from
+        };
+        let mut pos = self.pos;
+        if s.get(pos) == Some(&b'-') {
+            pos += 1;
+        }
+        match s.get(pos) {
+            Some(b'0') => pos += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut pos);
+            }
+            _ => return Err("malformed number".into()),
+        }
+        if s.get(pos) == Some(&b'.') {
+            pos += 1;
+            if !digits(&mut pos) {
+                return Err("malformed number".into());
             }
         }
-        &self.text[start..self.pos]
+        if matches!(s.get(pos), Some(b'e' | b'E')) {
+            pos += 1;
+            if matches!(s.get(pos), Some(b'+' | b'-')) {
+                pos += 1;
+            }
+            if !digits(&mut pos) {
+                return Err("malformed number".into());
+            }
+        }
+        self.pos = pos;
+        Ok(&self.text[start..pos])
     }
 
-    /// Skips any JSON value, nested ones included.
+    /// Skips any JSON value, checking that it is well formed but not decoding it:
+    /// strings are checked for their escapes and control characters, numbers for
+    /// their form (not their range), and there is no limit on nesting.
     fn skip_value(&mut self) -> Scan<()> {
         match self.peek() {
-            Some(b'"') => self.string().map(drop),
             Some(b'{' | b'[') => self.skip_nested(),
+            _ => self.skip_scalar(),
+        }
+    }
+
+    fn skip_scalar(&mut self) -> Scan<()> {
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
             Some(b't') if self.literal(b"true") => Ok(()),
             Some(b'f') if self.literal(b"false") => Ok(()),
             Some(b'n') if self.literal(b"null") => Ok(()),
-            Some(b) if b == b'-' || b.is_ascii_digit() => {
-                match self.number_token().parse::<f64>() {
-                    Ok(_) => Ok(()),
-                    Err(_) => Err("malformed number".into()),
-                }
-            }
+            Some(b'-' | b'0'..=b'9') => self.number_token().map(drop),
             Some(b) => Err(format!("unexpected {:?} where a value should be", b as char).into()),
             None => Err("the line ended where a value should be".into()),
         }
     }
 
-    /// Skips an object or array by matching brackets (contents are not validated
-    /// beyond strings and bracket pairing, since the evaluator never reads them).
+    /// A string that is not kept: its escapes must be well formed (`\u` with four hex
+    /// digits), nothing more.
+    fn skip_string(&mut self) -> Scan<()> {
+        self.expect(b'"')?;
+        loop {
+            let Some(len) = find_string_end(&self.s[self.pos..]) else {
+                return Err("unterminated string".into());
+            };
+            self.pos += len;
+            match self.s[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    let escape = self.s.get(self.pos + 1).copied();
+                    self.pos += 2;
+                    match escape {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+                        Some(b'u') => {
+                            let hex = self.s.get(self.pos..self.pos + 4);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err("invalid \\u escape".into());
+                            }
+                            self.pos += 4;
+                        }
+                        Some(other) => {
+                            return Err(format!("invalid escape \\{}", other as char).into());
+                        }
+                        None => return Err("unterminated escape".into()),
+                    }
+                }
+                _ => return Err("control character inside a string".into()),
+            }
+        }
+    }
+
+    /// Skips an object or array, checking its whole grammar with an explicit stack
+    /// of the brackets still open (so that deep nesting cannot exhaust the call stack).
     fn skip_nested(&mut self) -> Scan<()> {
         let mut open: Vec<u8> = Vec::new();
-        while let Some(b) = self.peek() {
-            match b {
-                b'"' => {
-                    self.string()?;
-                    continue;
+        loop {
+            // At the start of a value.
+            match self.peek() {
+                Some(b'{') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                    } else {
+                        open.push(b'}');
+                        self.skip_member_key()?;
+                        continue;
+                    }
                 }
-                b'{' => open.push(b'}'),
-                b'[' => open.push(b']'),
-                b'}' | b']' => {
-                    if open.pop() != Some(b) {
+                Some(b'[') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                    } else {
+                        open.push(b']');
+                        continue;
+                    }
+                }
+                _ => self.skip_scalar()?,
+            }
+            // After a value: a comma and the next member, or closing brackets.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                self.skip_ws();
+                match self.next() {
+                    Some(b',') => {
+                        self.skip_ws();
+                        if close == b'}' {
+                            self.skip_member_key()?;
+                        }
+                        break;
+                    }
+                    Some(b) if b == close => {
+                        open.pop();
+                    }
+                    Some(b) => {
                         return Err(format!("unexpected {:?} in a nested value", b as char).into());
                     }
-                    if open.is_empty() {
-                        self.pos += 1;
-                        return Ok(());
-                    }
+                    None => return Err("unterminated nested value".into()),
                 }
-                _ => {}
             }
-            self.pos += 1;
         }
-        Err("unterminated nested value".into())
+    }
+
+    /// `"key" :` inside a skipped object, leaving the position at the value.
+    fn skip_member_key(&mut self) -> Scan<()> {
+        if self.peek() != Some(b'"') {
+            return Err("expected a key in a nested object".into());
+        }
+        self.skip_string()?;
+        self.skip_ws();
+        self.expect(b':')?;
+        self.skip_ws();
+        Ok(())
     }
 }
 
 /// The offset of the first `"`, `\\` or control character: where a string's plain
 /// run ends. Eight bytes at a time (SWAR), since names and labels are short and a
 /// byte loop costs several comparisons per byte.
+#[inline]
 fn find_string_end(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -450,6 +657,34 @@ mod tests {
                 .take(len)
                 .collect();
             assert_eq!(find_string_end(&clean), None);
+        }
+    }
+
+    #[test]
+    fn lines_read_through_a_layout_read_as_in_full() {
+        let lines = [
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 1}"#,
+            r#"{"model_a": "C\u00e9", "model_b": "D", "winner": "model_a", "tstamp": 2.5}"#,
+            r#"{"model_a": null, "model_b": "D", "winner": "x", "tstamp": null}"#,
+            r#"{"model_a": "A",  "model_b": "B", "winner": "tie", "tstamp": 1}"#,
+            r#"{"model_a": "A", "model_b": 5, "winner": "tie", "tstamp": 1}"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 1 }"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 1, "x": 2}"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": 01}"#,
+            r#"{"model_a": "A", "model_b": "B", "winner": "tie", "tstamp": [1]}"#,
+        ];
+        let mut layout = Layout::default();
+        for line in lines {
+            let mut fast = RawVote::default();
+            let got = parse_line(line, &mut fast, &mut layout);
+            match (got, parse_object(line)) {
+                (Ok(used), Ok((full, end))) => {
+                    assert_eq!(used, end, "{line}");
+                    assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{line}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{line}"),
+                (a, b) => panic!("{line}: {a:?} vs {:?}", b.map(|(_, end)| end)),
+            }
         }
     }
 

@@ -4,12 +4,16 @@
 //! stays flat however long the file is. [`read_counts`] goes one step further and
 //! folds the stream into per-pair [`Counts`] as it reads.
 
+mod agreement;
 mod csv;
 mod fastchat;
 pub(crate) mod json;
 mod jsonl;
+mod layout;
+pub mod reference;
 
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -127,6 +131,10 @@ fn resolve<R: BufRead>(reader: &mut R, format: Format) -> Result<Format> {
 }
 
 /// Votes folded into counts, with what the filter left out.
+///
+/// Readers of formats the evaluator does not parse itself (the server's Parquet
+/// reader) fold their votes in with [`Tally::add`], one tally per thread, and
+/// [`Tally::merge`] them in file order.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
     /// Per-pair counts of the votes that passed the filter.
@@ -151,6 +159,25 @@ pub fn read_counts<R: BufRead>(reader: R, format: Format, filter: &VoteFilter) -
     read_tally(reader, format, filter, false).map(|(tally, _)| tally)
 }
 
+/// [`read_counts`] on a file: JSONL is read on every core, each reading its own
+/// share of the file; `Format::Auto` looks at the extension, then the first byte.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arena_evaluator::{read_counts_from_path, Format, VoteFilter};
+/// let tally = read_counts_from_path("votes.jsonl", Format::Auto, &VoteFilter::default())?;
+/// println!("{} votes", tally.counts.total());
+/// # Ok::<(), arena_evaluator::Error>(())
+/// ```
+pub fn read_counts_from_path(
+    path: impl AsRef<Path>,
+    format: Format,
+    filter: &VoteFilter,
+) -> Result<Tally> {
+    read_tally_from_path(path.as_ref(), format, filter, false, None).map(|(tally, _)| tally)
+}
+
 /// One vote kept in order for online Elo: indices into the tally's [`Counts`].
 /// 24 bytes: the time is NaN when the vote has none.
 #[derive(Debug, Clone, Copy)]
@@ -159,6 +186,78 @@ pub(crate) struct OrderedVote {
     pub a: u32,
     pub b: u32,
     pub outcome: Outcome,
+}
+
+/// What one thread folds its share of a file into: a tally, and for online Elo the
+/// admitted votes in order (indices into this part's own counts).
+#[derive(Debug, Clone, Default)]
+struct Part {
+    tally: Tally,
+    order: Vec<OrderedVote>,
+}
+
+impl Part {
+    fn take(&mut self, filter: &VoteFilter, vote: &Vote<'_>, keep_order: bool) {
+        if let Some((a, b)) = self.tally.add(filter, vote) {
+            if keep_order && a != b {
+                self.order.push(OrderedVote {
+                    tstamp: vote.tstamp.unwrap_or(f64::NAN),
+                    a,
+                    b,
+                    outcome: vote.outcome,
+                });
+            }
+        }
+    }
+}
+
+/// Joins parts in file order: models are then numbered in the order first seen in
+/// the file, as a single reader would, and the votes kept for Elo stay in file order.
+fn merge_parts(parts: Vec<Part>) -> (Tally, Vec<OrderedVote>) {
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return (Tally::default(), Vec::new());
+    };
+    let (mut tally, mut order) = (first.tally, first.order);
+    for part in parts {
+        let to_merged: Vec<u32> = part
+            .tally
+            .counts
+            .models()
+            .iter()
+            .map(|name| tally.counts.intern(name))
+            .collect();
+        order.extend(part.order.iter().map(|v| OrderedVote {
+            a: to_merged[v.a as usize],
+            b: to_merged[v.b as usize],
+            ..*v
+        }));
+        tally.merge(&part.tally);
+    }
+    tally.excluded.self_battles = tally.counts.self_battles();
+    (tally, order)
+}
+
+/// Folds the votes that `read` hands out (in file order) into a tally, keeping them
+/// in order too when `keep_order`: for readers outside this crate.
+pub(crate) fn tally_votes<E>(
+    filter: &VoteFilter,
+    keep_order: bool,
+    read: impl FnOnce(&mut dyn FnMut(&Vote<'_>)) -> std::result::Result<(), E>,
+) -> std::result::Result<(Tally, Vec<OrderedVote>), E> {
+    let mut part = Part::default();
+    read(&mut |vote| part.take(filter, vote, keep_order))?;
+    Ok(merge_parts(vec![part]))
+}
+
+/// How many threads read a file of `len` bytes: all cores (at most 8), but not
+/// for a file so small that starting them costs more than reading it.
+fn threads_for(len: u64) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let worth = usize::try_from(len / (256 << 10))
+        .unwrap_or(usize::MAX)
+        .max(1);
+    cores.min(8).min(worth)
 }
 
 /// Reads into counts and, when `keep_order`, also keeps the admitted votes in file
@@ -173,41 +272,80 @@ pub(crate) fn read_tally<R: BufRead>(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let mut tally = Tally::default();
-    let mut order = Vec::new();
-    if !keep_order && format == Format::Jsonl && threads > 1 {
-        let mut sinks = vec![Tally::default(); threads];
-        jsonl::read_parallel(reader, &mut sinks, &|tally: &mut Tally, vote: &Vote<'_>| {
-            tally.take(filter, vote);
+    if format == Format::Jsonl && threads > 1 {
+        let mut parts = vec![Part::default(); threads];
+        jsonl::read_parallel(reader, &mut parts, &|part: &mut Part, vote: &Vote<'_>| {
+            part.take(filter, vote, keep_order);
             Ok(())
         })?;
-        for part in &sinks {
-            tally.counts.merge(&part.counts);
-            tally.excluded.absorb(&part.excluded);
-        }
-    } else {
-        for_each_vote(reader, format, |vote| {
-            if let Some((a, b)) = tally.take(filter, vote) {
-                if keep_order && a != b {
-                    order.push(OrderedVote {
-                        tstamp: vote.tstamp.unwrap_or(f64::NAN),
-                        a,
-                        b,
-                        outcome: vote.outcome,
-                    });
-                }
-            }
-            Ok(())
-        })?;
+        return Ok(merge_parts(parts));
     }
-    tally.excluded.self_battles = tally.counts.self_battles();
-    Ok((tally, order))
+    let mut part = Part::default();
+    for_each_vote(reader, format, |vote| {
+        part.take(filter, vote, keep_order);
+        Ok(())
+    })?;
+    Ok(merge_parts(vec![part]))
+}
+
+/// [`read_tally`] on a file, which JSONL reads in one share per thread (`threads`,
+/// or as many as pay off).
+pub(crate) fn read_tally_from_path(
+    path: &Path,
+    format: Format,
+    filter: &VoteFilter,
+    keep_order: bool,
+    threads: Option<usize>,
+) -> Result<(Tally, Vec<OrderedVote>)> {
+    let open = || {
+        File::open(path).map_err(|source| Error::Open {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let format = match format {
+        Format::Auto => match Format::from_extension(path) {
+            Format::Auto => resolve(&mut BufReader::with_capacity(64 << 10, open()?), format)?,
+            known => known,
+        },
+        known => known,
+    };
+    let file = open()?;
+    let len = file.metadata()?.len();
+    let threads = threads.unwrap_or_else(|| threads_for(len)).max(1);
+    if format != Format::Jsonl || threads == 1 || !cfg!(any(unix, windows)) {
+        return read_tally(
+            BufReader::with_capacity(1 << 20, file),
+            format,
+            filter,
+            keep_order,
+        );
+    }
+    let mut parts = vec![Part::default(); threads];
+    jsonl::read_file_parallel(&file, len, &mut parts, &|part: &mut Part, vote| {
+        part.take(filter, vote, keep_order);
+        Ok(())
+    })?;
+    Ok(merge_parts(parts))
 }
 
 impl Tally {
-    /// Counts `vote` if `filter` admits it (returning its model indices), else
-    /// records why not.
-    fn take(&mut self, filter: &VoteFilter, vote: &Vote<'_>) -> Option<(u32, u32)> {
+    /// Counts `vote` if `filter` admits it (returning its models' indices in
+    /// [`Self::counts`]), else records why not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arena_evaluator::{Outcome, Tally, Vote, VoteFilter};
+    /// let mut tally = Tally::default();
+    /// let vote = Vote {
+    ///     model_a: "x", model_b: "y", outcome: Outcome::A, anony: Some(false),
+    ///     tstamp: None, category: None, counts_for_leaderboard: None, judge: None, line: 1,
+    /// };
+    /// assert_eq!(tally.add(&VoteFilter::default(), &vote), None);
+    /// assert_eq!(tally.excluded.not_anonymous, 1);
+    /// ```
+    pub fn add(&mut self, filter: &VoteFilter, vote: &Vote<'_>) -> Option<(u32, u32)> {
         if let Err(reason) = filter.admits(vote) {
             self.excluded.record(reason);
             return None;
@@ -217,6 +355,14 @@ impl Tally {
         self.counts.add_indices(a, b, vote.outcome, 1);
         Some((a, b))
     }
+
+    /// Adds the votes and exclusions of `other` (another part of the same input, read
+    /// after this one).
+    pub fn merge(&mut self, other: &Tally) {
+        self.counts.merge(&other.counts);
+        self.excluded.absorb(&other.excluded);
+        self.excluded.self_battles = self.counts.self_battles();
+    }
 }
 
 /// Turns the scanner's fields into a [`Vote`], checking the required ones.
@@ -225,13 +371,31 @@ pub(crate) fn raw_to_vote<'a>(raw: &'a json::RawVote<'_>, line: u64) -> Result<V
         line,
         message: format!("missing field {name}"),
     };
-    let model_a = raw.model_a.as_deref().ok_or_else(|| missing("model_a"))?;
-    let model_b = raw.model_b.as_deref().ok_or_else(|| missing("model_b"))?;
-    let winner = raw.winner.as_deref().ok_or_else(|| missing("winner"))?;
+    // GenAI-Bench names the models `left_model` and `right_model`, and the outcome
+    // `vote_type` in its own spelling.
+    let model_a =
+        (raw.model_a.as_deref().or(raw.left_model.as_deref())).ok_or_else(|| missing("model_a"))?;
+    let model_b = (raw.model_b.as_deref().or(raw.right_model.as_deref()))
+        .ok_or_else(|| missing("model_b"))?;
+    let (label, genai_bench) = match (raw.winner.as_deref(), raw.vote_type.as_deref()) {
+        (Some(winner), _) => (winner, false),
+        (None, Some(vote_type)) => (vote_type, true),
+        (None, None) => return Err(missing("winner")),
+    };
+    let model_a = nonempty(model_a, "model_a", line)?;
+    let model_b = nonempty(model_b, "model_b", line)?;
+    let outcome = if genai_bench {
+        Outcome::parse_genai_bench(label).map_err(|e| Error::Parse {
+            line,
+            message: e.to_string(),
+        })?
+    } else {
+        parse_outcome(label.as_bytes(), line)?
+    };
     Ok(Vote {
-        model_a: nonempty(model_a, "model_a", line)?,
-        model_b: nonempty(model_b, "model_b", line)?,
-        outcome: parse_outcome(winner.as_bytes(), line)?,
+        model_a,
+        model_b,
+        outcome,
         anony: raw.anony,
         tstamp: raw.tstamp,
         category: raw.category.as_deref().or(raw.task.as_deref()),
@@ -242,6 +406,10 @@ pub(crate) fn raw_to_vote<'a>(raw: &'a json::RawVote<'_>, line: u64) -> Result<V
 }
 
 pub(crate) fn nonempty<'a>(name: &'a str, field: &str, line: u64) -> Result<&'a str> {
+    // Nearly every name starts with a visible ASCII character, which settles it.
+    if name.as_bytes().first().is_some_and(u8::is_ascii_graphic) {
+        return Ok(name);
+    }
     if name.chars().all(char::is_whitespace) {
         Err(Error::Parse {
             line,

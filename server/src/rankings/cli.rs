@@ -11,15 +11,18 @@ use arena_evaluator::{
 use clap::{Args, ValueEnum};
 
 use crate::config::Storage;
+use crate::data::read_parquet;
 
 #[derive(Debug, Args)]
 pub struct LeaderboardArgs {
-    /// A vote file (JSONL, CSV or FastChat clean-battle JSON); without it, the database.
+    /// A vote file: any format `arena export` writes (JSONL, CSV, Parquet, FastChat
+    /// clean-battle JSON, GenAI-Bench), or LLMFAO's CSV; without it, the database.
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// Format of --input.
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
+    /// Format of --input: auto (by extension, then content), jsonl, csv, parquet,
+    /// fastchat or genai-bench.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: InputFormat,
     /// bt (Bradley–Terry) or elo (online Elo, in vote order).
     #[arg(long, default_value = "bt")]
     pub method: Method,
@@ -62,6 +65,35 @@ pub struct LeaderboardArgs {
     /// table (for people), json or csv.
     #[arg(long, default_value = "table")]
     pub output: Output,
+}
+
+/// The layouts `--input` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// `.parquet` or a file that starts like one is Parquet; otherwise as the
+    /// evaluator decides (extension, then the first byte).
+    Auto,
+    Jsonl,
+    Csv,
+    Parquet,
+    Fastchat,
+    /// One JSON object per line with GenAI-Bench's names (`left_model`,
+    /// `right_model`, `vote_type`), which the JSONL reader knows.
+    GenaiBench,
+}
+
+impl InputFormat {
+    /// The evaluator's name for a text format; `None` for Parquet, which the server
+    /// reads itself.
+    fn text_format(self) -> Option<Format> {
+        match self {
+            InputFormat::Auto => Some(Format::Auto),
+            InputFormat::Jsonl | InputFormat::GenaiBench => Some(Format::Jsonl),
+            InputFormat::Csv => Some(Format::Csv),
+            InputFormat::Fastchat => Some(Format::Fastchat),
+            InputFormat::Parquet => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -115,16 +147,22 @@ pub async fn run(
     let board = match &args.input {
         Some(path) => {
             let format = match args.format {
-                Format::Auto => Format::from_extension(path),
-                known => known,
+                InputFormat::Auto if read_parquet::is_parquet(path) => None,
+                known => known.text_format(),
             };
-            if show_progress {
-                let file = std::fs::File::open(path)
-                    .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-                let reader = std::io::BufReader::with_capacity(1 << 20, file);
-                leaderboard_from_reader_with_progress(reader, format, &options, &progress_bar)?
-            } else {
-                leaderboard_from_path(path, format, &options)?
+            match format {
+                None => read_parquet::leaderboard(path, &options)?,
+                Some(format) if show_progress => {
+                    let format = match format {
+                        Format::Auto => Format::from_extension(path),
+                        known => known,
+                    };
+                    let file = std::fs::File::open(path)
+                        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+                    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+                    leaderboard_from_reader_with_progress(reader, format, &options, &progress_bar)?
+                }
+                Some(format) => leaderboard_from_path(path, format, &options)?,
             }
         }
         None => {

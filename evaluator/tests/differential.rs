@@ -1,0 +1,432 @@
+//! The fast readers against the reference reader (serde, one line at a time): the
+//! same votes from every valid file, odd ones included, and the same refusal — line
+//! and reason — from every malformed one, on every path (one thread, blocks split
+//! between threads, a file read in shares).
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use arena_evaluator::{Format, reference};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("arena-differential-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn assert_agree(what: &str, bytes: &[u8], format: Format) {
+    let file = scratch(&format!(
+        "{}.votes",
+        what.replace(|c: char| !c.is_alphanumeric(), "-")
+    ));
+    if let Err(diff) = reference::check_agreement(bytes, format, Some(&file)) {
+        panic!(
+            "{what} ({format:?}): {diff}\ninput: {:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(2000)])
+        );
+    }
+    let _ = std::fs::remove_file(file);
+}
+
+/// The inputs of bad_input.rs, each read by every path.
+#[test]
+fn every_bad_input_case_is_refused_alike() {
+    let good = common::vote("x", "y", "model_a");
+    let cases: Vec<(&str, String, Format)> = vec![
+        ("truncated JSON", format!("{good}{{\"model_a\": \"x\"\n"), Format::Jsonl),
+        ("not JSON at all", format!("{good}{good}hello\n"), Format::Jsonl),
+        (
+            "missing winner",
+            format!("{good}\n{{\"model_a\": \"x\", \"model_b\": \"y\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "text after the object",
+            "{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"tie\"} x\n".into(),
+            Format::Jsonl,
+        ),
+        (
+            "a number as model name",
+            format!("{good}{{\"model_a\": 1, \"model_b\": \"y\", \"winner\": \"tie\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "empty model name",
+            format!("{good}{{\"model_a\": \"\", \"model_b\": \"y\", \"winner\": \"tie\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "CSV row with a missing column",
+            "model_a,model_b,winner\nx,y,tie\nx,y\n".into(),
+            Format::Csv,
+        ),
+        (
+            "CSV with a bad tstamp",
+            "model_a,model_b,winner,tstamp\nx,y,tie,noon\n".into(),
+            Format::Csv,
+        ),
+        (
+            "FastChat element that is not an object",
+            "[\n  {\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"tie\"},\n  42\n]".into(),
+            Format::Fastchat,
+        ),
+        (
+            "unknown label",
+            format!("{}{}", common::vote("x", "y", "tie"), common::vote("x", "y", "draw")),
+            Format::Jsonl,
+        ),
+        ("unknown CSV label", "model_a,model_b,winner\nx,y,model_c\n".into(), Format::Csv),
+        (
+            "unknown FastChat label",
+            "[{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"tie\"},\n{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"Tie\"}]".into(),
+            Format::Fastchat,
+        ),
+        (
+            // Refused at the element's first line by one reader, at the broken line
+            // by the other: a FastChat file however its format was found.
+            "FastChat element broken on its second line, format found",
+            "[\n  {\n [\u{1}  \"model_a\": \"x\"\n  }\n]".into(),
+            Format::Auto,
+        ),
+        (
+            "byte-order mark, JSONL",
+            format!("\u{feff}{}", common::vote("x", "y", "model_a")),
+            Format::Auto,
+        ),
+        ("byte-order mark, CSV", "\u{feff}model_a,model_b,winner\nx,y,model_a\n".into(), Format::Auto),
+        (
+            "byte-order mark, FastChat",
+            "\u{feff}[{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"model_a\"}]".into(),
+            Format::Auto,
+        ),
+    ];
+    for (what, text, format) in cases {
+        assert_agree(what, text.as_bytes(), format);
+    }
+}
+
+#[test]
+fn an_error_deep_in_a_large_file_is_refused_alike() {
+    let good = common::vote("model-one", "model-two", "model_a");
+    let mut text = good.repeat(120_000);
+    text.push_str("{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"draw\"}\n");
+    text.push_str(&good.repeat(10));
+    assert_agree("deep error", text.as_bytes(), Format::Jsonl);
+}
+
+/// A model name: plain, with escapes, or in other scripts.
+fn name(rng: &mut StdRng) -> (String, String) {
+    const PLAIN: [&str; 6] = ["sdxl", "lcm", "model-007", "PixArt α", "模型", "🙂 smile"];
+    let plain = PLAIN[rng.random_range(0..PLAIN.len())].to_string();
+    // The same name as JSON may spell it: escaped or not.
+    let json = match rng.random_range(0..5) {
+        0 => plain.replace('-', "\\u002d").replace('s', "\\u0073"),
+        1 => plain
+            .chars()
+            .map(|c| {
+                if c.len_utf8() > 1 {
+                    escape_utf16(c)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+        _ => plain.clone(),
+    };
+    (plain, json)
+}
+
+fn escape_utf16(c: char) -> String {
+    let mut units = [0u16; 2];
+    c.encode_utf16(&mut units)
+        .iter()
+        .map(|u| format!("\\u{u:04x}"))
+        .collect()
+}
+
+/// Any JSON value for a field the readers skip.
+fn extra_value(rng: &mut StdRng, depth: u32) -> String {
+    match rng.random_range(0..if depth > 2 { 8 } else { 10 }) {
+        0 => "null".into(),
+        1 => "true".into(),
+        2 => "false".into(),
+        3 => "-0".into(),
+        4 => "1.5e+10".into(),
+        5 => "0.0E-3".into(),
+        6 => "\"a \\\"quoted\\\" \\\\ \\/ \\b\\f\\n\\r\\t \\ud83d\\ude00 é\"".into(),
+        7 => "12345678901234567890123".into(),
+        8 => format!(
+            "[{}, {} ]",
+            extra_value(rng, depth + 1),
+            extra_value(rng, depth + 1)
+        ),
+        _ => format!(
+            "{{\"k\": {}, \"\\u006b2\" : {}}}",
+            extra_value(rng, depth + 1),
+            extra_value(rng, depth + 1)
+        ),
+    }
+}
+
+const WINNERS: [&str; 6] = [
+    "model_a",
+    "model_b",
+    "tie",
+    "tie (bothbad)",
+    "both_bad",
+    "left",
+];
+
+/// A JSON vote object with its fields in any order, extra ones, odd spacing and
+/// duplicate keys.
+fn vote_object(rng: &mut StdRng) -> String {
+    let mut fields: Vec<String> = Vec::new();
+    let (_, a) = name(rng);
+    let (_, b) = name(rng);
+    if rng.random_bool(0.1) {
+        // GenAI-Bench's names.
+        fields.push(format!("\"left_model\": \"{a}\""));
+        fields.push(format!("\"right_model\": \"{b}\""));
+        let label = ["leftvote", "rightvote", "tievote", "bothbad_vote"][rng.random_range(0..4)];
+        fields.push(format!("\"vote_type\": \"{label}\""));
+    } else {
+        fields.push(format!("\"model_a\": \"{a}\""));
+        fields.push(format!("\"model_b\": \"{b}\""));
+        let w = WINNERS[rng.random_range(0..WINNERS.len())];
+        fields.push(format!("\"winner\": \"{w}\""));
+    }
+    if rng.random_bool(0.5) {
+        fields.push(format!(
+            "\"anony\": {}",
+            ["true", "false", "null"][rng.random_range(0..3)]
+        ));
+    }
+    if rng.random_bool(0.5) {
+        let t = [
+            "1700000000",
+            "1700000000.25",
+            "1.7e9",
+            "null",
+            "-0",
+            "17000000000000000001",
+        ];
+        fields.push(format!("\"tstamp\": {}", t[rng.random_range(0..t.len())]));
+    }
+    if rng.random_bool(0.3) {
+        fields.push(format!("\"category\": \"{}\"", name(rng).1));
+    }
+    if rng.random_bool(0.2) {
+        fields.push("\"counts_for_leaderboard\": true".into());
+    }
+    if rng.random_bool(0.3) {
+        let judge = ["\"abc\"", "42", "null", "[\"x\"]", "\"\\u00e9\""][rng.random_range(0..5)];
+        fields.push(format!("\"judge\": {judge}"));
+    }
+    for _ in 0..rng.random_range(0..3) {
+        let v = extra_value(rng, 0);
+        fields.push(format!("\"extra_{}\": {v}", rng.random_range(0..100)));
+    }
+    if rng.random_bool(0.1) {
+        // A duplicate key: the last one counts, for both readers.
+        let (_, c) = name(rng);
+        fields.push(format!("\"model_b\": \"{c}\""));
+    }
+    // Any order (a duplicate stays after the first).
+    for i in (1..fields.len()).rev() {
+        let j = rng.random_range(0..=i);
+        if !fields[i].starts_with("\"model_b\"") && !fields[j].starts_with("\"model_b\"") {
+            fields.swap(i, j);
+        }
+    }
+    let sep = [",", ", ", " ,\t", ",  "][rng.random_range(0..4)];
+    let colon_space = rng.random_bool(0.5);
+    let mut body = fields.join(sep);
+    if !colon_space {
+        body = body.replace("\": ", "\":");
+    }
+    let pad = [" ", "", "\t"][rng.random_range(0..3)];
+    format!("{{{pad}{body}{pad}}}")
+}
+
+fn odd_jsonl(rng: &mut StdRng, lines: usize) -> String {
+    let mut text = String::new();
+    let crlf = rng.random_bool(0.5);
+    for _ in 0..lines {
+        text.push_str(&vote_object(rng));
+        text.push_str(if crlf { "\r\n" } else { "\n" });
+        if rng.random_bool(0.05) {
+            text.push_str("   \n");
+        }
+    }
+    if rng.random_bool(0.5) {
+        // No final newline.
+        text.truncate(text.trim_end().len());
+    }
+    text
+}
+
+fn odd_fastchat(rng: &mut StdRng, elements: usize) -> String {
+    let pretty = rng.random_bool(0.5);
+    let items: Vec<String> = (0..elements)
+        .map(|_| {
+            let o = vote_object(rng);
+            if pretty {
+                o.replace(", ", ",\n    ")
+            } else {
+                o
+            }
+        })
+        .collect();
+    format!("[\n  {}\n]", items.join(",\n  "))
+}
+
+fn odd_csv(rng: &mut StdRng, rows: usize) -> String {
+    let mut text = String::from("winner,extra,model_b,tstamp,\"model_a\",anony,category\r\n");
+    for _ in 0..rows {
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let (a, _) = name(rng);
+        let (b, _) = name(rng);
+        let w = WINNERS[rng.random_range(0..WINNERS.len())];
+        let extra = [
+            "",
+            "plain",
+            "\"with, comma\"",
+            "\"with \"\"quotes\"\"\"",
+            "\"two\nlines\"",
+        ][rng.random_range(0..5)];
+        let _ = write!(
+            text,
+            "{w},{extra},{},{},{},{},{}\r\n",
+            quote(&b),
+            ["", "1700000000", " 1.5 "][rng.random_range(0..3)],
+            if rng.random_bool(0.5) {
+                quote(&a)
+            } else {
+                a.clone()
+            },
+            ["", "true", "False", "1"][rng.random_range(0..4)],
+            ["", "art", "\"a, b\""][rng.random_range(0..3)],
+        );
+    }
+    text
+}
+
+/// Lines that share their layout (as exported files do) but not their values.
+fn uniform_jsonl(rng: &mut StdRng, lines: usize) -> String {
+    let mut text = String::new();
+    for _ in 0..lines {
+        let (_, a) = name(rng);
+        let (_, b) = name(rng);
+        let w = WINNERS[rng.random_range(0..WINNERS.len())];
+        let anony = ["true", "false", "null", "1"][rng.random_range(0..4)];
+        let t = ["1700000000", "1.5e9", "null", "\"x\""][rng.random_range(0..4)];
+        let _ = writeln!(
+            text,
+            "{{\"model_a\":\"{a}\",\"model_b\":\"{b}\",\"winner\":\"{w}\",\"anony\":{anony},\"tstamp\":{t}}}"
+        );
+    }
+    text
+}
+
+#[test]
+fn odd_but_valid_files_give_the_same_votes() {
+    let mut rng = StdRng::seed_from_u64(18);
+    for round in 0..60 {
+        let n = rng.random_range(1..40);
+        let jsonl = odd_jsonl(&mut rng, n);
+        assert_agree(&format!("jsonl {round}"), jsonl.as_bytes(), Format::Jsonl);
+        assert_agree(
+            &format!("jsonl auto {round}"),
+            jsonl.as_bytes(),
+            Format::Auto,
+        );
+        let fastchat = odd_fastchat(&mut rng, n);
+        assert_agree(
+            &format!("fastchat {round}"),
+            fastchat.as_bytes(),
+            Format::Fastchat,
+        );
+        let csv = odd_csv(&mut rng, n);
+        assert_agree(&format!("csv {round}"), csv.as_bytes(), Format::Csv);
+        let uniform = uniform_jsonl(&mut rng, n);
+        assert_agree(
+            &format!("uniform {round}"),
+            uniform.as_bytes(),
+            Format::Jsonl,
+        );
+    }
+}
+
+#[test]
+fn the_readers_read_every_vote_of_the_odd_files() {
+    // The agreement above would hold for two readers that both read nothing.
+    let mut rng = StdRng::seed_from_u64(7);
+    let jsonl = odd_jsonl(&mut rng, 25);
+    let mut n = 0;
+    reference::for_each_vote(jsonl.as_bytes(), Format::Jsonl, |_| {
+        n += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(n, 25);
+}
+
+/// Mutations of valid files: cut short, a byte changed, removed or doubled, a
+/// character inserted. Most are malformed; every one must be refused alike, or read
+/// alike when still valid.
+#[test]
+fn damaged_files_are_refused_alike() {
+    let mut rng = StdRng::seed_from_u64(2026);
+    const INSERTS: [&[u8]; 12] = [
+        b"\"", b"\\", b"{", b"}", b"[", b"]", b",", b":", b"\n", b"\xff", b"\xc3", b"\\u12",
+    ];
+    for round in 0..1500 {
+        let n = rng.random_range(1..6);
+        let (mut bytes, format) = match round % 4 {
+            0 => (odd_jsonl(&mut rng, n).into_bytes(), Format::Jsonl),
+            1 => (odd_fastchat(&mut rng, n).into_bytes(), Format::Fastchat),
+            2 => (odd_csv(&mut rng, n).into_bytes(), Format::Csv),
+            _ => (uniform_jsonl(&mut rng, 3 * n).into_bytes(), Format::Jsonl),
+        };
+        for _ in 0..rng.random_range(1..3) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = rng.random_range(0..bytes.len());
+            match rng.random_range(0..5) {
+                0 => bytes.truncate(at),
+                1 => bytes[at] = rng.random(),
+                2 => {
+                    bytes.remove(at);
+                }
+                3 => bytes.insert(at, bytes[at]),
+                _ => {
+                    let insert = INSERTS[rng.random_range(0..INSERTS.len())];
+                    bytes.splice(at..at, insert.iter().copied());
+                }
+            }
+        }
+        assert_agree(&format!("damaged {round}"), &bytes, format);
+    }
+}
+
+#[test]
+fn the_shared_data_sets_give_the_same_votes() {
+    let Some(dir) = common::data_dir() else {
+        return;
+    };
+    for file in [
+        "genai-arena/clean_battle_20240220.json",
+        "genai-arena/genai_arena_20240220_t2i.jsonl",
+        "genai-arena/genai_arena_20240220_t2i_anony.jsonl",
+        "llmfao/llmfao.csv",
+        "llmfao/llmfao.jsonl",
+    ] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        assert_agree(file, &bytes, Format::Auto);
+    }
+}

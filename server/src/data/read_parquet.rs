@@ -1,0 +1,362 @@
+//! Votes read back from Parquet (`arena leaderboard --input votes.parquet`): the
+//! arena's own export, or any file with `model_a`, `model_b` and `winner` string
+//! columns. Only the columns a leaderboard needs are decoded; the row groups are split
+//! between the cores, each folding its rows straight into the evaluator's per-pair
+//! counts, a few thousand rows at a time, so memory does not grow with the file.
+
+use std::fs::File;
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use arena_evaluator::{
+    Leaderboard, LeaderboardOptions, Method, Outcome, Tally, Vote, VoteFilter,
+    leaderboard_from_tally, leaderboard_from_votes,
+};
+use parquet::column::reader::{ColumnReaderImpl, get_typed_column_reader};
+use parquet::data_type::{BoolType, ByteArrayType, DataType, DoubleType, Int32Type, Int64Type};
+use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
+
+/// How every Parquet file begins (and ends).
+const MAGIC: &[u8; 4] = b"PAR1";
+
+/// Rows decoded at a time, per column.
+const BATCH: usize = 4096;
+
+/// Whether the file at `path` is Parquet: by its extension, else its first bytes.
+pub fn is_parquet(path: &Path) -> bool {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == MAGIC)
+}
+
+/// The leaderboard of the votes in the Parquet file at `path`, as
+/// [`arena_evaluator::leaderboard_from_path`] computes it for the other formats.
+pub fn leaderboard(path: &Path, options: &LeaderboardOptions) -> anyhow::Result<Leaderboard> {
+    options.validate()?;
+    let open = || -> anyhow::Result<SerializedFileReader<File>> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        SerializedFileReader::new(file)
+            .with_context(|| format!("{} is not a readable Parquet file", path.display()))
+    };
+    let reader = open()?;
+    let columns = Columns::find(&reader, &options.filter, options.method)?;
+    let groups = reader.metadata().num_row_groups();
+    // The row number (from 1) of each row group's first row, for error messages.
+    let mut first_rows = Vec::with_capacity(groups + 1);
+    let mut rows = 1u64;
+    for g in reader.metadata().row_groups() {
+        first_rows.push(rows);
+        rows += g.num_rows() as u64;
+    }
+    if options.method == Method::Elo {
+        // Online Elo needs the votes in file order: one thread.
+        return leaderboard_from_votes(options, |add| {
+            read_groups(
+                &reader,
+                &columns,
+                0..groups,
+                first_rows.first().copied(),
+                add,
+            )
+        });
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(groups)
+        .max(1);
+    let shares: Vec<Range<usize>> = (0..threads)
+        .map(|k| groups * k / threads..groups * (k + 1) / threads)
+        .collect();
+    let (filter, columns, first_rows) = (&options.filter, &columns, &first_rows);
+    let tallies: Vec<anyhow::Result<Tally>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                scope.spawn(move || {
+                    // A reader per thread: one `File` shared between threads would
+                    // share its read position too.
+                    let reader = open()?;
+                    let mut tally = Tally::default();
+                    let first_row = first_rows.get(share.start).copied();
+                    read_groups(&reader, columns, share, first_row, &mut |vote| {
+                        tally.add(filter, vote);
+                    })?;
+                    Ok(tally)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a reader thread panicked")))
+            })
+            .collect()
+    });
+    let mut total = Tally::default();
+    for tally in tallies {
+        total.merge(&tally?);
+    }
+    Ok(leaderboard_from_tally(&total, options)?)
+}
+
+/// The columns a leaderboard reads, by index in the file's schema.
+struct Columns {
+    model_a: usize,
+    model_b: usize,
+    winner: usize,
+    anony: Option<usize>,
+    counts_for_leaderboard: Option<usize>,
+    /// Read only when the filter or the method needs the time.
+    tstamp: Option<usize>,
+    /// Read only when the filter asks for a category.
+    category: Option<usize>,
+}
+
+impl Columns {
+    fn find(
+        reader: &SerializedFileReader<File>,
+        filter: &VoteFilter,
+        method: Method,
+    ) -> anyhow::Result<Columns> {
+        let schema = reader.metadata().file_metadata().schema_descr();
+        let find = |names: &[&str]| {
+            names.iter().find_map(|name| {
+                schema
+                    .columns()
+                    .iter()
+                    .position(|c| c.path().parts().len() == 1 && c.name() == *name)
+            })
+        };
+        let required = |names: &[&str]| {
+            find(names)
+                .ok_or_else(|| anyhow!("the Parquet file has no {} column", names.join(" or ")))
+        };
+        let needs_time = method == Method::Elo || filter.since.is_some() || filter.until.is_some();
+        Ok(Columns {
+            model_a: required(&["model_a", "left_model"])?,
+            model_b: required(&["model_b", "right_model"])?,
+            winner: required(&["winner"])?,
+            anony: find(&["anony"]),
+            counts_for_leaderboard: find(&["counts_for_leaderboard"]),
+            tstamp: find(&["tstamp"]).filter(|_| needs_time),
+            category: find(&["category", "task"]).filter(|_| filter.category.is_some()),
+        })
+    }
+}
+
+/// Hands every row of the row groups `groups` to `add` as a vote, in file order.
+fn read_groups(
+    reader: &SerializedFileReader<File>,
+    columns: &Columns,
+    groups: Range<usize>,
+    first_row: Option<u64>,
+    add: &mut dyn FnMut(&Vote<'_>),
+) -> anyhow::Result<()> {
+    let mut row = first_row.unwrap_or(1);
+    for g in groups {
+        let group = reader.get_row_group(g)?;
+        let strings = |i| Column::<ByteArrayType>::open(&*group, i);
+        let mut model_a = strings(columns.model_a)?;
+        let mut model_b = strings(columns.model_b)?;
+        let mut winner = strings(columns.winner)?;
+        let mut category = columns.category.map(strings).transpose()?;
+        let mut anony = columns
+            .anony
+            .map(|i| Column::<BoolType>::open(&*group, i))
+            .transpose()?;
+        let mut counts = columns
+            .counts_for_leaderboard
+            .map(|i| Column::<BoolType>::open(&*group, i))
+            .transpose()?;
+        let mut tstamp = columns.tstamp.map(|i| Time::open(&*group, i)).transpose()?;
+        loop {
+            let n = model_a.next_batch()?;
+            if n == 0 {
+                break;
+            }
+            for other in [&mut model_b, &mut winner]
+                .into_iter()
+                .chain(category.as_mut())
+            {
+                other.next_batch_of(n)?;
+            }
+            for c in [anony.as_mut(), counts.as_mut()].into_iter().flatten() {
+                c.next_batch_of(n)?;
+            }
+            if let Some(t) = tstamp.as_mut() {
+                t.next_batch_of(n)?;
+            }
+            for i in 0..n {
+                let label = text(&winner, i, "winner", row)?.unwrap_or_default();
+                let outcome: Outcome = label
+                    .trim()
+                    .parse()
+                    .map_err(|e| anyhow!("row {row}: {e}"))?;
+                let vote = Vote {
+                    model_a: model(&model_a, i, "model_a", row)?,
+                    model_b: model(&model_b, i, "model_b", row)?,
+                    outcome,
+                    anony: anony.as_ref().and_then(|c| c.get(i).copied()),
+                    tstamp: tstamp.as_ref().and_then(|t| t.get(i)),
+                    category: match &category {
+                        Some(c) => text(c, i, "category", row)?,
+                        None => None,
+                    },
+                    counts_for_leaderboard: counts.as_ref().and_then(|c| c.get(i).copied()),
+                    judge: None,
+                    line: row,
+                };
+                add(&vote);
+                row += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The string in row `i` of the batch of `col`, if not null.
+fn text<'c>(
+    col: &'c Column<ByteArrayType>,
+    i: usize,
+    name: &str,
+    row: u64,
+) -> anyhow::Result<Option<&'c str>> {
+    col.get(i)
+        .map(|v| std::str::from_utf8(v.data()))
+        .transpose()
+        .map_err(|_| anyhow!("row {row}: {name} is not valid UTF-8"))
+}
+
+/// A model name: present and not blank.
+fn model<'c>(
+    col: &'c Column<ByteArrayType>,
+    i: usize,
+    name: &str,
+    row: u64,
+) -> anyhow::Result<&'c str> {
+    text(col, i, name, row)?
+        .filter(|m| {
+            m.as_bytes().first().is_some_and(u8::is_ascii_graphic)
+                || !m.chars().all(char::is_whitespace)
+        })
+        .ok_or_else(|| anyhow!("row {row}: field {name} is empty"))
+}
+
+/// One column of a row group, decoded a batch at a time.
+struct Column<T: DataType> {
+    reader: ColumnReaderImpl<T>,
+    /// `None` for a required column (every row has a value).
+    max_def: Option<i16>,
+    values: Vec<T::T>,
+    defs: Vec<i16>,
+    /// Row in the batch → index in `values` (`None`: null); for optional columns.
+    at: Vec<Option<u32>>,
+}
+
+impl<T: DataType> Column<T> {
+    fn open(group: &dyn RowGroupReader, i: usize) -> anyhow::Result<Column<T>> {
+        let descr = group.metadata().column(i).column_descr_ptr();
+        let max_def = descr.max_def_level();
+        let name = descr.name().to_string();
+        if descr.max_rep_level() > 0 {
+            bail!("column {name} is a list; a vote has one value there");
+        }
+        if descr.physical_type() != T::get_physical_type() {
+            bail!(
+                "column {name} holds {} values, not {}",
+                descr.physical_type(),
+                T::get_physical_type()
+            );
+        }
+        let reader = get_typed_column_reader::<T>(group.get_column_reader(i)?);
+        Ok(Column {
+            reader,
+            max_def: (max_def > 0).then_some(max_def),
+            values: Vec::with_capacity(BATCH),
+            defs: Vec::with_capacity(BATCH),
+            at: Vec::with_capacity(BATCH),
+        })
+    }
+
+    /// Decodes the next batch; returns its number of rows (0 at the end).
+    fn next_batch(&mut self) -> anyhow::Result<usize> {
+        self.values.clear();
+        self.defs.clear();
+        self.at.clear();
+        let (rows, _, _) =
+            self.reader
+                .read_records(BATCH, Some(&mut self.defs), None, &mut self.values)?;
+        if let Some(max_def) = self.max_def {
+            let mut next = 0u32;
+            for &d in &self.defs[..rows] {
+                if d == max_def {
+                    self.at.push(Some(next));
+                    next += 1;
+                } else {
+                    self.at.push(None);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Decodes the next `n` rows, which the file's other columns have too.
+    fn next_batch_of(&mut self, n: usize) -> anyhow::Result<()> {
+        if self.next_batch()? != n {
+            bail!("the Parquet file's columns have different numbers of rows");
+        }
+        Ok(())
+    }
+
+    fn get(&self, row: usize) -> Option<&T::T> {
+        match self.max_def {
+            None => self.values.get(row),
+            Some(_) => self.at[row].map(|k| &self.values[k as usize]),
+        }
+    }
+}
+
+/// `tstamp` as Unix seconds, whether stored as a double or an integer.
+enum Time {
+    Double(Column<DoubleType>),
+    Long(Column<Int64Type>),
+    Int(Column<Int32Type>),
+}
+
+impl Time {
+    fn open(group: &dyn RowGroupReader, i: usize) -> anyhow::Result<Time> {
+        use parquet::basic::Type;
+        Ok(match group.metadata().column(i).column_type() {
+            Type::INT64 => Time::Long(Column::open(group, i)?),
+            Type::INT32 => Time::Int(Column::open(group, i)?),
+            _ => Time::Double(Column::open(group, i)?),
+        })
+    }
+
+    fn next_batch_of(&mut self, n: usize) -> anyhow::Result<()> {
+        match self {
+            Time::Double(c) => c.next_batch_of(n),
+            Time::Long(c) => c.next_batch_of(n),
+            Time::Int(c) => c.next_batch_of(n),
+        }
+    }
+
+    fn get(&self, row: usize) -> Option<f64> {
+        match self {
+            Time::Double(c) => c.get(row).copied().filter(|t| t.is_finite()),
+            Time::Long(c) => c.get(row).map(|&t| t as f64),
+            Time::Int(c) => c.get(row).map(|&t| f64::from(t)),
+        }
+    }
+}
