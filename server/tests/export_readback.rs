@@ -88,9 +88,15 @@ async fn every_export_reads_back_as_the_databases_leaderboard(backend: Backend) 
     )
     .unwrap();
     let (app, store) = (&arena.app, &arena.app.store);
-    import_votes(store, &extra, Format::Auto, &app.config.judge_key)
-        .await
-        .unwrap();
+    import_votes(
+        store,
+        &extra,
+        Format::Auto,
+        &app.config.judge_key,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
 
     let url = app.config.storage.database_url.clone();
     let data_dir = arena.dir.display().to_string();
