@@ -46,23 +46,23 @@ impl BoardQuery {
     /// view has one stable address: `method=elo&category=animals`.
     pub fn query_string(&self) -> String {
         let defaults = BoardQuery::default();
-        let mut parts = Vec::new();
+        let mut pairs: Vec<(&str, String)> = Vec::new();
         if self.method != defaults.method {
-            parts.push(format!("method={}", self.method));
+            pairs.push(("method", self.method.to_string()));
         }
         if self.ci != defaults.ci && self.method == Method::Bt {
-            parts.push(format!("ci={}", self.ci));
+            pairs.push(("ci", self.ci.to_string()));
         }
         if let Some(c) = &self.category {
-            parts.push(format!("category={}", urlencode(c)));
+            pairs.push(("category", c.clone()));
         }
         if self.both_bad != defaults.both_bad {
-            parts.push(format!("both_bad={}", self.both_bad));
+            pairs.push(("both_bad", self.both_bad.to_string()));
         }
         if self.include_excluded {
-            parts.push("exclusions=include".into());
+            pairs.push(("exclusions", "include".into()));
         }
-        parts.join("&")
+        serde_urlencoded::to_string(&pairs).expect("string pairs always encode")
     }
 
     /// Fails with [`Error::UnknownCategory`] unless the query's category, if any, is
@@ -73,18 +73,6 @@ impl BoardQuery {
             _ => Ok(()),
         }
     }
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Query-string form of [`BoardQuery`]; every field optional, validated by `parse`.
