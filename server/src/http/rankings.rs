@@ -113,10 +113,7 @@ fn row(board: &Board, e: &LeaderboardEntry, model: Option<&Model>) -> Row {
     Row {
         rank: e.rank_ub,
         slug: e.model.clone(),
-        name: model.map_or_else(
-            || board.display_name(&e.model).to_string(),
-            |m| m.display_name.clone(),
-        ),
+        name: display_name(board, model, &e.model),
         rating: format!("{:.1}", e.rating),
         ci,
         battles: e.battles,
@@ -248,6 +245,15 @@ async fn page_board(
 
 fn find<'m>(models: &'m [Model], slug: &str) -> Option<&'m Model> {
     models.iter().find(|m| m.slug == slug)
+}
+
+/// The name people see for `slug`: its model's as read now (`model`, if found),
+/// else the one the board was computed with.
+fn display_name(board: &Board, model: Option<&Model>, slug: &str) -> String {
+    model.map_or_else(
+        || board.display_name(slug).to_string(),
+        |m| m.display_name.clone(),
+    )
 }
 
 fn chart_rows(rows: &[&LeaderboardEntry], names: &[String]) -> Vec<RatingRow> {
@@ -399,7 +405,7 @@ async fn leaderboard_csv(
                 e.group.to_string(),
                 e.rank_ub.to_string(),
                 e.model.clone(),
-                model.map_or_else(|| e.model.clone(), |m| m.display_name.clone()),
+                display_name(&board, model, &e.model),
                 mark(model).unwrap_or("active").to_string(),
                 format!("{:.4}", e.rating),
                 opt(e.ci_low),
@@ -445,9 +451,7 @@ async fn leaderboard_png(
     let entries: Vec<&LeaderboardEntry> = lb.models.iter().filter(|e| e.group == 1).collect();
     let names: Vec<String> = entries
         .iter()
-        .map(|e| {
-            find(&models, &e.model).map_or_else(|| e.model.clone(), |m| m.display_name.clone())
-        })
+        .map(|e| display_name(&board, find(&models, &e.model), &e.model))
         .collect();
     let rows = chart_rows(&entries, &names);
     let title = match &query.category {

@@ -92,22 +92,7 @@ impl RatingsChart {
         stacked: bool,
     ) -> RatingsChart {
         let width = right + 20.0;
-        let low = rows
-            .iter()
-            .map(|r| r.interval.map_or(r.rating, |i| i.0))
-            .fold(f64::INFINITY, f64::min);
-        let high = rows
-            .iter()
-            .map(|r| r.interval.map_or(r.rating, |i| i.1))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let (low, high) = if low.is_finite() && high.is_finite() && high > low {
-            let pad = (high - low) * 0.05;
-            (low - pad, high + pad)
-        } else if low.is_finite() {
-            (low - 100.0, low + 100.0)
-        } else {
-            (900.0, 1100.0)
-        };
+        let (low, high) = rating_range(rows);
         let x = |v: f64| left + (v - low) / (high - low) * (right - left);
         let bars = rows
             .iter()
@@ -157,6 +142,27 @@ impl RatingsChart {
             },
             stacked,
         }
+    }
+}
+
+/// The rating axis for `rows`: every rating and interval with 5% to spare on each
+/// side (±100 points around a lone rating, 900–1100 for no rows).
+pub fn rating_range(rows: &[RatingRow]) -> (f64, f64) {
+    let low = rows
+        .iter()
+        .map(|r| r.interval.map_or(r.rating, |i| i.0))
+        .fold(f64::INFINITY, f64::min);
+    let high = rows
+        .iter()
+        .map(|r| r.interval.map_or(r.rating, |i| i.1))
+        .fold(f64::NEG_INFINITY, f64::max);
+    if low.is_finite() && high.is_finite() && high > low {
+        let pad = (high - low) * 0.05;
+        (low - pad, high + pad)
+    } else if low.is_finite() {
+        (low - 100.0, low + 100.0)
+    } else {
+        (900.0, 1100.0)
     }
 }
 

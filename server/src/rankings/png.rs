@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use image::{ImageFormat, Rgba, RgbaImage};
 
-use super::charts::{RatingRow, nice_ticks};
+use super::charts::{RatingRow, nice_ticks, rating_range};
 
 /// DejaVu Sans (Bitstream Vera licence, `static/fonts/LICENSE-DejaVu.txt`).
 const FONT: &[u8] = include_bytes!("../../../static/fonts/DejaVuSans.ttf");
@@ -144,22 +144,7 @@ pub fn ratings_png(title: &str, subtitle: &str, rows: &[RatingRow]) -> Vec<u8> {
     // position here could read as a rank (UB) it is not).
     let left = (longest + 72.0).clamp(200.0, 600.0);
     let right = 1080.0;
-    let low = shown
-        .iter()
-        .map(|r| r.interval.map_or(r.rating, |i| i.0))
-        .fold(f64::INFINITY, f64::min);
-    let high = shown
-        .iter()
-        .map(|r| r.interval.map_or(r.rating, |i| i.1))
-        .fold(f64::NEG_INFINITY, f64::max);
-    let (low, high) = if low.is_finite() && high > low {
-        let pad = (high - low) * 0.05;
-        (low - pad, high + pad)
-    } else if low.is_finite() {
-        (low - 100.0, low + 100.0)
-    } else {
-        (900.0, 1100.0)
-    };
+    let (low, high) = rating_range(shown);
     let x = |v: f64| left + (v - low) / (high - low) * (right - left);
     let grid_bottom = top + shown.len() as f64 * row_height;
     for t in nice_ticks(low, high, 6) {
