@@ -99,7 +99,8 @@ where
     Ok(())
 }
 
-fn parse_bool(value: Option<&str>, name: &str, line: u64) -> Result<Option<bool>> {
+/// A CSV cell as a boolean (`true`/`false`, any of three casings, or `1`/`0`).
+pub(super) fn parse_bool(value: Option<&str>, name: &str, line: u64) -> Result<Option<bool>> {
     match value {
         None => Ok(None),
         Some("true" | "True" | "TRUE" | "1") => Ok(Some(true)),
@@ -111,7 +112,8 @@ fn parse_bool(value: Option<&str>, name: &str, line: u64) -> Result<Option<bool>
     }
 }
 
-fn csv_error(err: ::csv::Error) -> Error {
+/// The `csv` crate's error as ours, at its line.
+pub(super) fn csv_error(err: ::csv::Error) -> Error {
     let line = err.position().map_or(0, |p| p.line());
     let message = format!("malformed CSV: {err}");
     match err.into_kind() {

@@ -192,13 +192,11 @@ where
     }
 }
 
-/// `read_at` until `buf` is full or the file ends; 0 only at the end of the file.
-#[cfg(unix)]
+/// Positional reads until `buf` is full or the file ends; 0 only at the end of the file.
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize> {
-    use std::os::unix::fs::FileExt;
     let mut done = 0;
     while done < buf.len() {
-        match file.read_at(&mut buf[done..], offset + done as u64) {
+        match read_at_once(file, &mut buf[done..], offset + done as u64) {
             Ok(0) => break,
             Ok(n) => done += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -206,26 +204,24 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize> {
         }
     }
     Ok(done)
+}
+
+#[cfg(unix)]
+fn read_at_once(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
 #[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize> {
-    use std::os::windows::fs::FileExt;
-    let mut done = 0;
-    while done < buf.len() {
-        match file.seek_read(&mut buf[done..], offset + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(done)
+fn read_at_once(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 #[cfg(not(any(unix, windows)))]
-fn read_at(_file: &File, _buf: &mut [u8], _offset: u64) -> Result<usize> {
-    Err(std::io::Error::new(ErrorKind::Unsupported, "no positional reads on this system").into())
+fn read_at_once(_file: &File, _buf: &mut [u8], _offset: u64) -> std::io::Result<usize> {
+    Err(std::io::Error::new(
+        ErrorKind::Unsupported,
+        "no positional reads on this system",
+    ))
 }
 
 /// Reads `reader` in blocks and calls `on_chunk` with each run of whole lines (the

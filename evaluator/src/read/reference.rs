@@ -16,6 +16,7 @@ use std::io::BufRead;
 use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::csv::{csv_error, parse_bool};
 use super::json::RawVote;
 use super::{Format, nonempty, parse_outcome, raw_to_vote, resolve};
 use crate::error::{Error, Result};
@@ -365,9 +366,9 @@ where
         let b = cell(model_b, "model_b")?;
         let b = nonempty(&b, "model_b", line)?;
         let outcome = parse_outcome(cell(winner, "winner")?.trim().as_bytes(), line)?;
-        let anony_value = csv_bool(optional(anony, "anony")?.as_deref(), "anony", line)?;
+        let anony_value = parse_bool(optional(anony, "anony")?.as_deref(), "anony", line)?;
         let category_value = optional(category, "category")?;
-        let counts_value = csv_bool(
+        let counts_value = parse_bool(
             optional(counts, "counts_for_leaderboard")?.as_deref(),
             "counts_for_leaderboard",
             line,
@@ -387,25 +388,4 @@ where
         f(&vote)?;
     }
     Ok(())
-}
-
-fn csv_bool(value: Option<&str>, name: &str, line: u64) -> Result<Option<bool>> {
-    match value {
-        None => Ok(None),
-        Some("true" | "True" | "TRUE" | "1") => Ok(Some(true)),
-        Some("false" | "False" | "FALSE" | "0") => Ok(Some(false)),
-        Some(other) => Err(Error::Parse {
-            line,
-            message: format!("{name} {other:?} is not true or false"),
-        }),
-    }
-}
-
-fn csv_error(err: ::csv::Error) -> Error {
-    let line = err.position().map_or(0, |p| p.line());
-    let message = format!("malformed CSV: {err}");
-    match err.into_kind() {
-        ::csv::ErrorKind::Io(e) => Error::Io(e),
-        _ => Error::Parse { line, message },
-    }
 }
