@@ -34,6 +34,19 @@ fn genai_arena_file() -> PathBuf {
 }
 
 /// Casts `n` votes from two voters, with every kind of winner.
+/// Imports GenAI-Arena's file, every model and vote of it, into `app`.
+async fn import_genai_arena(app: &App) {
+    import_votes(
+        &app.store,
+        &genai_arena_file(),
+        Format::Auto,
+        &app.config.judge_key,
+        &ImportSelection::default(),
+    )
+    .await
+    .unwrap();
+}
+
 async fn cast_votes(arena: &TestArena, n: usize) {
     let mut voters = [arena.client(), arena.client()];
     for i in 0..n {
@@ -274,15 +287,7 @@ async fn the_parquet_export_reads_back_with_the_documented_schema_and_row_count(
     };
     cast_votes(&arena, 12).await;
     let app = &arena.app;
-    import_votes(
-        &app.store,
-        &genai_arena_file(),
-        Format::Auto,
-        &app.config.judge_key,
-        &ImportSelection::default(),
-    )
-    .await
-    .unwrap();
+    import_genai_arena(app).await;
     let parquet_path = arena.dir.join("votes.parquet");
     let jsonl_path = arena.dir.join("votes.jsonl");
     let stats = export(app, ExportFormat::Parquet, &parquet_path, everything()).await;
@@ -496,15 +501,7 @@ async fn the_http_export_streams_and_honours_admin_only_config(backend: Backend)
         return;
     };
     let (app, router) = (&arena.app, &arena.router);
-    import_votes(
-        &app.store,
-        &genai_arena_file(),
-        Format::Auto,
-        &app.config.judge_key,
-        &ImportSelection::default(),
-    )
-    .await
-    .unwrap();
+    import_genai_arena(app).await;
     let uri = "/api/v1/export/votes?format=jsonl";
 
     for token in [None, Some("wrong")] {
@@ -681,15 +678,7 @@ async fn the_data_pages_size_estimates_match_the_downloads() {
         return;
     };
     let app = &arena.app;
-    import_votes(
-        &app.store,
-        &genai_arena_file(),
-        Format::Auto,
-        &app.config.judge_key,
-        &ImportSelection::default(),
-    )
-    .await
-    .unwrap();
+    import_genai_arena(app).await;
     let options = ExportOptions {
         format: ExportFormat::Jsonl,
         filter: ExportFilter::default(),

@@ -1,6 +1,7 @@
 //! The `arena` command line against a fresh data dir.
 
 use crate::arena::run;
+use crate::data::genai_arena_file;
 use crate::support;
 
 #[test]
@@ -108,11 +109,6 @@ fn a_data_dir_that_cannot_be_written_is_a_one_line_error() {
     assert_eq!(code, 1);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("data directory"), "{err}");
-}
-
-fn genai_arena_file() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/genai-arena/clean_battle_20240220.json")
 }
 
 /// `arena leaderboard --output json` of `dir`'s database.

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use crate::arena::{ArenaProcess, Voter, run};
 use crate::support;
 
-fn genai_arena_file() -> PathBuf {
+/// GenAI-Arena's published clean-battle file (2,061 votes).
+pub fn genai_arena_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/genai-arena/clean_battle_20240220.json")
 }

@@ -4,12 +4,11 @@
 //! The arena holds GenAI-Arena's votes (long model names, two groups that never met)
 //! beside a few of its own.
 
-use std::path::Path;
-
 use fantoccini::{Client, Locator};
 
 use crate::arena::{ArenaProcess, Voter, run, screenshot_dir};
-use crate::browser::{BOTH_IMAGES_SHOWN, browser, vote_a_with_the_keyboard, wait_for};
+use crate::browser::{BOTH_IMAGES_SHOWN, browser, screenshot, vote_a_with_the_keyboard, wait_for};
+use crate::data::genai_arena_file;
 use crate::support;
 
 const ADMIN_TOKEN: &str = "an-admin-token-of-at-least-32-characters";
@@ -21,7 +20,7 @@ const WIDTHS: &str = "return [document.documentElement.scrollWidth, window.inner
        !e.closest('.chart-scroll, .table-scroll')).slice(0, 3).map(e => \
        e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))];";
 
-async fn look(client: &Client, base: &str, name: &str, path: &str, width: u32, out: &Path) {
+async fn look(client: &Client, base: &str, name: &str, path: &str, width: u32) {
     client.goto(&format!("{base}{path}")).await.unwrap();
     wait_for(
         client,
@@ -42,11 +41,8 @@ async fn look(client: &Client, base: &str, name: &str, path: &str, width: u32, o
         .unwrap_or(900)
         .min(8000) as u32;
     client.set_window_size(width, tall).await.unwrap();
-    let png = client.screenshot().await.unwrap();
+    screenshot(client, &format!("pages/{name}-{width}.png")).await;
     client.set_window_size(width, 900).await.unwrap();
-    let file = out.join(format!("{name}-{width}.png"));
-    std::fs::write(&file, png).unwrap();
-    eprintln!("screenshot: {}", file.display());
     let (scroll, inner) = (measured[0].as_u64().unwrap(), measured[1].as_u64().unwrap());
     assert!(
         scroll <= inner,
@@ -71,8 +67,7 @@ async fn every_public_page_fits_a_phone_and_a_desktop() {
         ),
     )
     .unwrap();
-    let genai = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/genai-arena/clean_battle_20240220.json");
+    let genai = genai_arena_file();
     let (code, _, err) = run(
         &[
             "--database-url",
@@ -126,8 +121,7 @@ async fn every_public_page_fits_a_phone_and_a_desktop() {
         .unwrap();
     vote_a_with_the_keyboard(&client).await;
 
-    let out = screenshot_dir().join("pages");
-    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(screenshot_dir().join("pages")).unwrap();
     let pages = [
         ("battle", "/".to_string()),
         ("reveal", format!("/battles/{battle}")),
@@ -151,7 +145,7 @@ async fn every_public_page_fits_a_phone_and_a_desktop() {
     for width in [1280, 390] {
         client.set_window_size(width, 900).await.unwrap();
         for (name, path) in &pages {
-            look(&client, &arena.base, name, path, width, &out).await;
+            look(&client, &arena.base, name, path, width).await;
         }
     }
     client.close().await.unwrap();
