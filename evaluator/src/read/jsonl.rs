@@ -162,13 +162,8 @@ where
         if pos >= end {
             return Ok(());
         }
-        let complete = if eof {
-            filled
-        } else {
-            match memchr::memrchr(b'\n', &buf[..filled]) {
-                Some(i) => i + 1,
-                None => continue,
-            }
+        let Some(complete) = complete_lines(&buf[..filled], eof) else {
+            continue;
         };
         // Lines that start at or after `end` are the next share's.
         let limit = usize::try_from(end - pos).unwrap_or(usize::MAX);
@@ -189,6 +184,16 @@ where
         buf.copy_within(cut..filled, 0);
         filled -= cut;
         pos += cut as u64;
+    }
+}
+
+/// How much of `filled` is whole lines: all of it at the end of the file, else up to
+/// its last newline (`None`: no newline yet, read more).
+fn complete_lines(filled: &[u8], eof: bool) -> Option<usize> {
+    if eof {
+        Some(filled.len())
+    } else {
+        memchr::memrchr(b'\n', filled).map(|i| i + 1)
     }
 }
 
@@ -250,13 +255,8 @@ where
         if !eof && filled < buf.len() {
             continue;
         }
-        let complete = if eof {
-            filled
-        } else {
-            match memchr::memrchr(b'\n', &buf[..filled]) {
-                Some(i) => i + 1,
-                None => continue,
-            }
+        let Some(complete) = complete_lines(&buf[..filled], eof) else {
+            continue;
         };
         let mut chunk = &buf[..complete];
         if first {
