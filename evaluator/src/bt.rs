@@ -110,10 +110,10 @@ fn gradient_and_hessian(
             continue;
         }
         let prob = sigmoid(theta[p.i] - theta[p.j]);
-        let g = p.score_i() - total * prob;
+        let g = p.weight * (p.score_i() - total * prob);
         grad[p.i] += g;
         grad[p.j] -= g;
-        linalg::add_pair_term(hess, n, p.i, p.j, total * prob * (1.0 - prob));
+        linalg::add_pair_term(hess, n, p.i, p.j, p.weight * total * prob * (1.0 - prob));
     }
     if ridge > 0.0 {
         for m in 0..n {
@@ -123,13 +123,14 @@ fn gradient_and_hessian(
     }
 }
 
-/// `Σ sᵢ·ln σ(d) + sⱼ·ln σ(−d)` with `d = θᵢ − θⱼ`, written as `sᵢ·d − n·ln(1 + eᵈ)`
-/// (one logarithm per pair), minus the ridge penalty.
+/// `Σ w·(sᵢ·ln σ(d) + sⱼ·ln σ(−d))` with `d = θᵢ − θⱼ` and `w` the pair's vote
+/// weight, written as `w·(sᵢ·d − n·ln(1 + eᵈ))` (one logarithm per pair), minus the
+/// ridge penalty.
 pub(crate) fn log_likelihood(pairs: &[Pair], theta: &[f64], ridge: f64) -> f64 {
     let mut ll = 0.0;
     for p in pairs {
         let d = theta[p.i] - theta[p.j];
-        ll += p.score_i() * d - p.total() * softplus(d);
+        ll += p.weight * (p.score_i() * d - p.total() * softplus(d));
     }
     ll - 0.5 * ridge * theta.iter().map(|t| t * t).sum::<f64>()
 }

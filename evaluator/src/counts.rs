@@ -41,7 +41,9 @@ pub struct Counts {
     dense: Vec<u32>,
     stride: usize,
     cells: Vec<Cell>,
-    self_battles: u64,
+    /// Votes of each model against itself, by interned index (shorter than `names`
+    /// when the last models never met themselves).
+    self_votes: Vec<u64>,
 }
 
 /// Models up to which [`Counts`] keeps its pair table dense (4 MiB at most).
@@ -179,7 +181,12 @@ impl Counts {
                 }
             }
         }
-        self.self_battles += other.self_battles;
+        for (m, &n) in other.self_votes.iter().enumerate() {
+            if n > 0 {
+                let i = self.intern(&other.names[m]);
+                self.add_indices(i, i, Outcome::A, n);
+            }
+        }
     }
 
     /// Model names, in the order first seen.
@@ -194,7 +201,16 @@ impl Counts {
 
     /// Votes where a model met itself; not part of any pair.
     pub fn self_battles(&self) -> u64 {
-        self.self_battles
+        self.self_votes.iter().sum()
+    }
+
+    /// Self-battles per model, by interned index.
+    pub(crate) fn self_battles_by_model(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.self_votes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(m, &n)| (m, n))
     }
 
     /// `true` when no pair has a vote.
@@ -280,7 +296,11 @@ impl Counts {
 
     pub(crate) fn add_indices(&mut self, a: u32, b: u32, outcome: Outcome, n: u64) {
         if a == b {
-            self.self_battles += n;
+            let a = a as usize;
+            if self.self_votes.len() <= a {
+                self.self_votes.resize(a + 1, 0);
+            }
+            self.self_votes[a] += n;
             return;
         }
         let (lo, hi, outcome) = if a < b {
@@ -325,7 +345,9 @@ pub(crate) struct Table {
 }
 
 /// One pair of the table: `i < j`, outcome counts as integers (the bootstrap
-/// resamples them) with ties including both-bad votes when those count as ties.
+/// resamples them) with ties including both-bad votes when those count as ties, and
+/// the weight of each of its votes in the likelihood (1, or arena-rank's
+/// inverse-propensity weight when reweighted; a resample keeps the weight).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Pair {
     pub i: usize,
@@ -333,6 +355,7 @@ pub(crate) struct Pair {
     pub wins_i: u64,
     pub wins_j: u64,
     pub ties: u64,
+    pub weight: f64,
 }
 
 impl Pair {
@@ -359,6 +382,7 @@ pub(crate) fn pair(i: usize, j: usize, wins_i: u64, wins_j: u64, ties: u64) -> P
         wins_i,
         wins_j,
         ties,
+        weight: 1.0,
     }
 }
 
@@ -405,6 +429,7 @@ impl Table {
                         wins_i: n[0],
                         wins_j: n[1],
                         ties: n[2],
+                        weight: 1.0,
                     }
                 } else {
                     Pair {
@@ -413,6 +438,7 @@ impl Table {
                         wins_i: n[1],
                         wins_j: n[0],
                         ties: n[2],
+                        weight: 1.0,
                     }
                 }
             })
@@ -440,6 +466,41 @@ impl Table {
     pub fn n_votes(&self) -> f64 {
         self.pairs.iter().map(Pair::total).sum()
     }
+
+    /// Weighs each vote by the inverse of how often its pair was shown, as arena-rank's
+    /// `PairDataset.from_pandas(reweighted=True)`: [`propensity_weight`] of the pair's
+    /// votes (both-bad included when they count as ties).
+    pub fn reweight(&mut self) {
+        for p in &mut self.pairs {
+            p.weight = propensity_weight(p.total());
+        }
+    }
+}
+
+/// The weight arena-rank's mean loss gives the votes of models against themselves:
+/// their number, or reweighted, `votes · propensity_weight(votes)` per model.
+pub(crate) fn self_battle_weight(counts: &Counts, reweight: bool) -> f64 {
+    counts
+        .self_battles_by_model()
+        .map(|(_, n)| {
+            let n = n as f64;
+            if reweight {
+                n * propensity_weight(n)
+            } else {
+                n
+            }
+        })
+        .sum()
+}
+
+/// arena-rank's `min_pair_count`: a pair shown fewer times weighs as if shown this often,
+/// so that a handful of votes on a rare pair cannot outweigh the rest.
+pub(crate) const REWEIGHT_MIN_PAIR_COUNT: f64 = 50.0;
+
+/// The weight of each vote of a pair shown `votes` times: `1 / max(votes, 50)`, so every
+/// well-sampled pair weighs the same in total whatever the matchmaking favoured.
+pub(crate) fn propensity_weight(votes: f64) -> f64 {
+    1.0 / votes.max(REWEIGHT_MIN_PAIR_COUNT)
 }
 
 #[cfg(test)]

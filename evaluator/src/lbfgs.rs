@@ -52,13 +52,26 @@ const CURV_RTOL: f64 = 0.9;
 const APPROX_DEC_RTOL: f64 = 1e-6;
 const INTERVAL_THRESHOLD: f64 = 1e-5;
 
-/// Fits the unpenalised model as arena-rank does. `self_battles` are the votes of a
-/// model against itself, which arena-rank keeps in its mean loss. The caller must
-/// have checked that a finite maximum exists ([`crate::bt::separation`]); each
-/// connected group comes out centred on zero, as arena-rank's does (up to
-/// rounding, which the caller's centring removes).
-pub(crate) fn fit(pairs: &[Pair], n: usize, self_battles: u64) -> Fit {
-    let objective = Objective::new(pairs, n, self_battles);
+/// Fits the unpenalised model as arena-rank does. `self_battles` is the weight of the
+/// votes of a model against itself (their number, unless reweighted), which
+/// arena-rank keeps in its mean loss. The caller must have checked that a finite
+/// maximum exists ([`crate::bt::separation`]); each connected group comes out centred
+/// on zero, as arena-rank's does (up to rounding, which the caller's centring
+/// removes).
+pub(crate) fn fit(pairs: &[Pair], n: usize, self_battles: f64) -> Fit {
+    let (theta, converged) = minimize(&Objective::new(pairs, n, self_battles), n);
+    Fit { theta, converged }
+}
+
+/// A loss that [`minimize`] can minimise: its value at `x`, its gradient into `grad`.
+pub(crate) trait Loss {
+    fn value_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64;
+}
+
+/// optax's L-BFGS from `x = 0` on `loss` of `n` parameters, as arena-rank's
+/// `lbfgs_minimize` runs it; returns the last point and whether a stopping test
+/// (rather than the step limit) ended it.
+pub(crate) fn minimize(objective: &dyn Loss, n: usize) -> (Vec<f64>, bool) {
     let mut x = vec![0.0; n];
     let mut grad = vec![0.0; n];
     let mut value = objective.value_and_grad(&x, &mut grad);
@@ -105,7 +118,7 @@ pub(crate) fn fit(pairs: &[Pair], n: usize, self_battles: u64) -> Fit {
         prev_x.copy_from_slice(&x);
         prev_grad.copy_from_slice(&grad);
         count += 1;
-        let (step, new_value) = search.run(&objective, &x, &direction, value, &grad, &mut new_grad);
+        let (step, new_value) = search.run(objective, &x, &direction, value, &grad, &mut new_grad);
         for (xm, d) in x.iter_mut().zip(&direction) {
             *xm += step * d;
         }
@@ -121,41 +134,41 @@ pub(crate) fn fit(pairs: &[Pair], n: usize, self_battles: u64) -> Fit {
         value = new_value;
         std::mem::swap(&mut grad, &mut new_grad);
     }
-    Fit {
-        theta: x,
-        converged: grad_max < GTOL || rel_change < FTOL,
-    }
+    let converged = grad_max < GTOL || rel_change < FTOL;
+    (x, converged)
 }
 
-/// The mean negative log-likelihood per vote and its gradient.
+/// The (weighted) mean negative log-likelihood per vote and its gradient.
 struct Objective<'a> {
     pairs: &'a [Pair],
     n: usize,
-    /// Votes, self-battles included.
+    /// Weight of all votes, self-battles included.
     votes: f64,
-    /// `ln 2` per self-battle.
+    /// `ln 2` per (weighted) self-battle.
     constant: f64,
 }
 
 impl<'a> Objective<'a> {
-    fn new(pairs: &'a [Pair], n: usize, self_battles: u64) -> Self {
-        let votes = pairs.iter().map(Pair::total).sum::<f64>() + self_battles as f64;
+    fn new(pairs: &'a [Pair], n: usize, self_battles: f64) -> Self {
+        let votes = pairs.iter().map(|p| p.weight * p.total()).sum::<f64>() + self_battles;
         Objective {
             pairs,
             n,
-            votes: votes.max(1.0),
-            constant: self_battles as f64 * std::f64::consts::LN_2,
+            votes: if votes > 0.0 { votes } else { 1.0 },
+            constant: self_battles * std::f64::consts::LN_2,
         }
     }
+}
 
+impl Loss for Objective<'_> {
     fn value_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
         debug_assert_eq!(grad.len(), self.n);
         grad.iter_mut().for_each(|g| *g = 0.0);
         let mut ll = 0.0;
         for p in self.pairs {
             let d = x[p.i] - x[p.j];
-            ll += p.score_i() * d - p.total() * softplus(d);
-            let r = p.score_i() - p.total() * sigmoid(d);
+            ll += p.weight * (p.score_i() * d - p.total() * softplus(d));
+            let r = p.weight * (p.score_i() - p.total() * sigmoid(d));
             grad[p.i] -= r;
             grad[p.j] += r;
         }
@@ -191,7 +204,7 @@ impl LineSearch {
     }
 
     /// Evaluates the loss at `x + step·u` into `trial_grad`.
-    fn evaluate(&mut self, objective: &Objective<'_>, x: &[f64], u: &[f64], step: f64) -> OnLine {
+    fn evaluate(&mut self, objective: &dyn Loss, x: &[f64], u: &[f64], step: f64) -> OnLine {
         for ((t, xm), um) in self.trial.iter_mut().zip(x).zip(u) {
             *t = xm + step * um;
         }
@@ -206,7 +219,7 @@ impl LineSearch {
     /// Returns the accepted step size and the loss there; its gradient goes to `grad_out`.
     fn run(
         &mut self,
-        objective: &Objective<'_>,
+        objective: &dyn Loss,
         x: &[f64],
         u: &[f64],
         value_init: f64,
@@ -416,14 +429,14 @@ mod tests {
             pair(1, 2, 12, 9, 4),
             pair(0, 2, 7, 2, 1),
         ];
-        let f = fit(&pairs, 3, 0);
+        let f = fit(&pairs, 3, 0.0);
         assert!(f.converged);
         let exact = crate::bt::fit(&pairs, 3, 0.0, None, crate::bt::TOLERANCE);
         for (a, b) in f.theta.iter().zip(&exact.theta) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
         }
         // No vote, no move.
-        let f = fit(&[], 2, 3);
+        let f = fit(&[], 2, 3.0);
         assert_eq!(f.theta, vec![0.0, 0.0]);
     }
 }

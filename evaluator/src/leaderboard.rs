@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::Progress;
-use crate::counts::{Counts, Table};
+use crate::contextual::{Coefficient, Rows, rate_contextual};
+use crate::counts::{Counts, Table, self_battle_weight};
 use crate::error::{Error, Result};
 use crate::filter::Excluded;
 use crate::options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method};
@@ -92,6 +93,14 @@ pub struct Leaderboard {
     /// Anything a reader of the numbers should know (disconnected groups, a model
     /// that never lost, …).
     pub warnings: Vec<String>,
+    /// Whether votes were weighed by the inverse of their pair's frequency
+    /// ([`LeaderboardOptions::reweight`], or a contextual fit).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reweighted: bool,
+    /// The covariates a contextual fit controlled for, with their effects (empty for
+    /// a plain fit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coefficients: Vec<Coefficient>,
 }
 
 impl Leaderboard {
@@ -122,7 +131,7 @@ pub fn leaderboard_from_counts(
     counts: &Counts,
     options: &LeaderboardOptions,
 ) -> Result<Leaderboard> {
-    compute(counts, None, Excluded::default(), options, None)
+    compute(counts, None, None, Excluded::default(), options, None)
 }
 
 /// [`leaderboard_from_counts`], reporting bootstrap progress as `(done, total)` rounds.
@@ -131,7 +140,14 @@ pub fn leaderboard_from_counts_with_progress(
     options: &LeaderboardOptions,
     progress: Progress<'_>,
 ) -> Result<Leaderboard> {
-    compute(counts, None, Excluded::default(), options, Some(progress))
+    compute(
+        counts,
+        None,
+        None,
+        Excluded::default(),
+        options,
+        Some(progress),
+    )
 }
 
 /// Leaderboard from a vote file (JSONL, CSV or FastChat JSON), applying
@@ -187,12 +203,25 @@ pub fn leaderboard_from_path(
     options: &LeaderboardOptions,
 ) -> Result<Leaderboard> {
     options.validate()?;
+    if let Some(control) = &options.control {
+        let (tally, rows) =
+            read::read_rows_from_path(path.as_ref(), format, &options.filter, control)?;
+        return compute(
+            &tally.counts,
+            None,
+            Some(&rows),
+            tally.excluded,
+            options,
+            None,
+        );
+    }
     let keep_order = options.method == Method::Elo;
     let (tally, order) =
         read::read_tally_from_path(path.as_ref(), format, &options.filter, keep_order, None)?;
     compute(
         &tally.counts,
         keep_order.then_some(order),
+        None,
         tally.excluded,
         options,
         None,
@@ -230,6 +259,7 @@ pub fn leaderboard_from_votes<E: From<Error>>(
     Ok(compute(
         &tally.counts,
         keep_order.then_some(order),
+        None,
         tally.excluded,
         options,
         None,
@@ -261,7 +291,7 @@ pub fn leaderboard_from_tally(tally: &Tally, options: &LeaderboardOptions) -> Re
     if options.method == Method::Elo {
         return Err(Error::EloNeedsVoteOrder);
     }
-    compute(&tally.counts, None, tally.excluded, options, None)
+    compute(&tally.counts, None, None, tally.excluded, options, None)
 }
 
 fn from_reader<R: BufRead>(
@@ -271,26 +301,55 @@ fn from_reader<R: BufRead>(
     progress: Option<Progress<'_>>,
 ) -> Result<Leaderboard> {
     options.validate()?;
+    if let Some(control) = &options.control {
+        let (tally, rows) = read::read_rows(reader, format, &options.filter, control)?;
+        return compute(
+            &tally.counts,
+            None,
+            Some(&rows),
+            tally.excluded,
+            options,
+            progress,
+        );
+    }
     let keep_order = options.method == Method::Elo;
     let (tally, order) = read::read_tally(reader, format, &options.filter, keep_order)?;
     compute(
         &tally.counts,
         keep_order.then_some(order),
+        None,
         tally.excluded,
         options,
         progress,
     )
 }
 
+/// The leaderboard of `counts`; `rows` are the votes with their covariates when
+/// `options.control` asks for a contextual fit.
 fn compute(
     counts: &Counts,
     order: Option<Vec<OrderedVote>>,
+    rows: Option<&Rows>,
     mut excluded: Excluded,
     options: &LeaderboardOptions,
     progress: Option<Progress<'_>>,
 ) -> Result<Leaderboard> {
     options.validate()?;
-    let table = Table::new(counts, options.both_bad);
+    let rows = match (&options.control, rows) {
+        (None, _) => None,
+        (Some(_), Some(rows)) => Some(rows),
+        (Some(_), None) => {
+            return Err(Error::InvalidOption(
+                "style control needs each vote's covariates: read the votes from a file \
+                 whose votes carry features"
+                    .into(),
+            ));
+        }
+    };
+    let mut table = Table::new(counts, options.both_bad);
+    if options.reweight {
+        table.reweight();
+    }
     // Self-battles and dropped both-bad votes are read off the counts; `excluded`
     // brings only what the filter left out.
     excluded.self_battles = counts.self_battles();
@@ -311,15 +370,21 @@ fn compute(
     if table.n_models() == 0 {
         warnings.push("no votes to rate".into());
     }
-    let mut rated = match options.method {
-        Method::Bt => rate_bt(
+    let mut coefficients = Vec::new();
+    let mut rated = match (options.method, rows) {
+        (Method::Bt, Some(rows)) => {
+            let (rated, effects) = rate_contextual(&table, rows, options, progress, &mut warnings);
+            coefficients = effects;
+            rated
+        }
+        (Method::Bt, None) => rate_bt(
             &table,
-            counts.self_battles(),
+            self_battle_weight(counts, options.reweight),
             options,
             progress,
             &mut warnings,
         ),
-        Method::Elo => rate_elo(
+        (Method::Elo, _) => rate_elo(
             &table,
             order.ok_or(Error::EloNeedsVoteOrder)?,
             options,
@@ -369,6 +434,8 @@ fn compute(
         excluded,
         models,
         warnings,
+        reweighted: options.reweight || rows.is_some(),
+        coefficients,
     })
 }
 
@@ -527,6 +594,7 @@ pub fn leaderboard_from_ordered_votes<S: AsRef<str>>(
     compute(
         &counts,
         keep_order.then_some(order),
+        None,
         Excluded::default(),
         options,
         None,

@@ -7,6 +7,9 @@
 //! * Bradley–Terry by maximum likelihood on the Elo scale, with sandwich or
 //!   bootstrap intervals — the method and numbers of arena-rank 0.1.1 (LMArena),
 //!   down to its optimiser and where it stops ([`Optimizer`]);
+//! * reweighted by inverse pair frequency, and contextual Bradley–Terry with
+//!   per-vote covariates ("style control"), as arena-rank's `reweighted=True` and
+//!   `ContextualBradleyTerry` ([`LeaderboardOptions::reweight`], [`Control`]);
 //! * online Elo in vote order, as FastChat 0.2.36 (through `skillratings`);
 //! * win-rate and battle-count [`matrices()`].
 //!
@@ -29,6 +32,7 @@
 
 mod bootstrap;
 mod bt;
+mod contextual;
 mod counts;
 mod elo;
 mod error;
@@ -47,6 +51,7 @@ mod synth;
 mod vote;
 
 pub use bootstrap::Progress;
+pub use contextual::Coefficient;
 pub use counts::{Counts, PairCounts};
 pub use elo::{EloParams, OnlineElo};
 pub use error::{Error, Result};
@@ -58,7 +63,7 @@ pub use leaderboard::{
     leaderboard_from_votes,
 };
 pub use matrices::{Matrices, matrices};
-pub use options::{Anchor, BothBad, CiMethod, LeaderboardOptions, Method, Optimizer};
+pub use options::{Anchor, BothBad, CiMethod, Control, LeaderboardOptions, Method, Optimizer};
 pub use read::{Format, Tally, for_each_vote, read_counts, read_counts_from_path, reference};
 pub use synth::Synthetic;
 pub use vote::{Outcome, Position, Vote};

@@ -82,6 +82,60 @@ pub struct Anchor {
     pub rating: f64,
 }
 
+/// Which covariates of the votes a contextual (style-controlled) fit controls for.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::Control;
+/// assert_eq!("all".parse::<Control>().unwrap(), Control::All);
+/// let named: Control = "brightness, contrast".parse().unwrap();
+/// assert_eq!(named, Control::Features(vec!["brightness".into(), "contrast".into()]));
+/// assert!("a,,b".parse::<Control>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Control {
+    /// Every covariate the first counted vote carries.
+    All,
+    /// These covariates, in this order.
+    Features(Vec<String>),
+}
+
+impl FromStr for Control {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        if s.trim() == "all" {
+            return Ok(Control::All);
+        }
+        let names: Vec<String> = s.split(',').map(|n| n.trim().to_owned()).collect();
+        if names.iter().any(String::is_empty) {
+            return Err(Error::InvalidOption(format!(
+                "control {s:?} is not NAME[,NAME…] or all"
+            )));
+        }
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(Error::InvalidOption(format!(
+                    "control names {name:?} twice"
+                )));
+            }
+        }
+        Ok(Control::Features(names))
+    }
+}
+
+impl fmt::Display for Control {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Control::All => f.write_str("all"),
+            Control::Features(names) => f.write_str(&names.join(",")),
+        }
+    }
+}
+
 /// Every knob of a leaderboard computation. `Default` is LMArena's method:
 /// Bradley–Terry fitted as arena-rank fits it, sandwich 95% intervals, scale 400,
 /// base 10, mean 1000, both-bad as a tie, anonymous battles only.
@@ -129,6 +183,20 @@ pub struct LeaderboardOptions {
     pub elo_k: f64,
     /// L2 penalty on the natural-scale strengths; 0 fits the plain maximum likelihood.
     pub ridge: f64,
+    /// Weigh each vote by the inverse of how often its pair was shown
+    /// (`1 / max(pair votes, 50)`), as arena-rank's `reweighted=True`: a pair the
+    /// matchmaking favoured counts no more than any other well-sampled pair.
+    /// Bradley–Terry only.
+    pub reweight: bool,
+    /// Fit contextual Bradley–Terry on these covariates of each vote (its `features`),
+    /// as arena-rank's `ContextualBradleyTerry` (whose rows are always reweighted):
+    /// the ratings then compare models at equal covariates. Needs the votes
+    /// themselves, read from a file; Bradley–Terry only.
+    pub control: Option<Control>,
+    /// L2 penalty on the coefficients of a contextual fit, on its mean log-likelihood:
+    /// arena-rank's `reg`, 1 by default, which holds the coefficients well toward zero;
+    /// 0 fits them by plain maximum likelihood.
+    pub control_reg: f64,
     /// How the unpenalised Bradley–Terry fit is computed: as arena-rank does (the
     /// default) or to the exact maximum.
     pub optimizer: Optimizer,
@@ -153,6 +221,9 @@ impl Default for LeaderboardOptions {
             initial_rating: 1000.0,
             elo_k: 4.0,
             ridge: 0.0,
+            reweight: false,
+            control: None,
+            control_reg: 1.0,
             optimizer: Optimizer::ArenaRank,
             filter: VoteFilter::default(),
         }
@@ -183,6 +254,21 @@ impl LeaderboardOptions {
         }
         if !(self.ridge >= 0.0 && self.ridge.is_finite()) {
             return bad(format!("ridge must be 0 or more, not {}", self.ridge));
+        }
+        if self.reweight && self.method != Method::Bt {
+            return bad("reweighting applies to Bradley–Terry ratings, not online Elo".into());
+        }
+        if self.control.is_some() && self.method != Method::Bt {
+            return bad("style control applies to Bradley–Terry ratings, not online Elo".into());
+        }
+        if !(self.control_reg >= 0.0 && self.control_reg.is_finite()) {
+            return bad(format!(
+                "the control penalty must be 0 or more, not {}",
+                self.control_reg
+            ));
+        }
+        if self.control.is_some() && self.ridge > 0.0 {
+            return bad("style control fits without a ridge (arena-rank's defaults)".into());
         }
         if self.method == Method::Bt && self.ci == CiMethod::Bootstrap && self.bootstrap_rounds < 2
         {

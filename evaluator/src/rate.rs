@@ -22,11 +22,12 @@ pub(crate) struct Rated {
 
 /// Bradley–Terry ratings with sandwich or bootstrap bounds. Falls back to a weak
 /// ridge (with a warning) when no finite maximum exists; each group of models that
-/// never met is centred on its own. `self_battles` (votes of a model against itself, not in
-/// the table) count in arena-rank's mean loss and in its sandwich's ridge.
+/// never met is centred on its own. `self_battles` (the weight of the votes of a model
+/// against itself, not in the table: their number unless reweighted) count in
+/// arena-rank's mean loss and in its sandwich's ridge.
 pub(crate) fn rate_bt(
     table: &Table,
-    self_battles: u64,
+    self_battles: f64,
     options: &LeaderboardOptions,
     progress: Option<Progress<'_>>,
     warnings: &mut Vec<String>,
@@ -59,8 +60,8 @@ pub(crate) fn rate_bt(
     let n_votes = table.n_votes();
     let bounds = match options.ci {
         CiMethod::Sandwich => {
-            let se =
-                sandwich::standard_errors(pairs, &fit.theta, ridge, n_votes + self_battles as f64);
+            let bread_ridge = sandwich::bread_ridge(n_votes + self_battles, options.reweight);
+            let se = sandwich::standard_errors(pairs, &fit.theta, ridge, bread_ridge);
             let z = normal_quantile(1.0 - tail);
             fit.theta
                 .iter()

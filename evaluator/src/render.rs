@@ -83,6 +83,17 @@ impl Leaderboard {
             (Method::Bt, _) => format!("Bradley–Terry, {level} sandwich intervals"),
             (Method::Elo, _) => "Online Elo".to_string(),
         };
+        let title = match (self.coefficients.is_empty(), self.reweighted) {
+            (false, _) => {
+                let names: Vec<&str> = self.coefficients.iter().map(|c| c.name.as_str()).collect();
+                format!(
+                    "{title}, controlled for {} (contextual, reweighted)",
+                    names.join(", ")
+                )
+            }
+            (true, true) => format!("{title}, reweighted by pair frequency"),
+            (true, false) => title,
+        };
         let ci_header = format!("{level} CI");
         let header = [
             "rank",
@@ -163,6 +174,9 @@ impl Leaderboard {
         if self.models.iter().any(|e| e.provisional) {
             out.push_str("\n* provisional: few battles so far\n");
         }
+        if !self.coefficients.is_empty() {
+            self.write_coefficients(&mut out);
+        }
         if self.excluded.total() > 0 {
             let e = &self.excluded;
             let reasons: Vec<String> = [
@@ -188,5 +202,47 @@ impl Leaderboard {
             let _ = writeln!(out, "warning: {warning}");
         }
         out
+    }
+
+    /// What the voters rewarded: each covariate's effect per standard deviation, in
+    /// logits and as rating points (the lead in rating that moves the odds as much).
+    fn write_coefficients(&self, out: &mut String) {
+        let level = format!("{}%", self.level * 100.0);
+        let points = self.scale / self.base.ln();
+        let width = self
+            .coefficients
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("covariate".len());
+        let _ = writeln!(
+            out,
+            "\n{:<width$}  {:>11}  {:>19}  {:>10}  {:>12}",
+            "covariate",
+            "coefficient",
+            format!("{level} CI"),
+            "points/SD",
+            "SD"
+        );
+        for c in &self.coefficients {
+            let ci = match (c.ci_low, c.ci_high) {
+                (Some(lo), Some(hi)) => format!("[{lo:+.4}, {hi:+.4}]"),
+                _ => "unknown".into(),
+            };
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>+11.4}  {:>19}  {:>+10.1}  {:>12.4}",
+                c.name,
+                c.coefficient,
+                ci,
+                c.coefficient * points,
+                c.sd
+            );
+        }
+        out.push_str(
+            "(logits per standard deviation of the covariate; positive: model A's odds rise \
+             with it)\n",
+        );
     }
 }

@@ -7,31 +7,56 @@
 //! * meat `G = Σ_votes (o − p)²·(eᵢ−eⱼ)(eᵢ−eⱼ)ᵀ` — the empirical variance of the
 //!   per-vote scores, `o` ∈ {1, ½, 0};
 //! * covariance `H⁻¹ G H⁻¹`, of which only the diagonal is needed.
+//!
+//! Reweighted votes (weight `w` per vote of a pair) enter the bread as `w·n·p(1−p)` and
+//! the meat as `w²·(o − p)²`, and the bread's ridge is then `1e-5` alone, as arena-rank
+//! scales it by `N` only for unweighted votes.
 
 use crate::bt::sigmoid;
 use crate::counts::Pair;
 use crate::linalg;
 
 /// arena-rank's `hessian_reg`, multiplied there by the number of votes when the
-/// votes are unweighted (ours always are).
-const HESSIAN_REG: f64 = 1e-5;
+/// votes are unweighted.
+pub(crate) const HESSIAN_REG: f64 = 1e-5;
+
+/// The ridge arena-rank adds to the bread: `1e-5·N` for unweighted votes (`n_votes`
+/// counts every vote arena-rank counts, self-battles included), `1e-5` for reweighted.
+pub(crate) fn bread_ridge(n_votes: f64, reweighted: bool) -> f64 {
+    if reweighted {
+        HESSIAN_REG
+    } else {
+        HESSIAN_REG * n_votes
+    }
+}
 
 /// Standard errors of each strength, in natural (logit) units. `ridge` is the
-/// penalty the fit used, which is part of its Hessian; `n_votes` counts every vote
-/// arena-rank counts, self-battles included.
-pub(crate) fn standard_errors(pairs: &[Pair], theta: &[f64], ridge: f64, n_votes: f64) -> Vec<f64> {
+/// penalty the fit used, which is part of its Hessian; `bread_ridge` is
+/// [`bread_ridge`]'s.
+pub(crate) fn standard_errors(
+    pairs: &[Pair],
+    theta: &[f64],
+    ridge: f64,
+    bread_ridge: f64,
+) -> Vec<f64> {
     let n = theta.len();
     let mut h = vec![0.0; n * n];
     let mut meat = Vec::with_capacity(pairs.len());
     for p in pairs {
         let prob = sigmoid(theta[p.i] - theta[p.j]);
-        linalg::add_pair_term(&mut h, n, p.i, p.j, p.total() * prob * (1.0 - prob));
+        linalg::add_pair_term(
+            &mut h,
+            n,
+            p.i,
+            p.j,
+            p.weight * p.total() * prob * (1.0 - prob),
+        );
         let v = p.wins_i as f64 * (1.0 - prob).powi(2)
             + p.wins_j as f64 * prob.powi(2)
             + p.ties as f64 * (0.5 - prob).powi(2);
-        meat.push(v);
+        meat.push(p.weight * p.weight * v);
     }
-    let reg = HESSIAN_REG * n_votes + ridge;
+    let reg = bread_ridge + ridge;
     for m in 0..n {
         h[m * n + m] += reg;
     }

@@ -260,3 +260,115 @@ fn the_leaderboard_table_shows_groups_that_never_met_once() {
         assert_eq!(r[0], 1, "group {group} starts at rank 1: {r:?}");
     }
 }
+
+/// `arena leaderboard --control` on a vote file whose votes carry a covariate that the
+/// voters favour: the real binary prints the controlled board with the covariate's
+/// coefficient (JSON and table), equal to the evaluator's own fit; what it cannot
+/// read a covariate from is refused in one line.
+#[test]
+fn style_control_prints_each_covariates_effect() {
+    let dir = support::temp_dir("arena-cli-control");
+    // Three models; "bright" draws brighter images, and voters favour the brighter
+    // image of a pair whoever drew it.
+    let mut votes = String::new();
+    let models = ["bright", "plain", "dull"];
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for _ in 0..1200 {
+        let a = (next() * 3.0) as usize;
+        let b = (a + 1 + (next() * 2.0) as usize) % 3;
+        let mut brightness = |m: usize| [0.8, 0.5, 0.3][m] + 0.2 * next();
+        let diff = brightness(a) - brightness(b);
+        let p = 1.0 / (1.0 + (-4.0 * diff).exp());
+        let winner = if next() < p { "model_a" } else { "model_b" };
+        votes.push_str(&format!(
+            "{{\"model_a\": \"{}\", \"model_b\": \"{}\", \"winner\": \"{winner}\", \"anony\": true, \"features\": {{\"brightness\": {diff}}}}}\n",
+            models[a], models[b]
+        ));
+    }
+    let file = dir.join("votes.jsonl");
+    std::fs::write(&file, &votes).unwrap();
+    let input = file.to_str().unwrap();
+
+    let (code, out, err) = run(
+        &[
+            "leaderboard",
+            "--input",
+            input,
+            "--control",
+            "brightness",
+            "--control-reg",
+            "0",
+            "--output",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    let board: arena_evaluator::Leaderboard = serde_json::from_str(&out).unwrap();
+    let options = arena_evaluator::LeaderboardOptions {
+        control: Some("brightness".parse().unwrap()),
+        control_reg: 0.0,
+        ..Default::default()
+    };
+    let want =
+        arena_evaluator::leaderboard_from_path(&file, arena_evaluator::Format::Auto, &options)
+            .unwrap();
+    assert_eq!(board, want);
+    let c = &board.coefficients[0];
+    assert_eq!(c.name, "brightness");
+    assert!(c.ci_low.unwrap() > 0.0, "voters favour brightness: {c:?}");
+    // Controlled for brightness, no model is better than another.
+    let spread = board.models[0].rating - board.models[2].rating;
+    let (code, plain, err) = run(&["leaderboard", "--input", input, "--output", "json"], &dir);
+    assert_eq!(code, 0, "{err}");
+    let plain: arena_evaluator::Leaderboard = serde_json::from_str(&plain).unwrap();
+    assert_eq!(plain.models[0].model, "bright");
+    let plain_spread = plain.models[0].rating - plain.models[2].rating;
+    assert!(spread < plain_spread / 3.0, "{spread} vs {plain_spread}");
+
+    let (code, table, err) = run(&["leaderboard", "--input", input, "--control", "all"], &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains("controlled for brightness"), "{table}");
+    assert!(
+        table.contains("covariate") && table.contains("points/SD"),
+        "{table}"
+    );
+
+    for (args, why) in [
+        (vec!["leaderboard", "--control", "brightness"], "--input"),
+        (
+            vec!["leaderboard", "--input", input, "--control", "size"],
+            "feature \"size\" is missing",
+        ),
+        (
+            vec!["leaderboard", "--input", input, "--control", "a,,b"],
+            "NAME",
+        ),
+        (
+            vec![
+                "leaderboard",
+                "--input",
+                input,
+                "--control",
+                "all",
+                "--method",
+                "elo",
+            ],
+            "online Elo",
+        ),
+    ] {
+        let (code, out, err) = run(&args, &dir);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(why),
+            "{args:?}: the first line says why: {err}"
+        );
+    }
+}

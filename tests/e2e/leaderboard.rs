@@ -136,6 +136,103 @@ async fn web_leaderboard_matches_the_cli_and_arena_rank(backend: Backend) {
         }
     }
 
+    // LMArena's reweighted board: the web view, the file and the database give
+    // arena-rank's `reweighted=True` numbers.
+    let plain = ratings(&from_db);
+    let web: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/leaderboard?reweight=true", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(web["reweighted"], true);
+    let file_reweighted: serde_json::Value = serde_json::from_str(&arena(
+        &[
+            "leaderboard",
+            "--input",
+            votes.to_str().unwrap(),
+            "--reweight",
+            "--output",
+            "json",
+        ],
+        &url,
+        &dir,
+    ))
+    .unwrap();
+    let db_reweighted: serde_json::Value = serde_json::from_str(&arena(
+        &["leaderboard", "--reweight", "--output", "json"],
+        &url,
+        &dir,
+    ))
+    .unwrap();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../evaluator/tests/reference/genai_t2i_anony.arena_rank_reweighted_sandwich.json"
+        )))
+        .unwrap(),
+    )
+    .unwrap();
+    let web = ratings(&web);
+    assert_eq!(web.len(), reference["ratings"].as_object().unwrap().len());
+    for (model, rating, low, high) in &web {
+        let r = by_slug(&reference, model);
+        assert!(
+            (rating - r["rating"].as_f64().unwrap()).abs() < 0.01,
+            "{model}: {rating} vs {r}"
+        );
+        assert!(
+            (low - r["ci_low"].as_f64().unwrap()).abs() < 0.05,
+            "{model} low"
+        );
+        assert!(
+            (high - r["ci_high"].as_f64().unwrap()).abs() < 0.05,
+            "{model} high"
+        );
+        for other in [&file_reweighted, &db_reweighted] {
+            let (_, o_rating, ..) = ratings(other)
+                .into_iter()
+                .find(|(m, ..)| model_slug(m) == *model)
+                .unwrap();
+            assert!(
+                (rating - o_rating).abs() < 1e-6,
+                "{model}: {rating} vs {o_rating}"
+            );
+        }
+        let unweighted = plain.iter().find(|(m, ..)| m == model).unwrap().1;
+        assert!(
+            (rating - unweighted).abs() > 1e-3,
+            "{model}: reweighting changed nothing"
+        );
+    }
+    let page = reqwest::get(format!("{}/leaderboard?reweight=true", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("votes reweighted by pair frequency"),
+        "{page}"
+    );
+    assert!(page.contains("<option value=\"true\" selected>by pair frequency</option>"));
+    let refused = reqwest::get(format!(
+        "{}/api/v1/leaderboard?reweight=true&method=elo",
+        server.base
+    ))
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reweight"),
+        "{body}"
+    );
+
     // Online Elo replays the stored votes in the order they were cast, as FastChat
     // replays the file by timestamp.
     let elo: serde_json::Value =

@@ -25,6 +25,9 @@ pub(crate) struct RawVote<'a> {
     pub left_model: Option<Cow<'a, str>>,
     pub right_model: Option<Cow<'a, str>>,
     pub vote_type: Option<Cow<'a, str>>,
+    /// The text of the `features` value (the reference reader's only: the fast
+    /// scanner skips it).
+    pub features: Option<&'a str>,
 }
 
 #[derive(Clone, Copy, Debug)]

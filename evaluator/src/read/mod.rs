@@ -19,9 +19,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::contextual::Rows;
 use crate::counts::Counts;
 use crate::error::{Error, Result};
 use crate::filter::{Excluded, VoteFilter};
+use crate::options::Control;
 use crate::vote::{Outcome, Vote};
 
 /// The layout of a vote file.
@@ -286,6 +288,95 @@ pub(crate) fn read_tally<R: BufRead>(
         Ok(())
     })?;
     Ok(merge_parts(vec![part]))
+}
+
+/// Reads the votes with their covariates for a contextual fit: the tally (as
+/// [`read_tally`] would count it) and one row per admitted vote with the values of
+/// `control`'s covariates. A counted vote without one of them, or with a value that
+/// is not a number, is an error naming its line. Read the plain way
+/// ([`reference`]), since every vote's own values are kept anyway.
+pub(crate) fn read_rows<R: BufRead>(
+    reader: R,
+    format: Format,
+    filter: &VoteFilter,
+    control: &Control,
+) -> Result<(Tally, Rows)> {
+    let mut tally = Tally::default();
+    let mut rows = Rows::default();
+    let mut names: Option<Vec<String>> = match control {
+        Control::All => None,
+        Control::Features(names) => Some(names.clone()),
+    };
+    let mut values = Vec::new();
+    reference::for_each_vote_with_covariates(reader, format, |vote, covariates| {
+        let Some((a, b)) = tally.add(filter, vote) else {
+            return Ok(());
+        };
+        let line = vote.line;
+        let names = names.get_or_insert_with(|| {
+            let mut all: Vec<String> = covariates.iter().map(|(n, _)| n.clone()).collect();
+            all.sort();
+            all.dedup();
+            all
+        });
+        if names.is_empty() {
+            return Err(Error::Parse {
+                line,
+                message: "the vote has no features to control for".into(),
+            });
+        }
+        if rows.names.is_empty() {
+            rows.names = names.clone();
+        }
+        values.clear();
+        for name in names.iter() {
+            match covariates.iter().find(|(n, _)| n == name) {
+                Some((_, Some(value))) => values.push(*value),
+                Some((_, None)) => {
+                    return Err(Error::Parse {
+                        line,
+                        message: format!("feature {name:?} is not a number"),
+                    });
+                }
+                None => {
+                    return Err(Error::Parse {
+                        line,
+                        message: format!("feature {name:?} is missing"),
+                    });
+                }
+            }
+        }
+        rows.push(a, b, vote.outcome, &values);
+        Ok(())
+    })?;
+    if rows.names.is_empty() {
+        rows.names = names.unwrap_or_default();
+    }
+    tally.excluded.self_battles = tally.counts.self_battles();
+    Ok((tally, rows))
+}
+
+/// [`read_rows`] on a file (the format from its extension, then its first byte).
+pub(crate) fn read_rows_from_path(
+    path: &Path,
+    format: Format,
+    filter: &VoteFilter,
+    control: &Control,
+) -> Result<(Tally, Rows)> {
+    let file = File::open(path).map_err(|source| Error::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let format = match format {
+        Format::Auto => Format::from_extension(path),
+        known => known,
+    };
+    read_rows(
+        BufReader::with_capacity(1 << 20, file),
+        format,
+        filter,
+        control,
+    )
 }
 
 /// [`read_tally`] on a file, which JSONL reads in one share per thread (`threads`,

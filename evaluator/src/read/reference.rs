@@ -24,6 +24,9 @@ use crate::vote::Vote;
 
 pub use super::agreement::check_agreement;
 
+/// How the CSV columns of covariates begin: `feature.brightness`.
+pub const FEATURE_COLUMN: &str = "feature.";
+
 /// How the messages of errors that `serde_json` found begin.
 pub const MALFORMED_JSON: &str = "malformed JSON: ";
 
@@ -43,10 +46,29 @@ pub const MALFORMED_JSON: &str = "malformed JSON: ";
 /// .unwrap();
 /// assert_eq!(n, 1);
 /// ```
-pub fn for_each_vote<R, F>(mut reader: R, format: Format, mut f: F) -> Result<()>
+pub fn for_each_vote<R, F>(reader: R, format: Format, mut f: F) -> Result<()>
 where
     R: BufRead,
     F: FnMut(&Vote<'_>) -> Result<()>,
+{
+    for_each_vote_with_covariates(reader, format, |vote, _| f(vote))
+}
+
+/// One vote's covariates as its file gives them: JSON's `features` object, or CSV's
+/// `feature.NAME` columns, as (name, value) with `None` for a value that is not a
+/// finite number (an empty CSV cell, a JSON string or `null`).
+pub(crate) type Covariates = Vec<(String, Option<f64>)>;
+
+/// [`for_each_vote`] handing out each vote's covariates too (the readers of contextual
+/// fits, which need every vote's own values).
+pub(crate) fn for_each_vote_with_covariates<R, F>(
+    mut reader: R,
+    format: Format,
+    mut f: F,
+) -> Result<()>
+where
+    R: BufRead,
+    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
 {
     match resolve(&mut reader, format)? {
         Format::Jsonl | Format::Auto => jsonl(reader, &mut f),
@@ -71,8 +93,9 @@ fn is_blank(bytes: &[u8]) -> bool {
 
 fn jsonl<R: BufRead, F>(mut reader: R, f: &mut F) -> Result<()>
 where
-    F: FnMut(&Vote<'_>) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
 {
+    let mut covariates = Covariates::new();
     let mut bytes = Vec::new();
     let mut line = 0u64;
     loop {
@@ -93,8 +116,29 @@ where
             message: "the line is not valid UTF-8".into(),
         })?;
         let raw = vote_object(text, line)?;
-        f(&raw_to_vote(&raw, line)?)?;
+        let vote = raw_to_vote(&raw, line)?;
+        json_covariates(raw.features, line, &mut covariates)?;
+        f(&vote, &covariates)?;
     }
+}
+
+/// The covariates of a JSON vote from its `features` value: an object of numbers (or
+/// `null`, or no such field: none).
+fn json_covariates(text: Option<&str>, line: u64, out: &mut Covariates) -> Result<()> {
+    out.clear();
+    let Some(text) = text.filter(|t| *t != "null") else {
+        return Ok(());
+    };
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|_| Error::Parse {
+            line,
+            message: "field features must be an object of numbers".into(),
+        })?;
+    out.extend(object.into_iter().map(|(name, value)| {
+        let number = value.as_f64().filter(|x| x.is_finite());
+        (name, number)
+    }));
+    Ok(())
 }
 
 /// One JSON object holding a vote, parsed by `serde_json` alone (trailing text
@@ -166,6 +210,10 @@ impl<'de> Visitor<'de> for VoteSeed<'_> {
                     .map(|v| raw.counts_for_leaderboard = v),
                 "tstamp" => number_or_null(kept(&mut map)?, "tstamp").map(|v| raw.tstamp = v),
                 "judge" => string_or_any(kept(&mut map)?).map(|v| raw.judge = v),
+                "features" => {
+                    raw.features = Some(kept(&mut map)?.get());
+                    Ok(())
+                }
                 "voter" => string_or_any(kept(&mut map)?).map(|v| raw.voter = v),
                 _ => map
                     .next_value::<IgnoredAny>()
@@ -245,7 +293,7 @@ fn number_or_null<E>(raw: &RawValue, name: &str) -> Field<f64, E> {
 /// which is then read as one vote object; an element's line is the line it starts on.
 fn fastchat<F>(bytes: &[u8], f: &mut F) -> Result<()>
 where
-    F: FnMut(&Vote<'_>) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
 {
     let bytes = strip_bom(bytes);
     if is_blank(bytes) {
@@ -275,7 +323,7 @@ struct Elements<'a, 'f, F> {
 
 impl<'de, F> Visitor<'de> for Elements<'_, '_, F>
 where
-    F: FnMut(&Vote<'_>) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
 {
     type Value = ();
 
@@ -284,12 +332,16 @@ where
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut covariates = Covariates::new();
         while let Some(element) = seq.next_element::<&'de RawValue>()? {
             let text = element.get();
             let offset = text.as_ptr() as usize - self.start.as_ptr() as usize;
             let line = 1 + memchr::memchr_iter(b'\n', &self.start[..offset]).count() as u64;
-            let done = vote_object(text, line)
-                .and_then(|raw| raw_to_vote(&raw, line).and_then(|vote| (self.f)(&vote)));
+            let done = vote_object(text, line).and_then(|raw| {
+                let vote = raw_to_vote(&raw, line)?;
+                json_covariates(raw.features, line, &mut covariates)?;
+                (self.f)(&vote, &covariates)
+            });
             if let Err(error) = done {
                 *self.problem = Some(error);
                 return Err(serde::de::Error::custom("stopped"));
@@ -302,7 +354,7 @@ where
 /// CSV through the `csv` crate's string records, one at a time.
 fn csv<R: BufRead, F>(reader: R, f: &mut F) -> Result<()>
 where
-    F: FnMut(&Vote<'_>) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
 {
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(true)
@@ -332,6 +384,15 @@ where
     let category = column(&["category", "task"]);
     let counts = column(&["counts_for_leaderboard"]);
     let judge = column(&["judge", "voter", "worker"]);
+    let feature_columns: Vec<(usize, String)> = headers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let name = std::str::from_utf8(h.trim_ascii()).ok()?;
+            Some((i, name.strip_prefix(FEATURE_COLUMN)?.to_owned()))
+        })
+        .collect();
+    let mut covariates = Covariates::new();
     for record in rdr.byte_records() {
         let record = record.map_err(csv_error)?;
         let line = record.position().map_or(0, |p| p.line());
@@ -385,7 +446,15 @@ where
             judge: judge_value.as_deref(),
             line,
         };
-        f(&vote)?;
+        covariates.clear();
+        for (i, name) in &feature_columns {
+            let value = std::str::from_utf8(record.get(*i).unwrap_or_default())
+                .ok()
+                .and_then(|t| t.trim().parse::<f64>().ok())
+                .filter(|x| x.is_finite());
+            covariates.push((name.clone(), value));
+        }
+        f(&vote, &covariates)?;
     }
     Ok(())
 }

@@ -172,11 +172,16 @@ impl LeaderboardPage {
         self.query.category.as_deref() == Some(category)
     }
 
-    fn method_label(&self) -> &'static str {
-        match (self.query.method, self.query.ci) {
+    fn method_label(&self) -> String {
+        let label = match (self.query.method, self.query.ci) {
             (Method::Elo, _) => "Online Elo (K = 4), in vote order",
             (Method::Bt, CiMethod::Sandwich) => "Bradley–Terry, sandwich (robust) intervals",
             (Method::Bt, CiMethod::Bootstrap) => "Bradley–Terry, bootstrap intervals",
+        };
+        if self.query.reweight {
+            format!("{label}, votes reweighted by pair frequency")
+        } else {
+            label.to_string()
         }
     }
 

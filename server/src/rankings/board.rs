@@ -25,6 +25,9 @@ pub struct BoardQuery {
     pub ci: CiMethod,
     pub category: Option<String>,
     pub both_bad: BothBad,
+    /// Weigh votes by the inverse of their pair's frequency (arena-rank's
+    /// `reweighted=True`; Bradley–Terry only).
+    pub reweight: bool,
     /// Count the votes that are excluded too (an operator's comparison; admin only).
     pub include_excluded: bool,
 }
@@ -36,6 +39,7 @@ impl Default for BoardQuery {
             ci: CiMethod::Sandwich,
             category: None,
             both_bad: BothBad::Tie,
+            reweight: false,
             include_excluded: false,
         }
     }
@@ -58,6 +62,9 @@ impl BoardQuery {
         }
         if self.both_bad != defaults.both_bad {
             pairs.push(("both_bad", self.both_bad.to_string()));
+        }
+        if self.reweight {
+            pairs.push(("reweight", "true".into()));
         }
         if self.include_excluded {
             pairs.push(("exclusions", "include".into()));
@@ -90,6 +97,10 @@ pub struct BoardParams {
     /// What both-bad votes count as (default `tie`).
     #[param(value_type = Option<BothBad>)]
     pub both_bad: Option<String>,
+    /// `true` weighs each vote by 1 / max(votes of its pair, 50), as LMArena's
+    /// reweighted board (Bradley–Terry only; default `false`).
+    #[param(value_type = Option<bool>)]
+    pub reweight: Option<String>,
     /// `include` counts excluded votes too (admin only); `exclude` (the default) not.
     #[param(value_type = Option<Exclusions>, inline)]
     pub exclusions: Option<String>,
@@ -133,12 +144,20 @@ impl BoardParams {
         }
         let defaults = BoardQuery::default();
         let exclusions = field(&self.exclusions, "exclusions", "include, exclude")?;
+        let method = field(&self.method, "method", "bt, elo")?.unwrap_or(defaults.method);
+        let reweight: bool = field(&self.reweight, "reweight", "true, false")?.unwrap_or(false);
+        if reweight && method == Method::Elo {
+            return Err(Error::InvalidParameter(
+                "reweight applies to Bradley–Terry ratings (method=bt), not online Elo".into(),
+            ));
+        }
         Ok(BoardQuery {
-            method: field(&self.method, "method", "bt, elo")?.unwrap_or(defaults.method),
+            method,
             ci: field(&self.ci, "ci", "sandwich, bootstrap")?.unwrap_or(defaults.ci),
             category: self.category.clone().filter(|c| !c.is_empty()),
             both_bad: field(&self.both_bad, "both_bad", "tie, exclude")?
                 .unwrap_or(defaults.both_bad),
+            reweight,
             include_excluded: exclusions == Some(Exclusions::Include),
         })
     }
@@ -174,6 +193,7 @@ pub fn options_for(query: &BoardQuery) -> LeaderboardOptions {
         method: query.method,
         ci: query.ci,
         both_bad: query.both_bad,
+        reweight: query.reweight,
         ..LeaderboardOptions::default()
     }
 }

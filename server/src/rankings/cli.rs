@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use arena_evaluator::{
-    Anchor, BothBad, CiMethod, Format, LeaderboardOptions, Method, VoteFilter,
+    Anchor, BothBad, CiMethod, Control, Format, LeaderboardOptions, Method, VoteFilter,
     leaderboard_from_path, leaderboard_from_reader_with_progress,
 };
 use clap::{Args, ValueEnum};
@@ -44,6 +44,21 @@ pub struct LeaderboardArgs {
     /// What "both bad" votes count as: tie or exclude.
     #[arg(long, default_value = "tie")]
     pub both_bad: BothBad,
+    /// Weigh each vote by 1 / max(votes of its pair, 50), as arena-rank's
+    /// reweighted=True: pairs the matchmaking showed more often count no more.
+    #[arg(long)]
+    pub reweight: bool,
+    /// Contextual Bradley–Terry (style control) on these covariates of each vote
+    /// (JSONL `features` objects, CSV `feature.NAME` columns), or `all` of them;
+    /// prints each covariate's coefficient with its interval. Rows are reweighted, as
+    /// arena-rank's ContextualBradleyTerry does. JSONL, CSV and FastChat --input files.
+    #[arg(long, value_name = "NAME[,NAME…]|all")]
+    pub control: Option<Control>,
+    /// L2 penalty on the --control coefficients (arena-rank's reg, on the mean
+    /// log-likelihood): 1 as arena-rank, which holds them well toward zero; 0 fits them
+    /// by plain maximum likelihood.
+    #[arg(long, default_value_t = 1.0)]
+    pub control_reg: f64,
     /// Only votes of this prompt category.
     #[arg(long)]
     pub category: Option<String>,
@@ -113,6 +128,9 @@ impl LeaderboardArgs {
             level: self.level,
             anchor: self.anchor.clone(),
             both_bad: self.both_bad,
+            reweight: self.reweight,
+            control: self.control.clone(),
+            control_reg: self.control_reg,
             min_battles: self.min_battles,
             provisional_below: self.provisional_below,
             filter: VoteFilter {
@@ -151,6 +169,10 @@ pub async fn run(
                 known => known.text_format(),
             };
             match format {
+                None if options.control.is_some() => anyhow::bail!(
+                    "--control reads each vote's features from JSONL, CSV or FastChat files, \
+                     not Parquet"
+                ),
                 None => read_parquet::leaderboard(path, &options)?,
                 Some(format) if show_progress => {
                     let format = match format {
@@ -168,6 +190,12 @@ pub async fn run(
         None => {
             if args.all_battles || args.since.is_some() || args.until.is_some() {
                 anyhow::bail!("--all-battles, --since and --until apply to --input files only");
+            }
+            if args.control.is_some() {
+                anyhow::bail!(
+                    "--control needs each vote's covariates: give an --input file whose votes \
+                     carry features"
+                );
             }
             let store = crate::app::open_store(storage, demo_models).await?;
             let gathered =
