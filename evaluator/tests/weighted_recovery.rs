@@ -269,3 +269,99 @@ fn reweighting_and_control_are_refused_where_they_do_not_apply() {
     };
     assert!(bootstrap.validate().is_err());
 }
+
+/// Root-mean-square distance of a board's ratings from the truth (both centred).
+fn rating_error(board: &Leaderboard, truth: &[f64]) -> f64 {
+    let got: Vec<f64> = (0..truth.len())
+        .map(|m| board.entry(&name(m)).unwrap().rating)
+        .collect();
+    let shift =
+        got.iter().sum::<f64>() / got.len() as f64 - truth.iter().sum::<f64>() / truth.len() as f64;
+    let sq: f64 = got
+        .iter()
+        .zip(truth)
+        .map(|(g, t)| (g - shift - t).powi(2))
+        .sum();
+    (sq / truth.len() as f64).sqrt()
+}
+
+/// Voters who prefer the brighter image whoever drew it, and a model that draws
+/// brighter images: the raw board overrates that model; controlling for the
+/// brightness difference (read from the export's `style_a_*`/`style_b_*` fields)
+/// recovers the true strengths.
+#[test]
+fn style_control_undoes_a_preference_for_brighter_images() {
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let truth = strengths(&mut rng);
+    let mut votes = String::new();
+    let normal = |rng: &mut ChaCha8Rng| {
+        let (u, v): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    };
+    for _ in 0..20_000 {
+        let a = rng.random_range(0..MODELS);
+        let mut b = rng.random_range(0..MODELS - 1);
+        if b >= a {
+            b += 1;
+        }
+        // Model 0 draws brighter images (0.75 against 0.5, spread 0.1).
+        let bright =
+            |m: usize, rng: &mut ChaCha8Rng| (if m == 0 { 0.75 } else { 0.5 }) + 0.1 * normal(rng);
+        let (ba, bb) = (bright(a, &mut rng), bright(b, &mut rng));
+        // 4 logits per unit of brightness: 0.4 per tenth.
+        let logit = (truth[a] - truth[b]) * 10f64.ln() / 400.0 + 4.0 * (ba - bb);
+        let winner = if rng.random::<f64>() < 1.0 / (1.0 + (-logit).exp()) {
+            "model_a"
+        } else {
+            "model_b"
+        };
+        votes.push_str(&format!(
+            "{{\"model_a\": \"{}\", \"model_b\": \"{}\", \"winner\": \"{winner}\", \"style_a_brightness\": {ba}, \"style_b_brightness\": {bb}}}\n",
+            name(a),
+            name(b)
+        ));
+    }
+    let options = |control: Option<Control>, control_reg: f64| LeaderboardOptions {
+        control,
+        control_reg,
+        filter: VoteFilter {
+            anonymous_only: false,
+            ..VoteFilter::default()
+        },
+        ..LeaderboardOptions::default()
+    };
+    let board = |o: &LeaderboardOptions| {
+        leaderboard_from_reader(votes.as_bytes(), Format::Jsonl, o).unwrap()
+    };
+    let raw = board(&options(None, 1.0));
+    let brightness = Some(Control::Features(vec!["brightness".into()]));
+    let arena_rank = board(&options(brightness.clone(), 1.0));
+    let unpenalised = board(&options(brightness, 0.0));
+    let (e_raw, e_default, e_free) = (
+        rating_error(&raw, &truth),
+        rating_error(&arena_rank, &truth),
+        rating_error(&unpenalised, &truth),
+    );
+    let overrated = |b: &Leaderboard| {
+        let shift = b.models.iter().map(|e| e.rating).sum::<f64>() / MODELS as f64 - 1000.0;
+        b.entry(&name(0)).unwrap().rating - shift - truth[0]
+    };
+    eprintln!(
+        "rating error (RMS points): raw {e_raw:.1}, controlled as arena-rank (reg 1) \
+         {e_default:.1}, controlled unpenalised {e_free:.1}; model 0 overrated by {:.1} / {:.1} / {:.1}; \
+         coefficient per SD {:.3} (reg 1) and {:.3} (reg 0), truth {:.3}",
+        overrated(&raw),
+        overrated(&arena_rank),
+        overrated(&unpenalised),
+        arena_rank.coefficients[0].coefficient,
+        unpenalised.coefficients[0].coefficient,
+        4.0 * unpenalised.coefficients[0].sd,
+    );
+    assert!(
+        overrated(&raw) > 40.0,
+        "the raw board overrates the bright model"
+    );
+    assert!(e_free < e_raw / 3.0, "{e_free} vs {e_raw}");
+    assert!(overrated(&unpenalised).abs() < 15.0);
+    assert!(e_default < e_raw, "{e_default} vs {e_raw}");
+}

@@ -64,6 +64,16 @@ pub enum Command {
     /// Find voters and addresses whose votes are improbable and exclude their votes.
     #[command(subcommand)]
     Integrity(IntegrityCommand),
+    /// Image style statistics (brightness, contrast, …) for style control.
+    #[command(subcommand)]
+    Features(FeaturesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeaturesCommand {
+    /// Compute the style statistics of every stored image that has none yet (images
+    /// stored before they existed); safe to run again, and while the arena runs.
+    Backfill,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +187,16 @@ impl Cli {
                         );
                     }
                 }
+                Ok(())
+            }
+            Command::Features(FeaturesCommand::Backfill) => {
+                let store = open_store(&storage, demo_models).await?;
+                let blobs = crate::generation::blob::BlobStore::open(storage.images_dir())?;
+                let report = crate::generation::style::backfill(&store, &blobs).await?;
+                println!(
+                    "computed the style of {} image(s); {} could not be read",
+                    report.computed, report.unreadable
+                );
                 Ok(())
             }
             Command::Migrate => {

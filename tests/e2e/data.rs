@@ -189,3 +189,109 @@ async fn a_running_arena_streams_its_votes_over_http() {
             .contains("<strong>3</strong> votes")
     );
 }
+
+/// Every stored image gets its style statistics when it is stored; the export carries
+/// them for both images of each vote, `arena leaderboard --control` fits on them, and
+/// `arena features backfill` recomputes exactly the same numbers for images stored
+/// without them.
+#[tokio::test]
+async fn style_statistics_are_stored_exported_controlled_for_and_backfilled() {
+    let dir = support::temp_dir("arena-style-e2e");
+    let url = format!("sqlite:{}", dir.join("arena.db").display());
+    let server = ArenaProcess::start(&url, &dir).await;
+    let mut voter = Voter::new();
+    let votes = 30;
+    for i in 0..votes {
+        let (status, battle) = voter
+            .post(
+                &format!("{}/api/v1/battles", server.base),
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 201, "{battle}");
+        let id = battle["id"].as_str().unwrap();
+        let winner = ["a", "b", "tie"][i % 3];
+        let (status, body) = voter
+            .post(
+                &format!("{}/api/v1/battles/{id}/vote", server.base),
+                serde_json::json!({ "winner": winner }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let export = reqwest::get(format!("{}/api/v1/export/votes?format=jsonl", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    server.kill();
+    assert_eq!(export.lines().count(), votes);
+    for line in export.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        for side in ["a", "b"] {
+            let brightness = row[format!("style_{side}_brightness")].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&brightness), "{row}");
+            assert!(row[format!("style_{side}_complexity")].as_f64().unwrap() > 0.0);
+            assert!(row[format!("style_{side}_near_blank")].is_number());
+        }
+    }
+    let file = dir.join("votes.jsonl");
+    std::fs::write(&file, &export).unwrap();
+    let (code, out, err) = run(
+        &[
+            "leaderboard",
+            "--input",
+            path(&file),
+            "--control",
+            "brightness,colourfulness",
+            "--output",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    let board: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = board["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["brightness", "colourfulness"]);
+    assert_eq!(board["n_votes"], votes);
+
+    // Images stored before the statistics existed: the backfill computes the same
+    // numbers again, once.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let before: Vec<(i64, Option<String>)> =
+        sqlx::query_as("select id, style from generation order by id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(before.iter().all(|(_, s)| s.is_some()), "{before:?}");
+    sqlx::query("update generation set style = null")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (code, out, err) = run(&["features", "backfill"], &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "computed the style of {} image(s); 0 could not be read",
+            before.len()
+        )),
+        "{out}"
+    );
+    let after: Vec<(i64, Option<String>)> =
+        sqlx::query_as("select id, style from generation order by id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(after, before);
+    let (code, out, _) = run(&["features", "backfill"], &dir);
+    assert_eq!(code, 0);
+    assert!(out.contains("computed the style of 0 image(s)"), "{out}");
+}

@@ -28,6 +28,9 @@ pub(crate) struct RawVote<'a> {
     /// The text of the `features` value (the reference reader's only: the fast
     /// scanner skips it).
     pub features: Option<&'a str>,
+    /// `style_a_<name>` and `style_b_<name>` fields: (field name, number or `None`),
+    /// the reference reader's only.
+    pub styles: Vec<(String, Option<f64>)>,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -335,7 +335,10 @@ pub(crate) fn read_rows<R: BufRead>(
                 Some((_, None)) => {
                     return Err(Error::Parse {
                         line,
-                        message: format!("feature {name:?} is not a number"),
+                        message: format!(
+                            "feature {name:?} is not a number (for style_a_/style_b_ fields: \
+                             an image without statistics; `arena features backfill` computes them)"
+                        ),
                     });
                 }
                 None => {

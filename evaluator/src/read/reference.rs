@@ -27,6 +27,32 @@ pub use super::agreement::check_agreement;
 /// How the CSV columns of covariates begin: `feature.brightness`.
 pub const FEATURE_COLUMN: &str = "feature.";
 
+/// How the fields of the two images' statistics begin (the arena's export): the
+/// covariate `NAME` of a vote is `style_a_NAME − style_b_NAME`.
+pub const STYLE_A: &str = "style_a_";
+pub const STYLE_B: &str = "style_b_";
+
+/// Adds `(NAME, a − b)` for every `style_a_NAME` that has a `style_b_NAME`; `None` when
+/// either is not a number (an image whose statistics were never computed).
+fn style_differences<'a>(
+    fields: impl Iterator<Item = (&'a str, Option<f64>)> + Clone,
+    out: &mut Covariates,
+) {
+    for (key, a) in fields.clone() {
+        let Some(name) = key.strip_prefix(STYLE_A) else {
+            continue;
+        };
+        let b = fields
+            .clone()
+            .find(|(k, _)| k.strip_prefix(STYLE_B) == Some(name))
+            .map(|(_, v)| v);
+        if let Some(b) = b {
+            let difference = a.zip(b).map(|(a, b)| a - b);
+            out.push((name.to_owned(), difference));
+        }
+    }
+}
+
 /// How the messages of errors that `serde_json` found begin.
 pub const MALFORMED_JSON: &str = "malformed JSON: ";
 
@@ -117,16 +143,17 @@ where
         })?;
         let raw = vote_object(text, line)?;
         let vote = raw_to_vote(&raw, line)?;
-        json_covariates(raw.features, line, &mut covariates)?;
+        json_covariates(&raw, line, &mut covariates)?;
         f(&vote, &covariates)?;
     }
 }
 
-/// The covariates of a JSON vote from its `features` value: an object of numbers (or
-/// `null`, or no such field: none).
-fn json_covariates(text: Option<&str>, line: u64, out: &mut Covariates) -> Result<()> {
+/// The covariates of a JSON vote: its `features` object of numbers, and the A-minus-B
+/// differences of its `style_a_*`/`style_b_*` fields.
+fn json_covariates(raw: &RawVote<'_>, line: u64, out: &mut Covariates) -> Result<()> {
     out.clear();
-    let Some(text) = text.filter(|t| *t != "null") else {
+    style_differences(raw.styles.iter().map(|(k, v)| (k.as_str(), *v)), out);
+    let Some(text) = raw.features.filter(|t| *t != "null") else {
         return Ok(());
     };
     let object: serde_json::Map<String, serde_json::Value> =
@@ -212,6 +239,15 @@ impl<'de> Visitor<'de> for VoteSeed<'_> {
                 "judge" => string_or_any(kept(&mut map)?).map(|v| raw.judge = v),
                 "features" => {
                     raw.features = Some(kept(&mut map)?.get());
+                    Ok(())
+                }
+                k if k.starts_with(STYLE_A) || k.starts_with(STYLE_B) => {
+                    let value = kept(&mut map)?;
+                    let number = serde_json::from_str::<Option<f64>>(value.get())
+                        .ok()
+                        .flatten()
+                        .filter(|x| x.is_finite());
+                    raw.styles.push((key.clone(), number));
                     Ok(())
                 }
                 "voter" => string_or_any(kept(&mut map)?).map(|v| raw.voter = v),
@@ -339,7 +375,7 @@ where
             let line = 1 + memchr::memchr_iter(b'\n', &self.start[..offset]).count() as u64;
             let done = vote_object(text, line).and_then(|raw| {
                 let vote = raw_to_vote(&raw, line)?;
-                json_covariates(raw.features, line, &mut covariates)?;
+                json_covariates(&raw, line, &mut covariates)?;
                 (self.f)(&vote, &covariates)
             });
             if let Err(error) = done {
@@ -384,13 +420,19 @@ where
     let category = column(&["category", "task"]);
     let counts = column(&["counts_for_leaderboard"]);
     let judge = column(&["judge", "voter", "worker"]);
-    let feature_columns: Vec<(usize, String)> = headers
+    let named: Vec<(usize, String)> = headers
         .iter()
         .enumerate()
-        .filter_map(|(i, h)| {
-            let name = std::str::from_utf8(h.trim_ascii()).ok()?;
-            Some((i, name.strip_prefix(FEATURE_COLUMN)?.to_owned()))
-        })
+        .filter_map(|(i, h)| Some((i, std::str::from_utf8(h.trim_ascii()).ok()?.to_owned())))
+        .collect();
+    let feature_columns: Vec<(usize, String)> = named
+        .iter()
+        .filter_map(|(i, name)| Some((*i, name.strip_prefix(FEATURE_COLUMN)?.to_owned())))
+        .collect();
+    let style_columns: Vec<(usize, &str)> = named
+        .iter()
+        .filter(|(_, name)| name.starts_with(STYLE_A) || name.starts_with(STYLE_B))
+        .map(|(i, name)| (*i, name.as_str()))
         .collect();
     let mut covariates = Covariates::new();
     for record in rdr.byte_records() {
@@ -446,13 +488,19 @@ where
             judge: judge_value.as_deref(),
             line,
         };
-        covariates.clear();
-        for (i, name) in &feature_columns {
-            let value = std::str::from_utf8(record.get(*i).unwrap_or_default())
+        let number = |i: usize| {
+            std::str::from_utf8(record.get(i).unwrap_or_default())
                 .ok()
                 .and_then(|t| t.trim().parse::<f64>().ok())
-                .filter(|x| x.is_finite());
-            covariates.push((name.clone(), value));
+                .filter(|x| x.is_finite())
+        };
+        covariates.clear();
+        style_differences(
+            style_columns.iter().map(|&(i, name)| (name, number(i))),
+            &mut covariates,
+        );
+        for (i, name) in &feature_columns {
+            covariates.push((name.clone(), number(*i)));
         }
         f(&vote, &covariates)?;
     }

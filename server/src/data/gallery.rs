@@ -74,10 +74,10 @@ pub async fn import_gallery(
     let mut images = Vec::with_capacity(files.len());
     for (path, model_name, prompt_text, prompt_category, file) in files {
         let bytes = std::fs::read(&path).with_context(|| format!("cannot read {file}"))?;
-        let png = tokio::task::spawn_blocking(move || normalize_bytes(&bytes, image_size))
+        let stored = tokio::task::spawn_blocking(move || normalize_bytes(&bytes, image_size))
             .await?
             .with_context(|| format!("{file} is not a readable image"))?;
-        let (blob_key, sha256) = blobs.put_png(&png).await?;
+        let (blob_key, sha256) = blobs.put_png(&stored.png).await?;
         images.push(GalleryImage {
             model_slug: model_slug(&model_name),
             model_name,
@@ -87,6 +87,7 @@ pub async fn import_gallery(
             sha256,
             size: image_size,
             file,
+            style: stored.style,
         });
     }
     let name = dir

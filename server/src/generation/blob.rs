@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage, imageops::FilterType};
 use sha2::{Digest, Sha256};
 
+use super::style::Style;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     #[error("the image cannot be decoded: {0}")]
@@ -17,11 +19,19 @@ pub enum BlobError {
     BadKey(String),
 }
 
-/// The one format every served image has: RGB8 PNG of `size`×`size` pixels.
+/// A stored image: its PNG bytes and their style statistics.
+#[derive(Debug)]
+pub struct Normalized {
+    pub png: Vec<u8>,
+    pub style: Style,
+}
+
+/// The one format every served image has: RGB8 PNG of `size`×`size` pixels, with its
+/// [`Style`] statistics taken from the same pixels.
 ///
 /// Decoding to raw pixels and encoding anew drops every ancillary chunk (text, EXIF,
 /// time, ICC), so nothing in the bytes can tell which model or tool produced them.
-pub fn normalize(image: DynamicImage, size: u32) -> Result<Vec<u8>, BlobError> {
+pub fn normalize(image: DynamicImage, size: u32) -> Result<Normalized, BlobError> {
     let rgb: RgbImage = if image.width() == size && image.height() == size {
         image.into_rgb8()
     } else {
@@ -31,7 +41,9 @@ pub fn normalize(image: DynamicImage, size: u32) -> Result<Vec<u8>, BlobError> {
     };
     let mut out = io::Cursor::new(Vec::with_capacity((size * size) as usize));
     rgb.write_to(&mut out, ImageFormat::Png)?;
-    Ok(out.into_inner())
+    let png = out.into_inner();
+    let style = Style::of(&rgb, png.len());
+    Ok(Normalized { png, style })
 }
 
 /// The widest and tallest image a worker may upload, in pixels.
@@ -54,7 +66,7 @@ pub fn decode_upload(bytes: &[u8]) -> Result<DynamicImage, image::ImageError> {
 }
 
 /// Decodes PNG/JPEG/WebP… bytes and normalises them (see [`normalize`]).
-pub fn normalize_bytes(bytes: &[u8], size: u32) -> Result<Vec<u8>, BlobError> {
+pub fn normalize_bytes(bytes: &[u8], size: u32) -> Result<Normalized, BlobError> {
     normalize(image::load_from_memory(bytes)?, size)
 }
 
@@ -120,9 +132,11 @@ mod tests {
     #[test]
     fn normalize_makes_square_png_of_the_requested_size() {
         let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 200, image::Rgb([10, 20, 30])));
-        let png = normalize(img, 128).unwrap();
-        let back = image::load_from_memory(&png).unwrap();
+        let stored = normalize(img, 128).unwrap();
+        let back = image::load_from_memory(&stored.png).unwrap();
         assert_eq!((back.width(), back.height()), (128, 128));
+        // The statistics are those of the stored pixels.
+        assert_eq!(stored.style, Style::of_png(&stored.png).unwrap());
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ pub mod blob;
 pub mod embedded_worker;
 pub mod queue;
 pub mod signals;
+pub mod style;
 pub mod workers;
 
 use crate::store::StoreError;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use image::DynamicImage;
 
-use super::blob::{decode_upload, normalize};
+use super::blob::{Normalized, decode_upload, normalize};
 use super::{Error, Result};
 use crate::app::App;
 use crate::store::{FailKind, JobLease, JobResult, LeasedJob, NewPoolJob, Worker};
@@ -110,7 +110,7 @@ pub async fn complete_bytes(
     params: serde_json::Value,
 ) -> Result<bool> {
     let size = app.config.image_size;
-    let png = {
+    let stored = {
         // Held through the re-encoding too: the decoded pixels live until then.
         let _permit = app
             .queue
@@ -128,7 +128,7 @@ pub async fn complete_bytes(
         .await
         .map_err(|e| Error::Internal(e.to_string()))??
     };
-    finish(app, lease, png, params).await
+    finish(app, lease, stored, params).await
 }
 
 /// Re-encodes the image to the arena's one format and size (blindness: no metadata,
@@ -141,22 +141,23 @@ pub async fn complete_image(
     params: serde_json::Value,
 ) -> Result<bool> {
     let size = app.config.image_size;
-    let png = tokio::task::spawn_blocking(move || normalize(image, size))
+    let stored = tokio::task::spawn_blocking(move || normalize(image, size))
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
-    finish(app, lease, png, params).await
+    finish(app, lease, stored, params).await
 }
 
 /// Stores a normalised PNG and finishes the job with it.
 async fn finish(
     app: &App,
     lease: JobLease<'_>,
-    png: Vec<u8>,
+    stored: Normalized,
     params: serde_json::Value,
 ) -> Result<bool> {
     let size = app.config.image_size;
-    let (blob_key, sha256) = app.blobs.put_png(&png).await?;
+    let (blob_key, sha256) = app.blobs.put_png(&stored.png).await?;
     let result = JobResult {
+        style: Some(stored.style),
         blob_key,
         sha256,
         width: size,

@@ -56,6 +56,9 @@ pub struct ExportRow {
     pub counts_for_leaderboard: bool,
     pub exclusion_reason: Option<String>,
     pub source: String,
+    /// The two images' style statistics as stored (JSON), `None` when not computed.
+    pub style_a: Option<String>,
+    pub style_b: Option<String>,
 }
 
 /// The votes an export filter admits; shared by the row query and the aggregates.
@@ -154,7 +157,8 @@ const ROWS_SQL: &str = "select v.battle_id, v.created_at, b.prompt_id, p.text as
      ga.height as gen_a_height, ga.latency_ms as gen_a_latency_ms, \
      gb.seed as gen_b_seed, gb.steps as gen_b_steps, gb.width as gen_b_width, \
      gb.height as gen_b_height, gb.latency_ms as gen_b_latency_ms, \
-     v.counts_for_leaderboard, v.exclusion_reason, v.source \
+     v.counts_for_leaderboard, v.exclusion_reason, v.source, \
+     ga.style as style_a, gb.style as style_b \
      from vote v \
      join battle b on b.id = v.battle_id \
      join model ma on ma.id = v.model_a_id \

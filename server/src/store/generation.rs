@@ -11,6 +11,17 @@ use serde::Serialize;
 
 use super::sql::{Exec, sql, sql_owned};
 use super::{Result, Store};
+use crate::generation::style::Style;
+
+/// A style as the `style` column stores it: a JSON object of the statistics.
+pub(super) fn style_json(style: &Style) -> String {
+    serde_json::to_string(style).expect("numbers always serialise")
+}
+
+/// The `style` column read back; `None` for a missing or unreadable value.
+pub fn parse_style(text: Option<&str>) -> Option<Style> {
+    serde_json::from_str(text?).ok()
+}
 
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Generation {
@@ -57,6 +68,41 @@ pub(super) struct GenerationRow<'a> {
     /// The generator's parameters, a JSON object.
     pub params: String,
     pub latency_ms: i64,
+    /// Style statistics of the stored image (`None`: left for the backfill).
+    pub style: Option<&'a Style>,
+}
+
+impl Store {
+    /// Up to `limit` stored images whose style has not been computed, after id
+    /// `after`, by id: (id, blob key).
+    pub async fn generations_without_style(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>> {
+        self.pool()
+            .fetch_all(
+                sql(
+                    "select id, blob_key from generation where style is null and id > $1 \
+                     order by id limit $2",
+                )
+                .bind(after)
+                .bind(limit),
+            )
+            .await
+    }
+
+    /// Records an image's style (computed after it was stored).
+    pub async fn set_generation_style(&self, id: i64, style: &Style) -> Result<()> {
+        self.pool()
+            .execute(
+                sql("update generation set style = $1 where id = $2")
+                    .bind(style_json(style))
+                    .bind(id),
+            )
+            .await?;
+        Ok(())
+    }
 }
 
 /// Records an image; one already recorded for the same (model, prompt, seed) is kept
@@ -69,8 +115,8 @@ pub(super) async fn insert(
     c.execute(
         sql(
             "insert into generation (model_id, prompt_id, blob_key, sha256, width, height, seed, \
-             steps, params, latency_ms, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
+             steps, params, latency_ms, created_at, style) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict do nothing",
         )
         .bind(g.model_id)
         .bind(g.prompt_id)
@@ -82,7 +128,8 @@ pub(super) async fn insert(
         .bind(g.steps)
         .bind(g.params.as_str())
         .bind(g.latency_ms)
-        .bind(now),
+        .bind(now)
+        .bind(g.style.map(style_json)),
     )
     .await?;
     c.scalar(

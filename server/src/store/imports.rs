@@ -14,6 +14,7 @@ use super::prompt::{self, PromptRow};
 use super::tally::{self, TallyDelta};
 use super::vote::{self, VoteRow};
 use super::{Result, Store, voter};
+use crate::generation::style::Style;
 
 /// One imported vote, resolved to model ids. Its battle id is derived from the vote's
 /// content, which is what makes a re-import of the same file add nothing.
@@ -42,6 +43,8 @@ pub struct GalleryImage {
     pub size: u32,
     /// Path inside the gallery, kept in the generation's parameters.
     pub file: String,
+    /// The stored image's style statistics.
+    pub style: Style,
 }
 
 /// What a gallery import added.
@@ -166,6 +169,7 @@ impl Store {
                 steps: None,
                 params: params.to_string(),
                 latency_ms: 0,
+                style: Some(&img.style),
             };
             generation::insert(&mut tx, &row, now).await?;
             counts.images_added += 1;

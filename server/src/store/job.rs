@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::generation::{self, GenerationRow};
 use super::sql::{Exec, sql, sql_owned};
 use super::{Backend, Result, Store, battle_image};
+use crate::generation::style::Style;
 
 /// Priority of jobs a voter is waiting for; pool refills have 0.
 pub const LIVE_PRIORITY: i32 = 100;
@@ -216,6 +217,8 @@ pub struct JobResult {
     pub steps: Option<i32>,
     pub params: serde_json::Value,
     pub latency_ms: i64,
+    /// The stored image's style statistics.
+    pub style: Option<Style>,
 }
 
 /// A job just marked done: (model, prompt, seed, live battle, slot).
@@ -480,6 +483,7 @@ impl Store {
             steps: r.steps,
             params: r.params.to_string(),
             latency_ms: r.latency_ms,
+            style: r.style.as_ref(),
         };
         let generation_id = generation::insert(&mut tx, &image, now).await?;
         tx.execute(

@@ -17,6 +17,7 @@ mod battle_image;
 mod export;
 mod flag;
 mod generation;
+pub use generation::parse_style;
 mod imports;
 mod integrity_scan;
 mod job;

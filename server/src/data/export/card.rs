@@ -12,7 +12,7 @@ use super::{ExportFormat, ImageHashes, Record};
 use crate::store::{ExportFilter, ExportSummary};
 
 /// The fields of the export row (JSONL, CSV, Parquet), in order: name, type, meaning.
-pub const FIELDS: [(&str, &str, &str); 25] = [
+pub const FIELDS: [(&str, &str, &str); 39] = [
     (
         "battle_id",
         "string",
@@ -85,6 +85,76 @@ pub const FIELDS: [(&str, &str, &str); 25] = [
         "source",
         "string",
         "`arena` for votes cast here, `import:<file>` for imported ones",
+    ),
+    (
+        "style_a_brightness",
+        "float?",
+        "image A: mean luma, 0 (black) to 1 (white)",
+    ),
+    (
+        "style_a_contrast",
+        "float?",
+        "image A: standard deviation of the luma (0 to 0.5)",
+    ),
+    (
+        "style_a_saturation",
+        "float?",
+        "image A: mean HSV saturation, 0 (grey) to 1",
+    ),
+    (
+        "style_a_colourfulness",
+        "float?",
+        "image A: Hasler–Süsstrunk colourfulness (0 grey, ~100 extremely colourful)",
+    ),
+    (
+        "style_a_sharpness",
+        "float?",
+        "image A: variance of the luma's Laplacian: edges and fine detail",
+    ),
+    (
+        "style_a_complexity",
+        "float?",
+        "image A: the stored PNG's bytes per pixel: how little the image compresses",
+    ),
+    (
+        "style_a_near_blank",
+        "float?",
+        "image A: 1 when the image is almost uniform, else 0",
+    ),
+    (
+        "style_b_brightness",
+        "float?",
+        "image B: mean luma, 0 (black) to 1 (white)",
+    ),
+    (
+        "style_b_contrast",
+        "float?",
+        "image B: standard deviation of the luma (0 to 0.5)",
+    ),
+    (
+        "style_b_saturation",
+        "float?",
+        "image B: mean HSV saturation, 0 (grey) to 1",
+    ),
+    (
+        "style_b_colourfulness",
+        "float?",
+        "image B: Hasler–Süsstrunk colourfulness (0 grey, ~100 extremely colourful)",
+    ),
+    (
+        "style_b_sharpness",
+        "float?",
+        "image B: variance of the luma's Laplacian: edges and fine detail",
+    ),
+    (
+        "style_b_complexity",
+        "float?",
+        "image B: the stored PNG's bytes per pixel: how little the image compresses",
+    ),
+    (
+        "style_b_near_blank",
+        "float?",
+        "image B: 1 when the image is almost uniform, else 0",
     ),
 ];
 

@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
 use crate::generation::blob::BlobStore;
+use crate::store::parse_style;
 use crate::store::{ExportFilter, ExportRow, Store};
 
 pub use card::CardStats;
@@ -153,10 +154,28 @@ pub struct Record<'a> {
     pub counts_for_leaderboard: bool,
     pub exclusion_reason: Option<&'a str>,
     pub source: &'a str,
+    // The two images' style statistics (`crate::generation::style`): columns rather
+    // than objects, so that every format holds them the same way.
+    pub style_a_brightness: Option<f64>,
+    pub style_a_contrast: Option<f64>,
+    pub style_a_saturation: Option<f64>,
+    pub style_a_colourfulness: Option<f64>,
+    pub style_a_sharpness: Option<f64>,
+    pub style_a_complexity: Option<f64>,
+    pub style_a_near_blank: Option<f64>,
+    pub style_b_brightness: Option<f64>,
+    pub style_b_contrast: Option<f64>,
+    pub style_b_saturation: Option<f64>,
+    pub style_b_colourfulness: Option<f64>,
+    pub style_b_sharpness: Option<f64>,
+    pub style_b_complexity: Option<f64>,
+    pub style_b_near_blank: Option<f64>,
 }
 
 impl<'a> Record<'a> {
     pub fn new(row: &'a ExportRow, judge_key: &[u8], images: &ImageNamer) -> Record<'a> {
+        let style_a = parse_style(row.style_a.as_deref());
+        let style_b = parse_style(row.style_b.as_deref());
         Record {
             battle_id: &row.battle_id,
             tstamp: row.created_at.timestamp_micros() as f64 / 1e6,
@@ -183,7 +202,41 @@ impl<'a> Record<'a> {
             counts_for_leaderboard: row.counts_for_leaderboard,
             exclusion_reason: row.exclusion_reason.as_deref(),
             source: &row.source,
+            style_a_brightness: style_a.map(|s| s.brightness),
+            style_a_contrast: style_a.map(|s| s.contrast),
+            style_a_saturation: style_a.map(|s| s.saturation),
+            style_a_colourfulness: style_a.map(|s| s.colourfulness),
+            style_a_sharpness: style_a.map(|s| s.sharpness),
+            style_a_complexity: style_a.map(|s| s.complexity),
+            style_a_near_blank: style_a.map(|s| s.near_blank),
+            style_b_brightness: style_b.map(|s| s.brightness),
+            style_b_contrast: style_b.map(|s| s.contrast),
+            style_b_saturation: style_b.map(|s| s.saturation),
+            style_b_colourfulness: style_b.map(|s| s.colourfulness),
+            style_b_sharpness: style_b.map(|s| s.sharpness),
+            style_b_complexity: style_b.map(|s| s.complexity),
+            style_b_near_blank: style_b.map(|s| s.near_blank),
         }
+    }
+
+    /// The style columns in schema order: A's statistics, then B's.
+    pub fn style_values(&self) -> [Option<f64>; 14] {
+        [
+            self.style_a_brightness,
+            self.style_a_contrast,
+            self.style_a_saturation,
+            self.style_a_colourfulness,
+            self.style_a_sharpness,
+            self.style_a_complexity,
+            self.style_a_near_blank,
+            self.style_b_brightness,
+            self.style_b_contrast,
+            self.style_b_saturation,
+            self.style_b_colourfulness,
+            self.style_b_sharpness,
+            self.style_b_complexity,
+            self.style_b_near_blank,
+        ]
     }
 }
 
@@ -536,6 +589,8 @@ mod tests {
             counts_for_leaderboard: true,
             exclusion_reason: None,
             source: "arena".into(),
+            style_a: Some(r#"{"brightness":0.5,"contrast":0.1,"saturation":0.2,"colourfulness":30.0,"sharpness":12.0,"complexity":1.5,"near_blank":0.0}"#.into()),
+            style_b: None,
         };
         let namer = ImageNamer::new(ImageHashes::Keyed, b"k");
         let json = serde_json::to_string(&Record::new(&row, b"k", &namer)).unwrap();

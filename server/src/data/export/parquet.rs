@@ -50,6 +50,20 @@ pub const SCHEMA: &str = "message vote {
   required boolean counts_for_leaderboard;
   optional binary exclusion_reason (STRING);
   required binary source (STRING);
+  optional double style_a_brightness;
+  optional double style_a_contrast;
+  optional double style_a_saturation;
+  optional double style_a_colourfulness;
+  optional double style_a_sharpness;
+  optional double style_a_complexity;
+  optional double style_a_near_blank;
+  optional double style_b_brightness;
+  optional double style_b_contrast;
+  optional double style_b_saturation;
+  optional double style_b_colourfulness;
+  optional double style_b_sharpness;
+  optional double style_b_complexity;
+  optional double style_b_near_blank;
 }";
 
 /// An optional column: the present values and one definition level per row.
@@ -94,6 +108,7 @@ struct Columns {
     counts: Vec<bool>,
     exclusion_reason: Opt<ByteArray>,
     source: Vec<ByteArray>,
+    style: [Opt<f64>; 14],
 }
 
 #[derive(Default)]
@@ -136,6 +151,9 @@ impl Columns {
         self.counts.push(r.counts_for_leaderboard);
         self.exclusion_reason.push(r.exclusion_reason.map(bytes));
         self.source.push(bytes(r.source));
+        for (column, value) in self.style.iter_mut().zip(r.style_values()) {
+            column.push(value);
+        }
     }
 
     fn rows(&self) -> usize {
@@ -168,7 +186,11 @@ impl Columns {
         }
         column::<BoolType, _>(rg, &self.counts, None)?;
         optional::<ByteArrayType, _>(rg, &self.exclusion_reason)?;
-        column::<ByteArrayType, _>(rg, &self.source, None)
+        column::<ByteArrayType, _>(rg, &self.source, None)?;
+        for style in &self.style {
+            optional::<DoubleType, _>(rg, style)?;
+        }
+        Ok(())
     }
 }
 
