@@ -212,6 +212,14 @@ pub(crate) fn rate_contextual(
         data.x.extend_from_slice(&rows.x[r * k..(r + 1) * k]);
     }
     let n_rows = data.rows();
+    if n_rows == 0 {
+        let rated = Rated {
+            rating: vec![options.initial_rating; n_models],
+            bounds: None,
+            n_votes: 0,
+        };
+        return (rated, Vec::new());
+    }
     let (means, sds) = normalise(&mut data.x, k);
     data.w = row_weights(&data.a, &data.b);
     if bt::separation(&table.pairs, n_models).is_some() && n_rows > 0 {

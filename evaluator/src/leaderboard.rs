@@ -266,6 +266,52 @@ pub fn leaderboard_from_votes<E: From<Error>>(
     )?)
 }
 
+/// Contextual (style-controlled) leaderboard from votes with covariates that a reader
+/// outside this crate hands out (the server's database): `read` is called once, with
+/// a function to call for each vote and its covariates as `(name, value)`;
+/// `options.control` says which covariates count and `options.filter` applies.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{leaderboard_from_covariate_votes, Control, LeaderboardOptions, Outcome, Vote};
+/// let options = LeaderboardOptions { control: Some(Control::All), ..Default::default() };
+/// let board = leaderboard_from_covariate_votes(&options, |add| {
+///     for (line, (outcome, x)) in (1..).zip([(Outcome::A, 1.0), (Outcome::B, -1.0), (Outcome::A, 0.5)]) {
+///         let vote = Vote {
+///             model_a: "x", model_b: "y", outcome, anony: Some(true), tstamp: None, category: None,
+///             counts_for_leaderboard: None, judge: None, line,
+///         };
+///         add(&vote, &[("brightness".to_string(), Some(x))])?;
+///     }
+///     Ok::<(), arena_evaluator::Error>(())
+/// })
+/// .unwrap();
+/// assert_eq!(board.coefficients[0].name, "brightness");
+/// ```
+pub fn leaderboard_from_covariate_votes<E: From<Error>>(
+    options: &LeaderboardOptions,
+    read: impl FnOnce(
+        &mut dyn FnMut(&Vote<'_>, &[(String, Option<f64>)]) -> Result<()>,
+    ) -> std::result::Result<(), E>,
+) -> std::result::Result<Leaderboard, E> {
+    options.validate()?;
+    let control = options.control.clone().ok_or_else(|| {
+        Error::InvalidOption("covariate votes need a control (which covariates to fit)".into())
+    })?;
+    let mut collector = read::RowCollector::new(&options.filter, &control);
+    read(&mut |vote, covariates| collector.take(vote, covariates))?;
+    let (tally, rows) = collector.finish();
+    Ok(compute(
+        &tally.counts,
+        None,
+        Some(&rows),
+        tally.excluded,
+        options,
+        None,
+    )?)
+}
+
 /// Bradley–Terry leaderboard from a [`Tally`] that a reader outside this crate
 /// filled with [`Tally::add`] (the filter in `options` is the caller's to apply; its
 /// exclusions are reported as the tally counted them). Online Elo needs the votes in

@@ -58,9 +58,9 @@ pub use error::{Error, Result};
 pub use filter::{Excluded, Exclusion, VoteFilter};
 pub use leaderboard::{
     Leaderboard, LeaderboardEntry, MIN_INTERVAL_BATTLES, leaderboard_from_counts,
-    leaderboard_from_counts_with_progress, leaderboard_from_ordered_votes, leaderboard_from_path,
-    leaderboard_from_reader, leaderboard_from_reader_with_progress, leaderboard_from_tally,
-    leaderboard_from_votes,
+    leaderboard_from_counts_with_progress, leaderboard_from_covariate_votes,
+    leaderboard_from_ordered_votes, leaderboard_from_path, leaderboard_from_reader,
+    leaderboard_from_reader_with_progress, leaderboard_from_tally, leaderboard_from_votes,
 };
 pub use matrices::{Matrices, matrices};
 pub use options::{Anchor, BothBad, CiMethod, Control, LeaderboardOptions, Method, Optimizer};

@@ -227,6 +227,51 @@ async fn style_statistics_are_stored_exported_controlled_for_and_backfilled() {
         .text()
         .await
         .unwrap();
+    // The style-controlled board on the web, beside the board as voted.
+    let styled: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/leaderboard?control=style", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let names: Vec<&str> = styled["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "brightness",
+            "contrast",
+            "saturation",
+            "colourfulness",
+            "sharpness",
+            "complexity",
+            "near_blank"
+        ]
+    );
+    assert_eq!(styled["n_votes"], votes);
+    assert_eq!(styled["reweighted"], true);
+    let page = reqwest::get(format!("{}/leaderboard?control=style", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("What voters reward") && page.contains("<th>As voted</th>"),
+        "{page}"
+    );
+    assert!(page.contains("controlled for image style"), "{page}");
+    for bad in ["control=style&method=elo", "control=size"] {
+        let response = reqwest::get(format!("{}/api/v1/leaderboard?{bad}", server.base))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{bad}");
+    }
     server.kill();
     assert_eq!(export.lines().count(), votes);
     for line in export.lines() {

@@ -127,6 +127,7 @@ async fn every_public_page_fits_a_phone_and_a_desktop() {
         ("reveal", format!("/battles/{battle}")),
         ("leaderboard", "/leaderboard".into()),
         ("leaderboard-elo", "/leaderboard?method=elo".into()),
+        ("leaderboard-style", "/leaderboard?control=style".into()),
         (
             "leaderboard-category",
             "/leaderboard?category=animals".into(),

@@ -290,30 +290,38 @@ pub(crate) fn read_tally<R: BufRead>(
     Ok(merge_parts(vec![part]))
 }
 
-/// Reads the votes with their covariates for a contextual fit: the tally (as
+/// Collects votes with their covariates for a contextual fit: the tally (as
 /// [`read_tally`] would count it) and one row per admitted vote with the values of
 /// `control`'s covariates. A counted vote without one of them, or with a value that
-/// is not a number, is an error naming its line. Read the plain way
-/// ([`reference`]), since every vote's own values are kept anyway.
-pub(crate) fn read_rows<R: BufRead>(
-    reader: R,
-    format: Format,
-    filter: &VoteFilter,
-    control: &Control,
-) -> Result<(Tally, Rows)> {
-    let mut tally = Tally::default();
-    let mut rows = Rows::default();
-    let mut names: Option<Vec<String>> = match control {
-        Control::All => None,
-        Control::Features(names) => Some(names.clone()),
-    };
-    let mut values = Vec::new();
-    reference::for_each_vote_with_covariates(reader, format, |vote, covariates| {
-        let Some((a, b)) = tally.add(filter, vote) else {
+/// is not a number, is an error naming its line.
+pub(crate) struct RowCollector<'f> {
+    filter: &'f VoteFilter,
+    tally: Tally,
+    rows: Rows,
+    names: Option<Vec<String>>,
+    values: Vec<f64>,
+}
+
+impl<'f> RowCollector<'f> {
+    pub fn new(filter: &'f VoteFilter, control: &Control) -> Self {
+        RowCollector {
+            filter,
+            tally: Tally::default(),
+            rows: Rows::default(),
+            names: match control {
+                Control::All => None,
+                Control::Features(names) => Some(names.clone()),
+            },
+            values: Vec::new(),
+        }
+    }
+
+    pub fn take(&mut self, vote: &Vote<'_>, covariates: &[(String, Option<f64>)]) -> Result<()> {
+        let Some((a, b)) = self.tally.add(self.filter, vote) else {
             return Ok(());
         };
         let line = vote.line;
-        let names = names.get_or_insert_with(|| {
+        let names = self.names.get_or_insert_with(|| {
             let mut all: Vec<String> = covariates.iter().map(|(n, _)| n.clone()).collect();
             all.sort();
             all.dedup();
@@ -325,13 +333,13 @@ pub(crate) fn read_rows<R: BufRead>(
                 message: "the vote has no features to control for".into(),
             });
         }
-        if rows.names.is_empty() {
-            rows.names = names.clone();
+        if self.rows.names.is_empty() {
+            self.rows.names = names.clone();
         }
-        values.clear();
+        self.values.clear();
         for name in names.iter() {
             match covariates.iter().find(|(n, _)| n == name) {
-                Some((_, Some(value))) => values.push(*value),
+                Some((_, Some(value))) => self.values.push(*value),
                 Some((_, None)) => {
                     return Err(Error::Parse {
                         line,
@@ -349,14 +357,32 @@ pub(crate) fn read_rows<R: BufRead>(
                 }
             }
         }
-        rows.push(a, b, vote.outcome, &values);
+        self.rows.push(a, b, vote.outcome, &self.values);
         Ok(())
-    })?;
-    if rows.names.is_empty() {
-        rows.names = names.unwrap_or_default();
     }
-    tally.excluded.self_battles = tally.counts.self_battles();
-    Ok((tally, rows))
+
+    pub fn finish(mut self) -> (Tally, Rows) {
+        if self.rows.names.is_empty() {
+            self.rows.names = self.names.unwrap_or_default();
+        }
+        self.tally.excluded.self_battles = self.tally.counts.self_battles();
+        (self.tally, self.rows)
+    }
+}
+
+/// [`RowCollector`] over a vote file, read the plain way ([`reference`]), since every
+/// vote's own values are kept anyway.
+pub(crate) fn read_rows<R: BufRead>(
+    reader: R,
+    format: Format,
+    filter: &VoteFilter,
+    control: &Control,
+) -> Result<(Tally, Rows)> {
+    let mut collector = RowCollector::new(filter, control);
+    reference::for_each_vote_with_covariates(reader, format, |vote, covariates| {
+        collector.take(vote, covariates)
+    })?;
+    Ok(collector.finish())
 }
 
 /// [`read_rows`] on a file (the format from its extension, then its first byte).

@@ -89,6 +89,64 @@ struct Row {
     provisional: bool,
     /// "deprecated", "imported": what a team should know about the model.
     mark: Option<&'static str>,
+    /// On a style-controlled board, the model's rating without the control.
+    raw: Option<String>,
+}
+
+/// One covariate of a style-controlled board, in words.
+struct EffectRow {
+    name: String,
+    /// What it means: "brighter images win more often", or "no clear effect".
+    words: String,
+    /// The coefficient in logits and rating points per standard deviation.
+    effect: String,
+    ci: String,
+}
+
+/// The comparative a statistic takes in "… images win more often".
+fn comparative(name: &str) -> &str {
+    match name {
+        "brightness" => "brighter",
+        "contrast" => "higher-contrast",
+        "saturation" => "more saturated",
+        "colourfulness" => "more colourful",
+        "sharpness" => "sharper, more detailed",
+        "complexity" => "busier (less compressible)",
+        "near_blank" => "nearly blank",
+        other => other,
+    }
+}
+
+fn effect_rows(lb: &arena_evaluator::Leaderboard) -> Vec<EffectRow> {
+    let points = lb.scale / lb.base.ln();
+    lb.coefficients
+        .iter()
+        .map(|c| {
+            let words = match (c.ci_low, c.ci_high) {
+                _ if c.sd == 0.0 => "never varies here".to_string(),
+                (Some(lo), _) if lo > 0.0 => {
+                    format!("{} images win more often", comparative(&c.name))
+                }
+                (_, Some(hi)) if hi < 0.0 => {
+                    format!("{} images win less often", comparative(&c.name))
+                }
+                _ => "no clear effect".to_string(),
+            };
+            EffectRow {
+                name: c.name.clone(),
+                words,
+                effect: format!(
+                    "{:+.3} ({:+.0} points)",
+                    c.coefficient,
+                    c.coefficient * points
+                ),
+                ci: match (c.ci_low, c.ci_high) {
+                    (Some(lo), Some(hi)) => format!("{lo:+.3} to {hi:+.3}"),
+                    _ => "unknown".into(),
+                },
+            }
+        })
+        .collect()
 }
 
 /// The words beside a model's name for its status, if it is not simply active.
@@ -120,6 +178,7 @@ fn row(board: &Board, e: &LeaderboardEntry, model: Option<&Model>) -> Row {
         win_rate: format!("{:.1}%", e.win_rate * 100.0),
         provisional: e.provisional,
         mark: mark(model),
+        raw: None,
     }
 }
 
@@ -153,6 +212,8 @@ struct LeaderboardPage {
     /// The absolute address of the view's image, for link previews.
     og_image: String,
     og_url: String,
+    /// A style-controlled board: what voters reward (empty otherwise).
+    effects: Vec<EffectRow>,
 }
 
 impl LeaderboardPage {
@@ -178,10 +239,10 @@ impl LeaderboardPage {
             (Method::Bt, CiMethod::Sandwich) => "Bradley–Terry, sandwich (robust) intervals",
             (Method::Bt, CiMethod::Bootstrap) => "Bradley–Terry, bootstrap intervals",
         };
-        if self.query.reweight {
-            format!("{label}, votes reweighted by pair frequency")
-        } else {
-            label.to_string()
+        match (self.query.control_style, self.query.reweight) {
+            (true, _) => format!("{label}, controlled for image style (votes reweighted)"),
+            (false, true) => format!("{label}, votes reweighted by pair frequency"),
+            (false, false) => label.to_string(),
         }
     }
 
@@ -279,6 +340,17 @@ async fn leaderboard_page(
 ) -> std::result::Result<Response, PageError> {
     let (query, categories, board, models) = page_board(&state, &headers, &params).await?;
     let lb = &board.leaderboard;
+    // Beside a style-controlled rating, the rating without the control.
+    let raw = match query.control_style {
+        true => {
+            let plain = BoardQuery {
+                control_style: false,
+                ..query.clone()
+            };
+            Some(state.rankings.get(&state.store, &plain).await?)
+        }
+        false => None,
+    };
     let level_pct = format!("{:.0}%", lb.level * 100.0);
     let interval_name = format!("{level_pct} CI");
     let has_intervals = lb.ci.is_some();
@@ -297,7 +369,15 @@ async fn leaderboard_page(
         }
         let rows: Vec<Row> = entries
             .iter()
-            .map(|e| row(&board, e, find(&models, &e.model)))
+            .map(|e| {
+                let mut r = row(&board, e, find(&models, &e.model));
+                r.raw = raw.as_ref().map(|b| {
+                    b.leaderboard
+                        .entry(&e.model)
+                        .map_or_else(|| "–".to_string(), |p| format!("{:.1}", p.rating))
+                });
+                r
+            })
             .collect();
         let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
         let bars = chart_rows(&entries, &names);
@@ -371,6 +451,7 @@ async fn leaderboard_page(
         has_intervals,
         og_image: format!("{origin}/leaderboard.png{suffix}"),
         og_url: format!("{origin}/leaderboard{suffix}"),
+        effects: effect_rows(lb),
         query_string,
         query,
     };

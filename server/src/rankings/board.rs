@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arena_evaluator::{
-    BothBad, CiMethod, Counts, Leaderboard, LeaderboardOptions, Matrices, Method, Outcome,
-    leaderboard_from_counts, leaderboard_from_counts_with_progress, leaderboard_from_ordered_votes,
-    matrices,
+    BothBad, CiMethod, Control, Counts, Leaderboard, LeaderboardOptions, Matrices, Method, Outcome,
+    Vote, VoteFilter, leaderboard_from_counts, leaderboard_from_counts_with_progress,
+    leaderboard_from_covariate_votes, leaderboard_from_ordered_votes, matrices,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,8 @@ use tokio::sync::{Mutex, RwLock};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Error, Result};
-use crate::store::{Model, Store, VoteMarker};
+use crate::generation::style::Style;
+use crate::store::{Model, Store, VoteMarker, parse_style};
 
 /// Which leaderboard: the switches of `/leaderboard` and `/api/v1/leaderboard`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -28,6 +29,9 @@ pub struct BoardQuery {
     /// Weigh votes by the inverse of their pair's frequency (arena-rank's
     /// `reweighted=True`; Bradley–Terry only).
     pub reweight: bool,
+    /// Control for the images' style statistics (contextual Bradley–Terry on the
+    /// A-minus-B differences; Bradley–Terry only).
+    pub control_style: bool,
     /// Count the votes that are excluded too (an operator's comparison; admin only).
     pub include_excluded: bool,
 }
@@ -40,6 +44,7 @@ impl Default for BoardQuery {
             category: None,
             both_bad: BothBad::Tie,
             reweight: false,
+            control_style: false,
             include_excluded: false,
         }
     }
@@ -65,6 +70,9 @@ impl BoardQuery {
         }
         if self.reweight {
             pairs.push(("reweight", "true".into()));
+        }
+        if self.control_style {
+            pairs.push(("control", "style".into()));
         }
         if self.include_excluded {
             pairs.push(("exclusions", "include".into()));
@@ -101,6 +109,9 @@ pub struct BoardParams {
     /// reweighted board (Bradley–Terry only; default `false`).
     #[param(value_type = Option<bool>)]
     pub reweight: Option<String>,
+    /// `style` controls for the images' style statistics (brightness, contrast, …):
+    /// ratings at equal style, with what voters reward (Bradley–Terry only).
+    pub control: Option<String>,
     /// `include` counts excluded votes too (admin only); `exclude` (the default) not.
     #[param(value_type = Option<Exclusions>, inline)]
     pub exclusions: Option<String>,
@@ -151,6 +162,21 @@ impl BoardParams {
                 "reweight applies to Bradley–Terry ratings (method=bt), not online Elo".into(),
             ));
         }
+        let control_style = match self.control.as_deref().filter(|c| !c.is_empty()) {
+            None => false,
+            Some("style") if method == Method::Bt => true,
+            Some("style") => {
+                return Err(Error::InvalidParameter(
+                    "control=style applies to Bradley–Terry ratings (method=bt), not online Elo"
+                        .into(),
+                ));
+            }
+            Some(other) => {
+                return Err(Error::InvalidParameter(format!(
+                    "control must be style (got {other:?})"
+                )));
+            }
+        };
         Ok(BoardQuery {
             method,
             ci: field(&self.ci, "ci", "sandwich, bootstrap")?.unwrap_or(defaults.ci),
@@ -158,6 +184,7 @@ impl BoardParams {
             both_bad: field(&self.both_bad, "both_bad", "tie, exclude")?
                 .unwrap_or(defaults.both_bad),
             reweight,
+            control_style,
             include_excluded: exclusions == Some(Exclusions::Include),
         })
     }
@@ -194,8 +221,99 @@ pub fn options_for(query: &BoardQuery) -> LeaderboardOptions {
         ci: query.ci,
         both_bad: query.both_bad,
         reweight: query.reweight,
+        control: query
+            .control_style
+            .then(|| Control::Features(Style::NAMES.map(String::from).to_vec())),
+        filter: VoteFilter {
+            anonymous_only: false,
+            ..VoteFilter::default()
+        },
         ..LeaderboardOptions::default()
     }
+}
+
+/// Counted votes with the style differences of their images, for a style-controlled
+/// board: (A's slug, B's slug, outcome, A's statistics minus B's), and how many votes
+/// were left out for want of statistics (imported votes, images not backfilled).
+struct StyledVotes {
+    votes: Vec<(u32, u32, Outcome, [f64; 7])>,
+    without_style: u64,
+}
+
+async fn gather_styled(
+    store: &Store,
+    id_index: &HashMap<i64, u32>,
+    query: &BoardQuery,
+) -> Result<StyledVotes> {
+    let mut styled = StyledVotes {
+        votes: Vec::new(),
+        without_style: 0,
+    };
+    store
+        .for_each_counted_vote_with_style(
+            query.category.as_deref(),
+            query.include_excluded,
+            |a, b, winner, style_a, style_b| {
+                let (Some(&a), Some(&b)) = (id_index.get(&a), id_index.get(&b)) else {
+                    return;
+                };
+                match (
+                    parse_style(style_a.as_deref()),
+                    parse_style(style_b.as_deref()),
+                ) {
+                    (Some(sa), Some(sb)) => {
+                        let (va, vb) = (sa.values(), sb.values());
+                        let diff = std::array::from_fn(|k| va[k] - vb[k]);
+                        styled.votes.push((a, b, winner, diff));
+                    }
+                    _ => styled.without_style += 1,
+                }
+            },
+        )
+        .await?;
+    Ok(styled)
+}
+
+/// The style-controlled board of the gathered votes (CPU-bound).
+fn fit_styled(
+    styled: &StyledVotes,
+    slugs: &[String],
+    options: &LeaderboardOptions,
+) -> arena_evaluator::Result<(Leaderboard, Counts)> {
+    let mut counts = Counts::new();
+    let names: Vec<String> = Style::NAMES.map(String::from).to_vec();
+    let mut covariates: Vec<(String, Option<f64>)> =
+        names.iter().map(|n| (n.clone(), None)).collect();
+    let mut board = leaderboard_from_covariate_votes(options, |add| {
+        for (line, &(a, b, outcome, diff)) in (1..).zip(&styled.votes) {
+            let (slug_a, slug_b) = (&slugs[a as usize], &slugs[b as usize]);
+            counts.add(slug_a, slug_b, outcome);
+            for (c, d) in covariates.iter_mut().zip(diff) {
+                c.1 = Some(d);
+            }
+            let vote = Vote {
+                model_a: slug_a,
+                model_b: slug_b,
+                outcome,
+                anony: None,
+                tstamp: None,
+                category: None,
+                counts_for_leaderboard: None,
+                judge: None,
+                line,
+            };
+            add(&vote, &covariates)?;
+        }
+        Ok::<(), arena_evaluator::Error>(())
+    })?;
+    if styled.without_style > 0 {
+        board.warnings.push(format!(
+            "{} votes have no image statistics (imported votes, or images stored before \
+             them: `arena features backfill`) and are left out of the style-controlled board",
+            styled.without_style
+        ));
+    }
+    Ok((board, counts))
 }
 
 /// Counted votes gathered from the database, ready for the evaluator.
@@ -298,25 +416,42 @@ pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
     // One read of the models serves both the vote gathering and the display names.
     let models = store.list_models().await?;
     let options = options_for(query);
-    let gathered = gather_for(
-        store,
-        &models,
-        query.category.as_deref(),
-        query.method,
-        query.include_excluded,
-    )
-    .await?;
+    let (leaderboard, matrices) = if query.control_style {
+        let slugs: Vec<String> = models.iter().map(|m| m.slug.clone()).collect();
+        let id_index: HashMap<i64, u32> = models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id, i as u32))
+            .collect();
+        let styled = gather_styled(store, &id_index, query).await?;
+        tokio::task::spawn_blocking(move || {
+            let (board, counts) = fit_styled(&styled, &slugs, &options)?;
+            let m = matrices(&counts, &board);
+            Ok::<_, arena_evaluator::Error>((board, m))
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??
+    } else {
+        let gathered = gather_for(
+            store,
+            &models,
+            query.category.as_deref(),
+            query.method,
+            query.include_excluded,
+        )
+        .await?;
+        tokio::task::spawn_blocking(move || {
+            let board = fit(&gathered, &options, None)?;
+            let m = matrices(&gathered.counts, &board);
+            Ok::<_, arena_evaluator::Error>((board, m))
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??
+    };
     let names = models
         .into_iter()
         .map(|m| (m.slug, m.display_name))
         .collect();
-    let (leaderboard, matrices) = tokio::task::spawn_blocking(move || {
-        let board = fit(&gathered, &options, None)?;
-        let m = matrices(&gathered.counts, &board);
-        Ok::<_, arena_evaluator::Error>((board, m))
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))??;
     let mut board = Board {
         leaderboard,
         category: query.category.clone(),

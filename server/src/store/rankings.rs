@@ -68,6 +68,16 @@ const COUNTED_VOTES: &str = "from vote v join battle b on b.id = v.battle_id \
      where (v.counts_for_leaderboard or $2) and v.axis = 'overall' \
      and (cast($1 as text) is null or p.category = $1)";
 
+/// [`COUNTED_VOTES`] with each vote's two images (slot 0 is A, slot 1 is B).
+const COUNTED_VOTES_WITH_IMAGES: &str = "from vote v join battle b on b.id = v.battle_id \
+     left join prompt p on p.id = b.prompt_id \
+     left join battle_image ia on ia.battle_id = v.battle_id and ia.slot = 0 \
+     left join generation ga on ga.id = ia.generation_id \
+     left join battle_image ib on ib.battle_id = v.battle_id and ib.slot = 1 \
+     left join generation gb on gb.id = ib.generation_id \
+     where (v.counts_for_leaderboard or $2) and v.axis = 'overall' \
+     and (cast($1 as text) is null or p.category = $1)";
+
 impl Store {
     /// Counted votes per (model pair, outcome), from the running tallies: a few rows
     /// per pair whatever the number of votes.
@@ -142,6 +152,29 @@ impl Store {
         Ok(())
     }
 
+    /// Every counted vote with its two images' style statistics (the `style` column of
+    /// each image's generation; `None` for an imported vote, which has no images, or an
+    /// image not yet backfilled), in the order cast.
+    pub async fn for_each_counted_vote_with_style(
+        &self,
+        category: Option<&str>,
+        include_excluded: bool,
+        mut f: impl FnMut(i64, i64, Outcome, Option<String>, Option<String>),
+    ) -> Result<()> {
+        let mut rows = self.pool().fetch::<StyledVote>(
+            super::sql::sql_owned(format!(
+                "select v.model_a_id, v.model_b_id, v.winner, ga.style as style_a, \
+                 gb.style as style_b {COUNTED_VOTES_WITH_IMAGES} order by v.created_at, v.id"
+            ))
+            .bind(category)
+            .bind(include_excluded),
+        );
+        while let Some(v) = rows.try_next().await? {
+            f(v.model_a_id, v.model_b_id, v.winner, v.style_a, v.style_b);
+        }
+        Ok(())
+    }
+
     /// The latest voted battles of a model, newest first; image tokens only for
     /// battles whose images are all retired.
     pub async fn recent_battles_of(&self, model_id: i64, limit: i64) -> Result<Vec<VotedBattle>> {
@@ -182,6 +215,16 @@ impl Store {
 }
 
 /// One counted vote, for online Elo.
+#[derive(sqlx::FromRow)]
+struct StyledVote {
+    model_a_id: i64,
+    model_b_id: i64,
+    #[sqlx(try_from = "String")]
+    winner: Outcome,
+    style_a: Option<String>,
+    style_b: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct CountedVote {
     model_a_id: i64,
