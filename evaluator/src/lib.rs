@@ -42,6 +42,7 @@ mod leaderboard;
 mod linalg;
 mod matrices;
 mod options;
+mod personal;
 mod rate;
 mod read;
 mod render;
@@ -64,6 +65,7 @@ pub use leaderboard::{
 };
 pub use matrices::{Matrices, matrices};
 pub use options::{Anchor, BothBad, CiMethod, Control, LeaderboardOptions, Method, Optimizer};
+pub use personal::{PRIOR_SD_POINTS, PersonalBoard, PersonalEntry, personal_board};
 pub use read::{Format, Tally, for_each_vote, read_counts, read_counts_from_path, reference};
 pub use synth::Synthetic;
 pub use vote::{Outcome, Position, Vote};

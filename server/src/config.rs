@@ -66,6 +66,8 @@ pub struct FileConfig {
     /// A vote counts only when both images were fetched by its voter at least this many
     /// milliseconds before it (0: every vote counts, seen or not).
     pub min_view_ms: Option<u64>,
+    /// Votes a voter casts before `/me` shows their own leaderboard (default 20).
+    pub personal_min_votes: Option<u64>,
     /// `[limits]`: per address and per voter, per hour.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -131,6 +133,8 @@ impl Storage {
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     pub storage: Storage,
+    /// Votes before a voter's own leaderboard appears at `/me`.
+    pub personal_min_votes: u64,
     pub bind: SocketAddr,
     pub image_size: u32,
     pub battle_ttl: Duration,
@@ -202,6 +206,7 @@ impl ServeConfig {
             admin_token,
             trusted_proxies: TrustedProxies::parse(&file.trusted_proxies)?,
             min_view: Duration::from_millis(file.min_view_ms.unwrap_or(1500)),
+            personal_min_votes: file.personal_min_votes.unwrap_or(20).max(1),
             limits: file.limits,
             integrity: file.integrity,
             bind: bind

@@ -133,6 +133,7 @@ async fn every_public_page_fits_a_phone_and_a_desktop() {
             "/leaderboard?category=animals".into(),
         ),
         ("methodology", "/leaderboard/methodology".into()),
+        ("me", "/me".into()),
         ("model", "/models/demo-faithful".into()),
         (
             "model-imported",

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/leaderboard.png", get(leaderboard_png))
         .route("/leaderboard/methodology", get(methodology_page))
         .route("/models/{slug}", get(model_page))
+        .route("/me", get(me_page))
         .routes(routes!(leaderboard_json))
         .routes(routes!(model_json))
 }
@@ -561,6 +562,124 @@ async fn leaderboard_png(
         png,
     )
         .into_response())
+}
+
+/// One model on a voter's own board.
+struct PersonalRow {
+    slug: String,
+    name: String,
+    rating: String,
+    public_rating: String,
+    difference: String,
+    record: String,
+}
+
+/// `/me`: the voter's own leaderboard, once they have voted enough.
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    min_votes: u64,
+    votes: u64,
+    rows: Vec<PersonalRow>,
+    /// Kendall's τ with the public board, and what it means.
+    agreement: Option<(String, &'static str)>,
+    /// Models the voter rates well above / below the crowd: (name, points).
+    above: Vec<(String, String)>,
+    below: Vec<(String, String)>,
+}
+
+impl MePage {
+    fn votes_to_go(&self) -> u64 {
+        self.min_votes.saturating_sub(self.votes)
+    }
+}
+
+/// How far from the public rating a model must be to be named as one the voter rates
+/// differently (points).
+const FAR_FROM_THE_CROWD: f64 = 30.0;
+
+async fn me_page(
+    State(state): State<AppState>,
+    jar: axum_extra::extract::PrivateCookieJar,
+) -> std::result::Result<Response, PageError> {
+    let min_votes = state.config.personal_min_votes;
+    // Read from the cookie alone: this page never issues one.
+    let votes = match super::voter::voter_id(&jar) {
+        Some(id) => state.store.votes_of_voter(&id).await?,
+        None => Vec::new(),
+    };
+    let mut page = MePage {
+        min_votes,
+        votes: votes.len() as u64,
+        rows: Vec::new(),
+        agreement: None,
+        above: Vec::new(),
+        below: Vec::new(),
+    };
+    if page.votes >= min_votes {
+        let public = state
+            .rankings
+            .get(&state.store, &BoardQuery::default())
+            .await?;
+        let models = state.store.list_models().await?;
+        let public_board = public.clone();
+        let board = tokio::task::spawn_blocking(move || {
+            let mut counts = arena_evaluator::Counts::new();
+            for (a, b, outcome) in &votes {
+                counts.add(a, b, *outcome);
+            }
+            arena_evaluator::personal_board(&counts, &public_board.leaderboard)
+        })
+        .await
+        .map_err(|e| AppError::from(crate::rankings::Error::Internal(e.to_string())))?;
+        let name = |slug: &str| display_name(&public, find(&models, slug), slug);
+        page.rows = board
+            .models
+            .iter()
+            .map(|e| PersonalRow {
+                slug: e.model.clone(),
+                name: name(&e.model),
+                rating: format!("{:.0}", e.rating),
+                public_rating: e
+                    .public_rating
+                    .map_or_else(|| "–".into(), |r| format!("{r:.0}")),
+                difference: e
+                    .difference()
+                    .map_or_else(|| "–".into(), |d| format!("{d:+.0}")),
+                record: format!("{}–{}–{}", e.wins, e.losses, e.ties),
+            })
+            .collect();
+        page.agreement = board.kendall_tau.map(|tau| {
+            let words = match tau {
+                t if t >= 0.6 => "you rank much as the crowd does",
+                t if t >= 0.2 => "you rank somewhat like the crowd",
+                t if t > -0.2 => "your order has little to do with the crowd's",
+                _ => "you rank nearly the opposite way to the crowd",
+            };
+            (format!("{tau:.2}"), words)
+        });
+        let mut far: Vec<(f64, String)> = board
+            .models
+            .iter()
+            .filter_map(|e| Some((e.difference()?, name(&e.model))))
+            .filter(|(d, _)| d.abs() >= FAR_FROM_THE_CROWD)
+            .collect();
+        far.sort_by(|a, b| b.0.total_cmp(&a.0));
+        page.above = far
+            .iter()
+            .filter(|(d, _)| *d > 0.0)
+            .take(3)
+            .map(|(d, n)| (n.clone(), format!("{d:+.0}")))
+            .collect();
+        page.below = far
+            .iter()
+            .rev()
+            .filter(|(d, _)| *d < 0.0)
+            .take(3)
+            .map(|(d, n)| (n.clone(), format!("{d:+.0}")))
+            .collect();
+    }
+    Ok(super::error::no_store(page.render()))
 }
 
 #[derive(Template, WebTemplate)]

@@ -152,6 +152,26 @@ impl Store {
         Ok(())
     }
 
+    /// Every vote `voter_id` has cast (overall axis, counted or not: it is their own
+    /// board), as (A's slug, B's slug, outcome).
+    pub async fn votes_of_voter(&self, voter_id: &str) -> Result<Vec<(String, String, Outcome)>> {
+        let rows: Vec<VoterVote> = self
+            .pool()
+            .fetch_all(
+                sql(
+                    "select ma.slug as model_a, mb.slug as model_b, v.winner from vote v \
+                     join model ma on ma.id = v.model_a_id join model mb on mb.id = v.model_b_id \
+                     where v.voter_id = $1 and v.axis = 'overall' order by v.created_at, v.id",
+                )
+                .bind(voter_id),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|v| (v.model_a, v.model_b, v.winner))
+            .collect())
+    }
+
     /// Every counted vote with its two images' style statistics (the `style` column of
     /// each image's generation; `None` for an imported vote, which has no images, or an
     /// image not yet backfilled), in the order cast.
@@ -215,6 +235,14 @@ impl Store {
 }
 
 /// One counted vote, for online Elo.
+#[derive(sqlx::FromRow)]
+struct VoterVote {
+    model_a: String,
+    model_b: String,
+    #[sqlx(try_from = "String")]
+    winner: Outcome,
+}
+
 #[derive(sqlx::FromRow)]
 struct StyledVote {
     model_a_id: i64,
