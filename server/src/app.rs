@@ -49,6 +49,9 @@ impl App {
         let moderator = Moderator::new(&config.moderation)?;
         let cookie_key = Key::try_from(config.cookie_key.as_slice())
             .map_err(|_| anyhow::anyhow!("the cookie key must be at least 64 bytes"))?;
+        let rankings = Rankings::new(crate::rankings::board::StyleControl {
+            reg: config.style_control_reg,
+        });
         Ok(App {
             store,
             blobs,
@@ -56,7 +59,7 @@ impl App {
             cookie_key,
             queue: Signals::default(),
             moderator,
-            rankings: Default::default(),
+            rankings,
         })
     }
 }

@@ -68,6 +68,10 @@ pub struct FileConfig {
     pub min_view_ms: Option<u64>,
     /// Votes a voter casts before `/me` shows their own leaderboard (default 20).
     pub personal_min_votes: Option<u64>,
+    /// The penalty on the style-controlled board's coefficients (arena-rank's `reg`,
+    /// on the mean log-likelihood): 1 by default, as LMArena's style control; 0 fits
+    /// them freely, which undoes a style preference fully (see the methodology page).
+    pub style_control_reg: Option<f64>,
     /// `[limits]`: per address and per voter, per hour.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -135,6 +139,8 @@ pub struct ServeConfig {
     pub storage: Storage,
     /// Votes before a voter's own leaderboard appears at `/me`.
     pub personal_min_votes: u64,
+    /// The style-controlled board's coefficient penalty.
+    pub style_control_reg: f64,
     pub bind: SocketAddr,
     pub image_size: u32,
     pub battle_ttl: Duration,
@@ -189,6 +195,10 @@ impl ServeConfig {
             Some(hex_key) => parse_key(&hex_key)?,
             None => load_or_create_key(&storage.data_dir.join("cookie.key"))?,
         };
+        let style_control_reg = file.style_control_reg.unwrap_or(1.0);
+        if !(style_control_reg >= 0.0 && style_control_reg.is_finite()) {
+            bail!("style_control_reg must be 0 or more, not {style_control_reg}");
+        }
         let admin_token = file.admin_token.filter(|t| !t.is_empty());
         if let Some(token) = &admin_token
             && token.chars().count() < MIN_ADMIN_TOKEN_CHARS
@@ -207,6 +217,7 @@ impl ServeConfig {
             trusted_proxies: TrustedProxies::parse(&file.trusted_proxies)?,
             min_view: Duration::from_millis(file.min_view_ms.unwrap_or(1500)),
             personal_min_votes: file.personal_min_votes.unwrap_or(20).max(1),
+            style_control_reg,
             limits: file.limits,
             integrity: file.integrity,
             bind: bind

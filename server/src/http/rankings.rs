@@ -696,6 +696,10 @@ struct MethodologyPage {
     votes_per_address: u32,
     votes_per_voter: u32,
     standing_flags: usize,
+    /// What voters reward, from the style-controlled board (empty without votes
+    /// whose images have statistics).
+    effects: Vec<EffectRow>,
+    style_control_reg: f64,
 }
 
 impl MethodologyPage {
@@ -722,7 +726,14 @@ async fn methodology_page(
     let options = board::options_for(&BoardQuery::default());
     let exclusions = state.store.exclusion_counts().await?;
     let limits = &state.config.limits;
+    let styled = BoardQuery {
+        control_style: true,
+        ..BoardQuery::default()
+    };
+    let effects = effect_rows(&state.rankings.get(&state.store, &styled).await?.leaderboard);
     Ok(MethodologyPage {
+        effects,
+        style_control_reg: state.config.style_control_reg,
         bootstrap_rounds: options.bootstrap_rounds,
         seed: options.seed,
         provisional_below: options.provisional_below,

@@ -413,9 +413,33 @@ pub fn fit(
 
 /// Computes a leaderboard from the database.
 pub async fn compute(store: &Store, query: &BoardQuery) -> Result<Board> {
+    compute_with(store, query, StyleControl::default()).await
+}
+
+/// How the style-controlled board weighs its coefficients: arena-rank's penalty by
+/// default (`style_control_reg` in the config).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StyleControl {
+    /// L2 penalty on the coefficients (arena-rank's `reg`).
+    pub reg: f64,
+}
+
+impl Default for StyleControl {
+    fn default() -> Self {
+        StyleControl {
+            reg: LeaderboardOptions::default().control_reg,
+        }
+    }
+}
+
+/// [`compute`] with the style control's settings.
+pub async fn compute_with(store: &Store, query: &BoardQuery, style: StyleControl) -> Result<Board> {
     // One read of the models serves both the vote gathering and the display names.
     let models = store.list_models().await?;
-    let options = options_for(query);
+    let options = LeaderboardOptions {
+        control_reg: style.reg,
+        ..options_for(query)
+    };
     let (leaderboard, matrices) = if query.control_style {
         let slugs: Vec<String> = models.iter().map(|m| m.slug.clone()).collect();
         let id_index: HashMap<i64, u32> = models
@@ -539,9 +563,19 @@ pub struct Rankings {
     history: RwLock<Option<Arc<History>>>,
     /// The vote table as of the last (re)computation.
     marker: Mutex<Option<VoteMarker>>,
+    /// Settings of the style-controlled boards.
+    style: StyleControl,
 }
 
 impl Rankings {
+    /// Boards whose style control uses `style`.
+    pub fn new(style: StyleControl) -> Rankings {
+        Rankings {
+            style,
+            ..Rankings::default()
+        }
+    }
+
     /// The cached board for `query`, computed now if it is not cached yet.
     pub async fn get(&self, store: &Store, query: &BoardQuery) -> Result<Arc<Board>> {
         if let Some(board) = self.boards.read().await.get(query) {
@@ -553,7 +587,7 @@ impl Rankings {
                 *marker = Some(store.vote_marker().await?);
             }
         }
-        let board = Arc::new(compute(store, query).await?);
+        let board = Arc::new(compute_with(store, query, self.style).await?);
         let mut boards = self.boards.write().await;
         if boards.len() >= MAX_CACHED {
             boards.clear();
@@ -582,7 +616,10 @@ impl Rankings {
         let queries: Vec<BoardQuery> = self.boards.read().await.keys().cloned().collect();
         let mut fresh = HashMap::new();
         for query in queries {
-            fresh.insert(query.clone(), Arc::new(compute(store, &query).await?));
+            fresh.insert(
+                query.clone(),
+                Arc::new(compute_with(store, &query, self.style).await?),
+            );
         }
         self.boards.write().await.extend(fresh);
         *self.history.write().await = None;
