@@ -67,6 +67,9 @@ pub enum Command {
     /// Image style statistics (brightness, contrast, …) for style control.
     #[command(subcommand)]
     Features(FeaturesCommand),
+    /// Snapshot every published leaderboard now, with the digest of the counted votes
+    /// (`arena leaderboard --verify` checks one against an export).
+    Snapshot,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +199,28 @@ impl Cli {
                 println!(
                     "computed the style of {} image(s); {} could not be read",
                     report.computed, report.unreadable
+                );
+                Ok(())
+            }
+            Command::Snapshot => {
+                let store = open_store(&storage, demo_models).await?;
+                let judge_key = crate::config::judge_key(&file, &storage)?;
+                let style = crate::rankings::board::StyleControl {
+                    reg: file.style_control_reg.unwrap_or(1.0),
+                };
+                let ids = crate::rankings::snapshot::take(&store, &judge_key, style).await?;
+                if ids.is_empty() {
+                    println!("no vote counts yet: nothing to snapshot");
+                    return Ok(());
+                }
+                let first = store.snapshot(ids[0]).await?.expect("just stored");
+                println!(
+                    "took {} snapshot(s), ids {}–{}, of {} counted votes, digest {}",
+                    ids.len(),
+                    ids[0],
+                    ids[ids.len() - 1],
+                    first.votes,
+                    first.digest
                 );
                 Ok(())
             }

@@ -72,6 +72,9 @@ pub struct FileConfig {
     /// on the mean log-likelihood): 1 by default, as LMArena's style control; 0 fits
     /// them freely, which undoes a style preference fully (see the methodology page).
     pub style_control_reg: Option<f64>,
+    /// Seconds between snapshots of every published board (default a day; 0: only
+    /// `arena snapshot`).
+    pub snapshot_every: Option<u64>,
     /// `[limits]`: per address and per voter, per hour.
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -141,6 +144,8 @@ pub struct ServeConfig {
     pub personal_min_votes: u64,
     /// The style-controlled board's coefficient penalty.
     pub style_control_reg: f64,
+    /// Time between leaderboard snapshots (zero: only on demand).
+    pub snapshot_every: Duration,
     pub bind: SocketAddr,
     pub image_size: u32,
     pub battle_ttl: Duration,
@@ -218,6 +223,7 @@ impl ServeConfig {
             min_view: Duration::from_millis(file.min_view_ms.unwrap_or(1500)),
             personal_min_votes: file.personal_min_votes.unwrap_or(20).max(1),
             style_control_reg,
+            snapshot_every: Duration::from_secs(file.snapshot_every.unwrap_or(24 * 3600)),
             limits: file.limits,
             integrity: file.integrity,
             bind: bind

@@ -340,3 +340,137 @@ async fn style_statistics_are_stored_exported_controlled_for_and_backfilled() {
     assert_eq!(code, 0);
     assert!(out.contains("computed the style of 0 image(s)"), "{out}");
 }
+
+/// `arena snapshot` keeps every board with the digest of the counted votes;
+/// `?as_of=` serves it; `arena leaderboard --verify` recomputes digest and numbers from
+/// an export taken later, and refuses an export in which one vote was changed.
+#[tokio::test]
+async fn a_snapshot_verifies_against_a_later_export_and_not_against_a_changed_one() {
+    let dir = support::temp_dir("arena-snapshot-e2e");
+    let url = format!("sqlite:{}", dir.join("arena.db").display());
+    let server = ArenaProcess::start(&url, &dir).await;
+    let mut voter = Voter::new();
+    let mut vote = async |winner: &str| {
+        let (status, battle) = voter
+            .post(
+                &format!("{}/api/v1/battles", server.base),
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 201);
+        let id = battle["id"].as_str().unwrap().to_string();
+        let (status, _) = voter
+            .post(
+                &format!("{}/api/v1/battles/{id}/vote", server.base),
+                serde_json::json!({ "winner": winner }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+    };
+    for i in 0..12 {
+        vote(["a", "b", "tie", "a"][i % 4]).await;
+    }
+    let (code, out, err) = run(&["snapshot"], &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("of 12 counted votes, digest "), "{out}");
+    // Votes after the snapshot do not disturb its verification.
+    for _ in 0..3 {
+        vote("b").await;
+    }
+    let get = |path: String| async move { reqwest::get(path).await.unwrap() };
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut files = Vec::new();
+    for view in ["", "&method=elo", "&reweight=true"] {
+        let response = get(format!(
+            "{}/api/v1/leaderboard?as_of={today}{view}",
+            server.base
+        ))
+        .await;
+        assert_eq!(response.status(), 200, "{view}");
+        let snapshot: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(snapshot["votes"], 12, "{snapshot}");
+        assert_eq!(snapshot["board"]["n_votes"], 12);
+        let file = dir.join(format!("snapshot{}.json", files.len()));
+        std::fs::write(&file, snapshot.to_string()).unwrap();
+        files.push(file);
+    }
+    let listed: serde_json::Value = get(format!("{}/api/v1/leaderboard/snapshots", server.base))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(
+        get(format!(
+            "{}/api/v1/leaderboard?as_of=2000-01-01",
+            server.base
+        ))
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        get(format!(
+            "{}/api/v1/leaderboard?as_of=yesterday",
+            server.base
+        ))
+        .await
+        .status(),
+        422
+    );
+    let export = get(format!("{}/api/v1/export/votes?format=jsonl", server.base))
+        .await
+        .text()
+        .await
+        .unwrap();
+    server.kill();
+    assert_eq!(export.lines().count(), 15);
+    let export_file = dir.join("votes.jsonl");
+    std::fs::write(&export_file, &export).unwrap();
+    for file in &files {
+        let (code, out, err) = run(
+            &[
+                "leaderboard",
+                "--verify",
+                path(file),
+                "--input",
+                path(&export_file),
+            ],
+            &dir,
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("digest matches · numbers match (12 votes"),
+            "{out}"
+        );
+    }
+    // One vote's winner changed: both the digest and the numbers differ.
+    let mut lines: Vec<serde_json::Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let flipped = if lines[4]["winner"] == "model_a" {
+        "model_b"
+    } else {
+        "model_a"
+    };
+    lines[4]["winner"] = flipped.into();
+    let changed: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let changed_file = dir.join("changed.jsonl");
+    std::fs::write(&changed_file, changed).unwrap();
+    let (code, out, err) = run(
+        &[
+            "leaderboard",
+            "--verify",
+            path(&files[0]),
+            "--input",
+            path(&changed_file),
+        ],
+        &dir,
+    );
+    assert_ne!(code, 0);
+    assert!(out.contains("digest DIFFERS · numbers DIFFER"), "{out}");
+    assert!(err.contains("does not match"), "{err}");
+}

@@ -36,7 +36,67 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/models/{slug}", get(model_page))
         .route("/me", get(me_page))
         .routes(routes!(leaderboard_json))
+        .routes(routes!(snapshot_list))
+        .routes(routes!(snapshot_file))
         .routes(routes!(model_json))
+}
+
+/// `?as_of=`: the end of a day (`2026-11-30`) or an RFC 3339 time.
+fn parse_as_of(text: &str) -> Result<DateTime<Utc>> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let next = day
+            .succ_opt()
+            .unwrap_or(day)
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight");
+        return Ok(next.and_utc() - chrono::Duration::microseconds(1));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            AppError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_parameter",
+                format!("as_of must be a date (2026-11-30) or an RFC 3339 time, not {text:?}"),
+            )
+        })
+}
+
+/// The snapshot response: the stored board with its digest, as `arena leaderboard
+/// --verify` reads it.
+fn snapshot_response(row: &crate::store::Snapshot) -> Result<Response> {
+    let file = crate::rankings::snapshot::SnapshotFile::from_row(row)
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    Ok(Json(file).into_response())
+}
+
+/// The snapshots of one board (the view's switches as for `/api/v1/leaderboard`),
+/// oldest first: when each was taken, of how many counted votes, and their digest.
+#[utoipa::path(get, path = "/api/v1/leaderboard/snapshots", tag = "rankings",
+    params(BoardParams),
+    responses((status = 200, body = [crate::store::SnapshotInfo]), Unprocessable))]
+async fn snapshot_list(
+    State(state): State<AppState>,
+    Query(params): Query<BoardParams>,
+) -> Result<Json<Vec<crate::store::SnapshotInfo>>> {
+    let query = params.parse()?;
+    Ok(Json(state.store.snapshots_of(&query.query_string()).await?))
+}
+
+/// One snapshot, as it was taken: `{id, taken_at, view, votes, digest, options,
+/// board}`. `arena leaderboard --verify FILE --input EXPORT.jsonl` checks it.
+#[utoipa::path(get, path = "/api/v1/leaderboard/snapshots/{id}", tag = "rankings",
+    params(("id" = i64, Path, description = "the snapshot's id")),
+    responses((status = 200, description = "the snapshot file", content_type = "application/json"), NotFound))]
+async fn snapshot_file(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response> {
+    match state.store.snapshot(id).await? {
+        Some(row) => snapshot_response(&row),
+        None => Err(AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("there is no snapshot {id}"),
+        )),
+    }
 }
 
 /// The leaderboard: ratings with intervals, best first.
@@ -54,6 +114,21 @@ async fn leaderboard_json(
     let query = params.parse()?;
     if query.include_excluded {
         super::admin::authorize(&headers, &state)?;
+    }
+    if let Some(as_of) = params.as_of.as_deref().filter(|a| !a.is_empty()) {
+        let at = parse_as_of(as_of)?;
+        return match state
+            .store
+            .snapshot_as_of(&query.query_string(), at)
+            .await?
+        {
+            Some(row) => snapshot_response(&row),
+            None => Err(AppError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "no_snapshot",
+                format!("no snapshot of this board was taken by {as_of}"),
+            )),
+        };
     }
     // The categories are read only to check one that was asked for: the cached board
     // is served without touching the database.

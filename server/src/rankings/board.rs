@@ -112,6 +112,10 @@ pub struct BoardParams {
     /// `style` controls for the images' style statistics (brightness, contrast, …):
     /// ratings at equal style, with what voters reward (Bradley–Terry only).
     pub control: Option<String>,
+    /// The board as a snapshot taken by then (`2026-11-30`: by the end of that day, or
+    /// an RFC 3339 time): `{id, taken_at, votes, digest, options, board}`; 404 when
+    /// none was (JSON API only).
+    pub as_of: Option<String>,
     /// `include` counts excluded votes too (admin only); `exclude` (the default) not.
     #[param(value_type = Option<Exclusions>, inline)]
     pub exclusions: Option<String>,

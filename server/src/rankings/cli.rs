@@ -80,6 +80,10 @@ pub struct LeaderboardArgs {
     /// table (for people), json or csv.
     #[arg(long, default_value = "table")]
     pub output: Output,
+    /// Check a downloaded snapshot (`/api/v1/leaderboard/snapshots/{id}`) against
+    /// --input, a JSONL export: recompute the digest of its first votes and the board.
+    #[arg(long, value_name = "SNAPSHOT.json", requires = "input")]
+    pub verify: Option<PathBuf>,
 }
 
 /// The layouts `--input` reads.
@@ -159,6 +163,39 @@ pub async fn run(
     storage: &Storage,
     demo_models: bool,
 ) -> anyhow::Result<()> {
+    if let Some(snapshot) = &args.verify {
+        let export = args
+            .input
+            .as_deref()
+            .expect("clap requires --input with --verify");
+        let report = super::snapshot::verify(snapshot, export)?;
+        if matches!(args.output, Output::Json) {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            for d in &report.differences {
+                println!("{d}");
+            }
+            println!(
+                "digest {} · numbers {} ({} votes, digest {})",
+                if report.digest_matches {
+                    "matches"
+                } else {
+                    "DIFFERS"
+                },
+                if report.numbers_match {
+                    "match"
+                } else {
+                    "DIFFER"
+                },
+                report.votes,
+                report.recomputed_digest
+            );
+        }
+        if !(report.digest_matches && report.numbers_match) {
+            anyhow::bail!("the snapshot does not match the export");
+        }
+        return Ok(());
+    }
     let options = args.options();
     options.validate()?;
     let show_progress = options.ci == CiMethod::Bootstrap && std::io::stderr().is_terminal();
