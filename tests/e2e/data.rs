@@ -420,6 +420,24 @@ async fn a_snapshot_verifies_against_a_later_export_and_not_against_a_changed_on
         .status(),
         422
     );
+    // The history page lists the snapshot and each model's ranks; a model page says
+    // which ranks it held.
+    let page = |path: String| async move { get(path).await.text().await.unwrap() };
+    let history = page(format!("{}/leaderboard/history", server.base)).await;
+    assert!(
+        history.contains("id=\"snapshots\"") && history.contains("Ranks held: "),
+        "{history}"
+    );
+    assert!(
+        history.contains("/api/v1/leaderboard/snapshots/"),
+        "{history}"
+    );
+    let slug = listed_slug(&history);
+    let model_page = page(format!("{}/models/{slug}", server.base)).await;
+    assert!(
+        model_page.contains("id=\"model-ranks-held\""),
+        "{model_page}"
+    );
     let export = get(format!("{}/api/v1/export/votes?format=jsonl", server.base))
         .await
         .text()
@@ -473,4 +491,10 @@ async fn a_snapshot_verifies_against_a_later_export_and_not_against_a_changed_on
     assert_ne!(code, 0);
     assert!(out.contains("digest DIFFERS · numbers DIFFER"), "{out}");
     assert!(err.contains("does not match"), "{err}");
+}
+
+/// The first model the history page has a section for.
+fn listed_slug(history: &str) -> String {
+    let at = history.find("id=\"history-").expect("a model section") + "id=\"history-".len();
+    history[at..].split('"').next().unwrap().to_string()
 }

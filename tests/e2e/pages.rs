@@ -134,6 +134,7 @@ async fn every_public_page_fits_a_phone_and_a_desktop() {
         ),
         ("methodology", "/leaderboard/methodology".into()),
         ("me", "/me".into()),
+        ("history", "/leaderboard/history".into()),
         ("model", "/models/demo-faithful".into()),
         (
             "model-imported",

@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/leaderboard/methodology", get(methodology_page))
         .route("/models/{slug}", get(model_page))
         .route("/me", get(me_page))
+        .route("/leaderboard/history", get(history_page))
         .routes(routes!(leaderboard_json))
         .routes(routes!(snapshot_list))
         .routes(routes!(snapshot_file))
@@ -639,6 +640,82 @@ async fn leaderboard_png(
         .into_response())
 }
 
+/// One model on the history page.
+struct ModelHistoryRow {
+    slug: String,
+    name: String,
+    /// "1 (2026-11-28 – 2026-11-30), 2 (2026-12-01)".
+    ranks: String,
+    chart: Option<LineChart>,
+}
+
+/// `/leaderboard/history`: every snapshot of the default board, and each model's
+/// rating and ranks over them.
+#[derive(Template, WebTemplate)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    snapshots: Vec<crate::store::SnapshotInfo>,
+    models: Vec<ModelHistoryRow>,
+}
+
+fn describe_runs(runs: &[(usize, String, String)]) -> String {
+    runs.iter()
+        .map(|(rank, from, to)| {
+            if from == to {
+                format!("{rank} ({from})")
+            } else {
+                format!("{rank} ({from} – {to})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The default board's snapshots, parsed.
+async fn default_snapshots(
+    state: &AppState,
+) -> Result<Vec<crate::rankings::snapshot::SnapshotFile>> {
+    state
+        .store
+        .snapshot_boards("")
+        .await?
+        .iter()
+        .map(|row| {
+            crate::rankings::snapshot::SnapshotFile::from_row(row)
+                .map_err(|e| AppError::internal(e.to_string()))
+        })
+        .collect()
+}
+
+async fn history_page(
+    State(state): State<AppState>,
+) -> std::result::Result<HistoryPage, PageError> {
+    use crate::rankings::snapshot::{daily_ratings, rank_runs, standings};
+    let snapshots = default_snapshots(&state).await?;
+    let models = state.store.list_models().await?;
+    let mut rows: Vec<(usize, ModelHistoryRow)> = standings(&snapshots)
+        .into_iter()
+        .map(|(slug, standing)| {
+            let series = daily_ratings(&standing);
+            let latest = standing.last().map_or(usize::MAX, |s| s.rank);
+            let name =
+                find(&models, &slug).map_or_else(|| slug.clone(), |m| m.display_name.clone());
+            let row = ModelHistoryRow {
+                ranks: describe_runs(&rank_runs(&standing)),
+                chart: (series.len() >= 2).then(|| LineChart::new(&series, 1)),
+                slug,
+                name,
+            };
+            (latest, row)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.name.cmp(&b.1.name)));
+    Ok(HistoryPage {
+        snapshots: state.store.snapshots_of("").await?,
+        models: rows.into_iter().map(|(_, r)| r).collect(),
+    })
+}
+
 /// One model on a voter's own board.
 struct PersonalRow {
     slug: String,
@@ -943,6 +1020,8 @@ struct ModelPage {
     d: ModelDetails,
     rating: Option<Row>,
     history: Option<LineChart>,
+    /// Every rank it held in the published snapshots, as runs.
+    ranks_held: String,
 }
 
 impl ModelPage {
@@ -967,7 +1046,18 @@ async fn model_page(
     let d = model_details(&state, &slug).await?;
     let rating = d.entry.as_ref().map(|e| row(&d.board, e, Some(&d.model)));
     let history = (d.history.len() >= 2).then(|| LineChart::new(&d.history, d.history_step as i64));
-    Ok(ModelPage { d, rating, history }.into_response())
+    let snapshots = default_snapshots(&state).await?;
+    let ranks_held = crate::rankings::snapshot::standings(&snapshots)
+        .remove(&d.model.slug)
+        .map(|s| describe_runs(&crate::rankings::snapshot::rank_runs(&s)))
+        .unwrap_or_default();
+    Ok(ModelPage {
+        d,
+        rating,
+        history,
+        ranks_held,
+    }
+    .into_response())
 }
 
 /// What `GET /api/v1/models/{slug}` returns.

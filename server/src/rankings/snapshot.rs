@@ -226,6 +226,55 @@ pub fn spawn_background(app: Arc<App>) {
     });
 }
 
+/// Where one model stood in one snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standing {
+    pub taken_at: DateTime<Utc>,
+    pub rating: f64,
+    pub rank: usize,
+}
+
+/// Every model's standing in each of `snapshots` (oldest first) that lists it.
+pub fn standings(snapshots: &[SnapshotFile]) -> std::collections::BTreeMap<String, Vec<Standing>> {
+    let mut by_model: std::collections::BTreeMap<String, Vec<Standing>> = Default::default();
+    for s in snapshots {
+        for e in &s.board.models {
+            by_model.entry(e.model.clone()).or_default().push(Standing {
+                taken_at: s.taken_at,
+                rating: e.rating,
+                rank: e.rank_ub,
+            });
+        }
+    }
+    by_model
+}
+
+/// A model's ranks as runs: (rank, first day, last day) in time order.
+pub fn rank_runs(standings: &[Standing]) -> Vec<(usize, String, String)> {
+    let mut runs: Vec<(usize, String, String)> = Vec::new();
+    for s in standings {
+        let day = s.taken_at.format("%Y-%m-%d").to_string();
+        match runs.last_mut() {
+            Some(run) if run.0 == s.rank => run.2 = day,
+            _ => runs.push((s.rank, day.clone(), day)),
+        }
+    }
+    runs
+}
+
+/// The last standing of each day, as (day, rating): the rating chart's series.
+pub fn daily_ratings(standings: &[Standing]) -> Vec<(String, f64)> {
+    let mut series: Vec<(String, f64)> = Vec::new();
+    for s in standings {
+        let day = s.taken_at.format("%Y-%m-%d").to_string();
+        match series.last_mut() {
+            Some(last) if last.0 == day => last.1 = s.rating,
+            _ => series.push((day, s.rating)),
+        }
+    }
+    series
+}
+
 /// What a verification found.
 #[derive(Debug, Serialize)]
 pub struct Verification {

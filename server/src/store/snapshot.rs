@@ -91,6 +91,19 @@ impl Store {
         Ok(newest.map(|(t,)| t))
     }
 
+    /// The snapshots of `view` with their boards, oldest first.
+    pub async fn snapshot_boards(&self, view: &str) -> Result<Vec<Snapshot>> {
+        self.pool()
+            .fetch_all(
+                sql(
+                    "select id, taken_at, view, votes, digest, board from leaderboard_snapshot \
+                     where view = $1 order by taken_at, id",
+                )
+                .bind(view),
+            )
+            .await
+    }
+
     pub async fn snapshot(&self, id: i64) -> Result<Option<Snapshot>> {
         self.pool()
             .fetch_optional(
