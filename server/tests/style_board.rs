@@ -53,6 +53,23 @@ async fn style_board_on(backend: Backend) {
         "{default}"
     );
 
+    // New votes: the cached style board is dropped and recomputed when next asked for.
+    for _ in 0..5 {
+        let battle = voter.new_battle().await;
+        let r = voter.vote(battle["id"].as_str().unwrap(), "a").await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    assert!(
+        arena
+            .app
+            .rankings
+            .refresh_if_stale(&arena.app.store)
+            .await
+            .unwrap()
+    );
+    let after = voter.get("/api/v1/leaderboard?control=style").await.json();
+    assert_eq!(after["n_votes"], 65);
+
     // The methodology page says what voters reward, from the same board.
     let page = voter.get("/leaderboard/methodology").await;
     let doc = Html::parse_document(&page.text());
@@ -73,7 +90,7 @@ async fn style_board_on(backend: Backend) {
         .get("/api/v1/leaderboard?control=style")
         .await
         .json();
-    assert_eq!(free["n_votes"], 60);
+    assert_eq!(free["n_votes"], 65);
     assert!(
         coefficient_norm(&free) > coefficient_norm(&default),
         "{} vs {}",

@@ -619,13 +619,22 @@ impl Rankings {
         }
         let queries: Vec<BoardQuery> = self.boards.read().await.keys().cloned().collect();
         let mut fresh = HashMap::new();
-        for query in queries {
+        // Style-controlled boards fit every vote one by one: they are dropped and
+        // recomputed when next asked for, not on every new vote.
+        let (styled, counted): (Vec<_>, Vec<_>) =
+            queries.into_iter().partition(|q| q.control_style);
+        for query in counted {
             fresh.insert(
                 query.clone(),
                 Arc::new(compute_with(store, &query, self.style).await?),
             );
         }
-        self.boards.write().await.extend(fresh);
+        let mut boards = self.boards.write().await;
+        for query in &styled {
+            boards.remove(query);
+        }
+        boards.extend(fresh);
+        drop(boards);
         *self.history.write().await = None;
         *marker = Some(now);
         Ok(true)
