@@ -38,6 +38,38 @@ pub(crate) fn bootstrap(
 ) -> Vec<Vec<f64>> {
     let n = theta_hat.len();
     let cells = Cells::new(pairs);
+    run_rounds(
+        rounds,
+        seed,
+        n,
+        progress,
+        || pairs.to_vec(),
+        |sample, rng| {
+            cells.resample(rng, sample);
+            let ridge = if ridge > 0.0 {
+                ridge
+            } else if bt::separation(sample, n).is_some() {
+                FALLBACK_RIDGE
+            } else {
+                0.0
+            };
+            bt::fit(sample, n, ridge, Some(theta_hat), BOOTSTRAP_TOLERANCE).theta
+        },
+    )
+}
+
+/// Runs `rounds` bootstrap rounds on all cores and returns, per parameter, the `dim`
+/// values the rounds gave, sorted. Round `r` gets ChaCha8 stream `r` of `seed` (so the
+/// result does not depend on the thread count) and a per-thread scratch value made by
+/// `scratch`; `round` returns the round's `dim` parameters.
+pub(crate) fn run_rounds<S>(
+    rounds: usize,
+    seed: u64,
+    dim: usize,
+    progress: Option<Progress<'_>>,
+    scratch: impl Fn() -> S + Sync,
+    round: impl Fn(&mut S, &mut ChaCha8Rng) -> Vec<f64> + Sync,
+) -> Vec<Vec<f64>> {
     let results = Mutex::new(vec![Vec::new(); rounds]);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -47,24 +79,16 @@ pub(crate) fn bootstrap(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let mut sample = pairs.to_vec();
+                let mut state = scratch();
                 loop {
-                    let round = next.fetch_add(1, Ordering::Relaxed);
-                    if round >= rounds {
+                    let r = next.fetch_add(1, Ordering::Relaxed);
+                    if r >= rounds {
                         break;
                     }
                     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                    rng.set_stream(round as u64);
-                    cells.resample(&mut rng, &mut sample);
-                    let ridge = if ridge > 0.0 {
-                        ridge
-                    } else if bt::separation(&sample, n).is_some() {
-                        FALLBACK_RIDGE
-                    } else {
-                        0.0
-                    };
-                    let fit = bt::fit(&sample, n, ridge, Some(theta_hat), BOOTSTRAP_TOLERANCE);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[round] = fit.theta;
+                    rng.set_stream(r as u64);
+                    let params = round(&mut state, &mut rng);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[r] = params;
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if let Some(report) = progress {
                         report(finished, rounds);
@@ -74,16 +98,16 @@ pub(crate) fn bootstrap(
         }
     });
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut per_model = vec![Vec::with_capacity(rounds); n];
-    for theta in &results {
-        for (m, &t) in theta.iter().enumerate() {
-            per_model[m].push(t);
+    let mut per_param = vec![Vec::with_capacity(rounds); dim];
+    for params in &results {
+        for (d, &v) in params.iter().enumerate() {
+            per_param[d].push(v);
         }
     }
-    for samples in &mut per_model {
+    for samples in &mut per_param {
         samples.sort_by(f64::total_cmp);
     }
-    per_model
+    per_param
 }
 
 /// The non-empty cells: (pair index, outcome slot 0 = i wins, 1 = j wins, 2 = tie, count).

@@ -94,7 +94,7 @@ pub(crate) fn fit(
 
 /// Fills the gradient and the Hessian of the log-likelihood (negated, so that it is
 /// positive semi-definite).
-fn gradient_and_hessian(
+pub(crate) fn gradient_and_hessian(
     pairs: &[Pair],
     theta: &[f64],
     ridge: f64,

@@ -28,14 +28,10 @@
 //! Rows are not aggregated (covariates differ per vote), so a fit costs
 //! O(rows × covariates) per step.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::bootstrap::Progress;
+use crate::bootstrap::{self, Progress};
 use crate::bt::{self, sigmoid, softplus};
 use crate::counts::{Table, propensity_weight};
 use crate::lbfgs::{self, Loss};
@@ -405,7 +401,7 @@ fn outer_row(mat: &mut [f64], dim: usize, m: usize, a: usize, b: usize, x: &[f64
 }
 
 /// Percentile-bootstrap samples of every parameter (sorted), rows resampled with
-/// replacement; round `r` draws from ChaCha8 stream `r` of the seed.
+/// replacement, each resample refitted from zero ([`bootstrap::run_rounds`]).
 fn bootstrap(
     data: &Data,
     rounds: usize,
@@ -414,48 +410,21 @@ fn bootstrap(
     progress: Option<Progress<'_>>,
 ) -> Vec<Vec<f64>> {
     let dim = data.n_models + data.k;
-    let results = Mutex::new(vec![Vec::new(); rounds]);
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(rounds.max(1));
     let n_rows = data.rows();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut picks = vec![0usize; n_rows];
-                loop {
-                    let round = next.fetch_add(1, Ordering::Relaxed);
-                    if round >= rounds {
-                        break;
-                    }
-                    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                    rng.set_stream(round as u64);
-                    picks
-                        .iter_mut()
-                        .for_each(|p| *p = rng.random_range(0..n_rows));
-                    let sample = data.resampled(&picks);
-                    let (mut params, _) = lbfgs::minimize(&sample, dim);
-                    bt::centre(&mut params[..data.n_models], component);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[round] = params;
-                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Some(report) = progress {
-                        report(finished, rounds);
-                    }
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut per_param = vec![Vec::with_capacity(rounds); dim];
-    for params in &results {
-        for (d, &v) in params.iter().enumerate() {
-            per_param[d].push(v);
-        }
-    }
-    for samples in &mut per_param {
-        samples.sort_by(f64::total_cmp);
-    }
-    per_param
+    bootstrap::run_rounds(
+        rounds,
+        seed,
+        dim,
+        progress,
+        || vec![0usize; n_rows],
+        |picks, rng| {
+            picks
+                .iter_mut()
+                .for_each(|p| *p = rng.random_range(0..n_rows));
+            let sample = data.resampled(picks);
+            let (mut params, _) = lbfgs::minimize(&sample, dim);
+            bt::centre(&mut params[..data.n_models], component);
+            params
+        },
+    )
 }

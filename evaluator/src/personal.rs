@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bt::sigmoid;
+use crate::bt;
 use crate::counts::{Counts, Table};
 use crate::leaderboard::Leaderboard;
 use crate::linalg;
@@ -131,15 +131,7 @@ fn fit_toward(table: &Table, mu: &[f64], lambda: f64) -> Vec<f64> {
     let mut grad = vec![0.0; n];
     let mut hess = vec![0.0; n * n];
     for _ in 0..100 {
-        grad.iter_mut().for_each(|g| *g = 0.0);
-        hess.iter_mut().for_each(|h| *h = 0.0);
-        for p in &table.pairs {
-            let prob = sigmoid(theta[p.i] - theta[p.j]);
-            let g = p.score_i() - p.total() * prob;
-            grad[p.i] += g;
-            grad[p.j] -= g;
-            linalg::add_pair_term(&mut hess, n, p.i, p.j, p.total() * prob * (1.0 - prob));
-        }
+        bt::gradient_and_hessian(&table.pairs, &theta, 0.0, &mut grad, &mut hess);
         for m in 0..n {
             grad[m] -= lambda * (theta[m] - mu[m]);
             hess[m * n + m] += lambda;
