@@ -160,6 +160,24 @@ impl Voter {
         self.finish(request).await
     }
 
+    /// Asks `base` for a battle and votes `winner` on it, expecting both to succeed.
+    pub async fn battle_and_vote(&mut self, base: &str, winner: &str) {
+        let (status, battle) = self
+            .post(&format!("{base}/api/v1/battles"), serde_json::json!({}))
+            .await
+            .unwrap();
+        assert_eq!(status, 201, "{battle}");
+        let id = battle["id"].as_str().unwrap();
+        let (status, body) = self
+            .post(
+                &format!("{base}/api/v1/battles/{id}/vote"),
+                serde_json::json!({ "winner": winner }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+
     pub async fn get(&mut self, url: &str) -> reqwest::Result<(u16, serde_json::Value)> {
         let mut request = self.http.get(url);
         if let Some(c) = &self.cookie {

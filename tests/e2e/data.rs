@@ -148,21 +148,7 @@ async fn a_running_arena_streams_its_votes_over_http() {
         ArenaProcess::start(&format!("sqlite:{}", dir.join("arena.db").display()), &dir).await;
     let mut voter = Voter::new();
     for winner in ["a", "b", "tie"] {
-        let (status, battle) = voter
-            .post(
-                &format!("{}/api/v1/battles", server.base),
-                serde_json::json!({}),
-            )
-            .await
-            .unwrap();
-        assert_eq!(status, 201);
-        let id = battle["id"].as_str().unwrap();
-        let url = format!("{}/api/v1/battles/{id}/vote", server.base);
-        let (status, _) = voter
-            .post(&url, serde_json::json!({ "winner": winner }))
-            .await
-            .unwrap();
-        assert_eq!(status, 200);
+        voter.battle_and_vote(&server.base, winner).await;
     }
     let response = reqwest::get(format!("{}/api/v1/export/votes?format=jsonl", server.base))
         .await
@@ -202,24 +188,9 @@ async fn style_statistics_are_stored_exported_controlled_for_and_backfilled() {
     let mut voter = Voter::new();
     let votes = 30;
     for i in 0..votes {
-        let (status, battle) = voter
-            .post(
-                &format!("{}/api/v1/battles", server.base),
-                serde_json::json!({}),
-            )
-            .await
-            .unwrap();
-        assert_eq!(status, 201, "{battle}");
-        let id = battle["id"].as_str().unwrap();
-        let winner = ["a", "b", "tie"][i % 3];
-        let (status, body) = voter
-            .post(
-                &format!("{}/api/v1/battles/{id}/vote", server.base),
-                serde_json::json!({ "winner": winner }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(status, 200, "{body}");
+        voter
+            .battle_and_vote(&server.base, ["a", "b", "tie"][i % 3])
+            .await;
     }
     let export = reqwest::get(format!("{}/api/v1/export/votes?format=jsonl", server.base))
         .await
@@ -350,34 +321,17 @@ async fn a_snapshot_verifies_against_a_later_export_and_not_against_a_changed_on
     let url = format!("sqlite:{}", dir.join("arena.db").display());
     let server = ArenaProcess::start(&url, &dir).await;
     let mut voter = Voter::new();
-    let mut vote = async |winner: &str| {
-        let (status, battle) = voter
-            .post(
-                &format!("{}/api/v1/battles", server.base),
-                serde_json::json!({}),
-            )
-            .await
-            .unwrap();
-        assert_eq!(status, 201);
-        let id = battle["id"].as_str().unwrap().to_string();
-        let (status, _) = voter
-            .post(
-                &format!("{}/api/v1/battles/{id}/vote", server.base),
-                serde_json::json!({ "winner": winner }),
-            )
-            .await
-            .unwrap();
-        assert_eq!(status, 200);
-    };
     for i in 0..12 {
-        vote(["a", "b", "tie", "a"][i % 4]).await;
+        voter
+            .battle_and_vote(&server.base, ["a", "b", "tie", "a"][i % 4])
+            .await;
     }
     let (code, out, err) = run(&["snapshot"], &dir);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("of 12 counted votes, digest "), "{out}");
     // Votes after the snapshot do not disturb its verification.
     for _ in 0..3 {
-        vote("b").await;
+        voter.battle_and_vote(&server.base, "b").await;
     }
     let get = |path: String| async move { reqwest::get(path).await.unwrap() };
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
