@@ -105,6 +105,14 @@ pub struct Excluded {
     pub self_battles: u64,
     /// Both-bad votes, when the options exclude them.
     pub both_bad: u64,
+    /// Votes without an answer on the judgement axis rated (`axis` of the options):
+    /// their voter skipped that question, or the arena did not ask it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_answer: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Excluded {
@@ -126,6 +134,7 @@ impl Excluded {
         self.not_counted += other.not_counted;
         self.self_battles += other.self_battles;
         self.both_bad += other.both_bad;
+        self.no_answer += other.no_answer;
     }
 
     /// All excluded votes together.
@@ -136,5 +145,6 @@ impl Excluded {
             + self.not_counted
             + self.self_battles
             + self.both_bad
+            + self.no_answer
     }
 }

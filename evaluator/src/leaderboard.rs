@@ -203,6 +203,25 @@ pub fn leaderboard_from_path(
     options: &LeaderboardOptions,
 ) -> Result<Leaderboard> {
     options.validate()?;
+    if let Some(axis) = options.other_axis() {
+        let keep_order = options.method == Method::Elo;
+        let (tally, order, rows) = read::read_axis_from_path(
+            path.as_ref(),
+            format,
+            &options.filter,
+            axis,
+            options.control.as_ref(),
+            keep_order,
+        )?;
+        return compute(
+            &tally.counts,
+            keep_order.then_some(order),
+            rows.as_ref(),
+            tally.excluded,
+            options,
+            None,
+        );
+    }
     if let Some(control) = &options.control {
         let (tally, rows) =
             read::read_rows_from_path(path.as_ref(), format, &options.filter, control)?;
@@ -347,6 +366,25 @@ fn from_reader<R: BufRead>(
     progress: Option<Progress<'_>>,
 ) -> Result<Leaderboard> {
     options.validate()?;
+    if let Some(axis) = options.other_axis() {
+        let keep_order = options.method == Method::Elo;
+        let (tally, order, rows) = read::read_axis(
+            reader,
+            format,
+            &options.filter,
+            axis,
+            options.control.as_ref(),
+            keep_order,
+        )?;
+        return compute(
+            &tally.counts,
+            keep_order.then_some(order),
+            rows.as_ref(),
+            tally.excluded,
+            options,
+            progress,
+        );
+    }
     if let Some(control) = &options.control {
         let (tally, rows) = read::read_rows(reader, format, &options.filter, control)?;
         return compute(

@@ -202,6 +202,11 @@ pub struct LeaderboardOptions {
     pub optimizer: Optimizer,
     /// Which votes count (applies when reading votes, not to ready-made counts).
     pub filter: VoteFilter,
+    /// Rate the answers on this judgement axis instead of the overall `winner`: each
+    /// vote's `axes` object (an arena export's) holds them, and votes without an answer
+    /// on it are left out. `None` (or `overall`) rates the `winner`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub axis: Option<String>,
 }
 
 impl Default for LeaderboardOptions {
@@ -226,6 +231,7 @@ impl Default for LeaderboardOptions {
             control_reg: 1.0,
             optimizer: Optimizer::ArenaRank,
             filter: VoteFilter::default(),
+            axis: None,
         }
     }
 }
@@ -254,6 +260,16 @@ impl LeaderboardOptions {
         }
         if !(self.ridge >= 0.0 && self.ridge.is_finite()) {
             return bad(format!("ridge must be 0 or more, not {}", self.ridge));
+        }
+        if self
+            .axis
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty() || a.contains(['"', '\\']))
+        {
+            return bad(format!(
+                "{:?} is not an axis name",
+                self.axis.as_deref().unwrap_or("")
+            ));
         }
         if self.reweight && self.method != Method::Bt {
             return bad("reweighting applies to Bradley–Terry ratings, not online Elo".into());
@@ -335,5 +351,12 @@ impl FromStr for Anchor {
 impl fmt::Display for Anchor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}={}", self.model, self.rating)
+    }
+}
+
+impl LeaderboardOptions {
+    /// The judgement axis rated when it is not the overall one.
+    pub fn other_axis(&self) -> Option<&str> {
+        self.axis.as_deref().filter(|a| *a != "overall")
     }
 }

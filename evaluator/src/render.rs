@@ -186,6 +186,7 @@ impl Leaderboard {
                 (e.not_counted, "marked not counting"),
                 (e.self_battles, "a model against itself"),
                 (e.both_bad, "both bad"),
+                (e.no_answer, "no answer on the axis"),
             ]
             .iter()
             .filter(|(n, _)| *n > 0)

@@ -28,6 +28,8 @@ pub(crate) struct RawVote<'a> {
     /// The text of the `features` value (the reference reader's only: the fast
     /// scanner skips it).
     pub features: Option<&'a str>,
+    /// The text of the `axes` value (the reference reader's only).
+    pub axes: Option<&'a str>,
     /// `style_a_<name>` and `style_b_<name>` fields: (field name, number or `None`),
     /// the reference reader's only.
     pub styles: Vec<(String, Option<f64>)>,

@@ -408,6 +408,77 @@ pub(crate) fn read_rows_from_path(
     )
 }
 
+/// Votes read for judgement axis `axis`: each vote's outcome is its answer there (its
+/// `axes` object), votes without one are counted as `no_answer`; folded as
+/// [`read_tally`] does, or with `control` collected as [`read_rows`] does. Read the
+/// plain way ([`reference`]): only axis boards need the `axes` object.
+pub(crate) fn read_axis<R: BufRead>(
+    reader: R,
+    format: Format,
+    filter: &VoteFilter,
+    axis: &str,
+    control: Option<&Control>,
+    keep_order: bool,
+) -> Result<(Tally, Vec<OrderedVote>, Option<Rows>)> {
+    let mut part = Part::default();
+    let mut collector = control.map(|c| RowCollector::new(filter, c));
+    let mut no_answer = 0;
+    reference::for_each_vote_with_extras(reader, format, |vote, extras| {
+        let Some(outcome) = reference::answer_on_axis(extras.axes.as_deref(), axis, vote.line)?
+        else {
+            no_answer += 1;
+            return Ok(());
+        };
+        let vote = Vote { outcome, ..*vote };
+        match &mut collector {
+            Some(c) => c.take(&vote, &extras.covariates),
+            None => {
+                part.take(filter, &vote, keep_order);
+                Ok(())
+            }
+        }
+    })?;
+    let (mut tally, order, rows) = match collector {
+        Some(c) => {
+            let (tally, rows) = c.finish();
+            (tally, Vec::new(), Some(rows))
+        }
+        None => {
+            let (tally, order) = merge_parts(vec![part]);
+            (tally, order, None)
+        }
+    };
+    tally.excluded.no_answer += no_answer;
+    Ok((tally, order, rows))
+}
+
+/// [`read_axis`] on a file (the format from its extension, then its first byte).
+pub(crate) fn read_axis_from_path(
+    path: &Path,
+    format: Format,
+    filter: &VoteFilter,
+    axis: &str,
+    control: Option<&Control>,
+    keep_order: bool,
+) -> Result<(Tally, Vec<OrderedVote>, Option<Rows>)> {
+    let file = File::open(path).map_err(|source| Error::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let format = match format {
+        Format::Auto => Format::from_extension(path),
+        known => known,
+    };
+    read_axis(
+        BufReader::with_capacity(1 << 20, file),
+        format,
+        filter,
+        axis,
+        control,
+        keep_order,
+    )
+}
+
 /// [`read_tally`] on a file, which JSONL reads in one share per thread (`threads`,
 /// or as many as pay off).
 pub(crate) fn read_tally_from_path(

@@ -20,7 +20,7 @@ use super::csv::{csv_error, parse_bool};
 use super::json::RawVote;
 use super::{Format, nonempty, parse_outcome, raw_to_vote, resolve};
 use crate::error::{Error, Result};
-use crate::vote::Vote;
+use crate::vote::{Outcome, Vote};
 
 pub use super::agreement::check_agreement;
 
@@ -85,16 +85,30 @@ where
 /// finite number (an empty CSV cell, a JSON string or `null`).
 pub(crate) type Covariates = Vec<(String, Option<f64>)>;
 
+/// What a vote carries besides the fields of [`Vote`]: its covariates, and the text of
+/// its answers on other judgement axes (JSON's `axes` object, or CSV's `axes` column
+/// holding that object's text), read by [`answer_on_axis`].
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
+    pub covariates: Covariates,
+    pub axes: Option<String>,
+}
+
 /// [`for_each_vote`] handing out each vote's covariates too (the readers of contextual
 /// fits, which need every vote's own values).
-pub(crate) fn for_each_vote_with_covariates<R, F>(
-    mut reader: R,
-    format: Format,
-    mut f: F,
-) -> Result<()>
+pub(crate) fn for_each_vote_with_covariates<R, F>(reader: R, format: Format, mut f: F) -> Result<()>
 where
     R: BufRead,
     F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
+{
+    for_each_vote_with_extras(reader, format, |vote, extras| f(vote, &extras.covariates))
+}
+
+/// [`for_each_vote`] handing out each vote's [`Extras`].
+pub(crate) fn for_each_vote_with_extras<R, F>(mut reader: R, format: Format, mut f: F) -> Result<()>
+where
+    R: BufRead,
+    F: FnMut(&Vote<'_>, &Extras) -> Result<()>,
 {
     match resolve(&mut reader, format)? {
         Format::Jsonl | Format::Auto => jsonl(reader, &mut f),
@@ -104,6 +118,40 @@ where
             reader.read_to_end(&mut bytes)?;
             fastchat(&bytes, &mut f)
         }
+    }
+}
+
+/// A vote's answer on judgement axis `axis`, from the text of its `axes` object
+/// (`{"prompt": "model_a", …}`, labels as `winner`); `None` when it has none. For
+/// readers outside this crate (the server's Parquet reader), as the file readers do.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{reference::answer_on_axis, Outcome};
+/// let axes = Some(r#"{"prompt": "model_b"}"#);
+/// assert_eq!(answer_on_axis(axes, "prompt", 1).unwrap(), Some(Outcome::B));
+/// assert_eq!(answer_on_axis(axes, "quality", 1).unwrap(), None);
+/// ```
+pub fn answer_on_axis(axes: Option<&str>, axis: &str, line: u64) -> Result<Option<Outcome>> {
+    let Some(text) = axes
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && *t != "null")
+    else {
+        return Ok(None);
+    };
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|_| Error::Parse {
+            line,
+            message: "field axes must be an object of winner labels".into(),
+        })?;
+    match object.get(axis) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(label)) => parse_outcome(label.as_bytes(), line).map(Some),
+        Some(_) => Err(Error::Parse {
+            line,
+            message: format!("axes.{axis} must be a winner label"),
+        }),
     }
 }
 
@@ -119,9 +167,9 @@ fn is_blank(bytes: &[u8]) -> bool {
 
 fn jsonl<R: BufRead, F>(mut reader: R, f: &mut F) -> Result<()>
 where
-    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Extras) -> Result<()>,
 {
-    let mut covariates = Covariates::new();
+    let mut extras = Extras::default();
     let mut bytes = Vec::new();
     let mut line = 0u64;
     loop {
@@ -143,14 +191,16 @@ where
         })?;
         let raw = vote_object(text, line)?;
         let vote = raw_to_vote(&raw, line)?;
-        json_covariates(&raw, line, &mut covariates)?;
-        f(&vote, &covariates)?;
+        json_extras(&raw, line, &mut extras)?;
+        f(&vote, &extras)?;
     }
 }
 
-/// The covariates of a JSON vote: its `features` object of numbers, and the A-minus-B
-/// differences of its `style_a_*`/`style_b_*` fields.
-fn json_covariates(raw: &RawVote<'_>, line: u64, out: &mut Covariates) -> Result<()> {
+/// The extras of a JSON vote: the text of its `axes`, its `features` object of
+/// numbers and the A-minus-B differences of its `style_a_*`/`style_b_*` fields.
+fn json_extras(raw: &RawVote<'_>, line: u64, extras: &mut Extras) -> Result<()> {
+    extras.axes = raw.axes.map(str::to_owned);
+    let out = &mut extras.covariates;
     out.clear();
     style_differences(raw.styles.iter().map(|(k, v)| (k.as_str(), *v)), out);
     let Some(text) = raw.features.filter(|t| *t != "null") else {
@@ -241,6 +291,10 @@ impl<'de> Visitor<'de> for VoteSeed<'_> {
                     raw.features = Some(kept(&mut map)?.get());
                     Ok(())
                 }
+                "axes" => {
+                    raw.axes = Some(kept(&mut map)?.get());
+                    Ok(())
+                }
                 k if k.starts_with(STYLE_A) || k.starts_with(STYLE_B) => {
                     let value = kept(&mut map)?;
                     let number = serde_json::from_str::<Option<f64>>(value.get())
@@ -329,7 +383,7 @@ fn number_or_null<E>(raw: &RawValue, name: &str) -> Field<f64, E> {
 /// which is then read as one vote object; an element's line is the line it starts on.
 fn fastchat<F>(bytes: &[u8], f: &mut F) -> Result<()>
 where
-    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Extras) -> Result<()>,
 {
     let bytes = strip_bom(bytes);
     if is_blank(bytes) {
@@ -359,7 +413,7 @@ struct Elements<'a, 'f, F> {
 
 impl<'de, F> Visitor<'de> for Elements<'_, '_, F>
 where
-    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Extras) -> Result<()>,
 {
     type Value = ();
 
@@ -368,15 +422,15 @@ where
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut covariates = Covariates::new();
+        let mut extras = Extras::default();
         while let Some(element) = seq.next_element::<&'de RawValue>()? {
             let text = element.get();
             let offset = text.as_ptr() as usize - self.start.as_ptr() as usize;
             let line = 1 + memchr::memchr_iter(b'\n', &self.start[..offset]).count() as u64;
             let done = vote_object(text, line).and_then(|raw| {
                 let vote = raw_to_vote(&raw, line)?;
-                json_covariates(&raw, line, &mut covariates)?;
-                (self.f)(&vote, &covariates)
+                json_extras(&raw, line, &mut extras)?;
+                (self.f)(&vote, &extras)
             });
             if let Err(error) = done {
                 *self.problem = Some(error);
@@ -390,7 +444,7 @@ where
 /// CSV through the `csv` crate's string records, one at a time.
 fn csv<R: BufRead, F>(reader: R, f: &mut F) -> Result<()>
 where
-    F: FnMut(&Vote<'_>, &Covariates) -> Result<()>,
+    F: FnMut(&Vote<'_>, &Extras) -> Result<()>,
 {
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(true)
@@ -420,6 +474,7 @@ where
     let category = column(&["category", "task"]);
     let counts = column(&["counts_for_leaderboard"]);
     let judge = column(&["judge", "voter", "worker"]);
+    let axes = column(&["axes"]);
     let named: Vec<(usize, String)> = headers
         .iter()
         .enumerate()
@@ -434,7 +489,7 @@ where
         .filter(|(_, name)| name.starts_with(STYLE_A) || name.starts_with(STYLE_B))
         .map(|(i, name)| (*i, name.as_str()))
         .collect();
-    let mut covariates = Covariates::new();
+    let mut extras = Extras::default();
     for record in rdr.byte_records() {
         let record = record.map_err(csv_error)?;
         let line = record.position().map_or(0, |p| p.line());
@@ -494,15 +549,17 @@ where
                 .and_then(|t| t.trim().parse::<f64>().ok())
                 .filter(|x| x.is_finite())
         };
+        extras.axes = optional(axes, "axes")?;
+        let covariates = &mut extras.covariates;
         covariates.clear();
         style_differences(
             style_columns.iter().map(|&(i, name)| (name, number(i))),
-            &mut covariates,
+            covariates,
         );
         for (i, name) in &feature_columns {
             covariates.push((name.clone(), number(*i)));
         }
-        f(&vote, &covariates)?;
+        f(&vote, &extras)?;
     }
     Ok(())
 }
