@@ -11,6 +11,19 @@
   const reveal = document.getElementById("reveal");
   const next = document.getElementById("next");
   const labels = { a: "A is better", b: "B is better", tie: "A tie", both_bad: "Both are bad" };
+  // Further questions (judgement axes), asked one at a time after the first answer and
+  // before the reveal; each can be skipped. Without this script they are radio rows.
+  const question = document.getElementById("question");
+  const skip = document.getElementById("vote-skip");
+  const extra = Array.from(document.querySelectorAll("#extra-questions fieldset")).map((f) => ({
+    axis: f.dataset.axis,
+    question: f.dataset.question,
+    label: f.dataset.label,
+  }));
+  if (extra.length) document.getElementById("extra-questions").hidden = true;
+  let step = 0;
+  let winner = null;
+  const answers = {};
   let voting = false;
   // When the arena asks for a proof of work, solve it while the voter looks.
   const proof = arena.dataset.powChallenge
@@ -31,13 +44,31 @@
 
   function voted() { return arena.dataset.status === "voted"; }
 
-  async function vote(winner) {
+  // One answer (or `null`: skipped) to the question on screen; the vote is sent once
+  // every question has had one.
+  function answer(value) {
+    if (voting || voted()) return;
+    if (step === 0) winner = value;
+    else if (value !== null) answers[extra[step - 1].axis] = value;
+    step += 1;
+    if (step <= extra.length) {
+      question.textContent = extra[step - 1].question;
+      question.classList.add("further");
+      skip.hidden = false;
+      return;
+    }
+    vote();
+  }
+
+  async function vote() {
     if (voting || voted()) return;
     voting = true;
     form.querySelectorAll("button").forEach((b) => (b.disabled = true));
     try {
       const nonce = await proof;
-      const body = nonce === null ? { winner: winner } : { winner: winner, pow_nonce: nonce };
+      const body = { winner: winner };
+      if (extra.length) body.axes = answers;
+      if (nonce !== null) body.pow_nonce = nonce;
       const response = await fetch("/api/v1/battles/" + battleId + "/vote", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -63,6 +94,17 @@
     document.getElementById("reveal-a").textContent = result.model_a_name;
     document.getElementById("reveal-b").textContent = result.model_b_name;
     document.getElementById("reveal-winner").textContent = labels[result.winner] || result.winner;
+    if (extra.length) {
+      const list = document.getElementById("reveal-axes");
+      list.replaceChildren(...extra.map((q) => {
+        const item = document.createElement("li");
+        const strong = document.createElement("strong");
+        const given = result.axes ? result.axes[q.axis] : undefined;
+        strong.textContent = given ? labels[given] || given : "skipped";
+        item.append(q.label + ": ", strong);
+        return item;
+      }));
+    }
     if (result.winner === "a") document.getElementById("side-a").classList.add("winner");
     if (result.winner === "b") document.getElementById("side-b").classList.add("winner");
     form.hidden = true;
@@ -74,8 +116,9 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const button = event.submitter;
-    if (button && button.value) vote(button.value);
+    if (button && button.value) answer(button.value);
   });
+  if (skip) skip.addEventListener("click", () => answer(null));
 
   const keys = { ArrowLeft: "a", ArrowRight: "b", ArrowUp: "tie", ArrowDown: "both_bad" };
   document.addEventListener("keydown", (event) => {
@@ -86,8 +129,10 @@
       if (event.key === "Enter" || event.key === "n") { event.preventDefault(); window.location.href = next.href; }
       return;
     }
-    const winner = keys[event.key];
-    if (winner && !pair.classList.contains("loading")) { event.preventDefault(); vote(winner); }
+    if (pair.classList.contains("loading")) return;
+    const choice = keys[event.key];
+    if (choice) { event.preventDefault(); answer(choice); }
+    else if ((event.key === "s" || event.key === "S") && step > 0) { event.preventDefault(); answer(null); }
   });
 
   // The proof of work: the smallest decimal nonce such that SHA-256(challenge + nonce)

@@ -192,7 +192,7 @@ async fn cast_votes(
                 };
                 let winner = Outcome::ALL[(g % 4) as usize];
                 let t = Instant::now();
-                battles::vote(&app, &who, &id, winner, None).await?;
+                battles::vote(&app, &who, &id, winner, Vec::new(), None).await?;
                 latencies.push(t.elapsed());
             }
             Ok::<_, anyhow::Error>(latencies)

@@ -208,7 +208,9 @@ impl Cli {
                 let style = crate::rankings::board::StyleControl {
                     reg: file.style_control_reg.unwrap_or(1.0),
                 };
-                let ids = crate::rankings::snapshot::take(&store, &judge_key, style).await?;
+                let axes =
+                    crate::voting::axes::resolve(file.axes.as_deref(), &file.axis_questions)?;
+                let ids = crate::rankings::snapshot::take(&store, &judge_key, style, &axes).await?;
                 if ids.is_empty() {
                     println!("no vote counts yet: nothing to snapshot");
                     return Ok(());

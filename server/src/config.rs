@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::data::export::ImageHashes;
 use crate::integrity::config::{IntegrityConfig, LimitsConfig, TrustedProxies};
 use crate::store::LiveLimits;
+use crate::voting::axes::{self, Axis};
 use crate::voting::moderation::ModerationConfig;
 
 /// The optional TOML file (`--config`, env `ARENA_CONFIG`). Every key may be omitted.
@@ -66,6 +67,14 @@ pub struct FileConfig {
     /// A vote counts only when both images were fetched by its voter at least this many
     /// milliseconds before it (0: every vote counts, seen or not).
     pub min_view_ms: Option<u64>,
+    /// The questions each battle asks, in order (default `["overall"]`): `overall`
+    /// first, then e.g. `prompt` ("Which image follows the prompt better?") and
+    /// `quality` ("Which image looks better?"), or axes of your own with a question
+    /// under `[axis_questions]`. Each answer is a vote with its own leaderboard.
+    pub axes: Option<Vec<String>>,
+    /// The question of an axis that is not built in (or a rewording of one).
+    #[serde(default)]
+    pub axis_questions: HashMap<String, String>,
     /// Votes a voter casts before `/me` shows their own leaderboard (default 20).
     pub personal_min_votes: Option<u64>,
     /// The penalty on the style-controlled board's coefficients (arena-rank's `reg`,
@@ -140,6 +149,8 @@ impl Storage {
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     pub storage: Storage,
+    /// The questions each battle asks; the first is the overall one.
+    pub axes: Vec<Axis>,
     /// Votes before a voter's own leaderboard appears at `/me`.
     pub personal_min_votes: u64,
     /// The style-controlled board's coefficient penalty.
@@ -214,7 +225,9 @@ impl ServeConfig {
                 token.chars().count()
             );
         }
+        let axes = axes::resolve(file.axes.as_deref(), &file.axis_questions)?;
         Ok(ServeConfig {
+            axes,
             judge_key,
             export_public: file.export_public.unwrap_or(true),
             export_image_hashes: file.export_image_hashes.unwrap_or_default(),

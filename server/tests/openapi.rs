@@ -467,6 +467,9 @@ async fn the_schema_check_refuses_bodies_that_differ_from_the_document() {
     let view = json!({
         "id": "0123456789abcdef0123456789abcdef", "prompt": "a cat", "category": "animals",
         "status": "voted", "images": { "a": "/images/x", "b": "/images/y" },
+        "questions": [
+            { "name": "overall", "question": "Which image is better?", "label": "Overall" },
+        ],
         "reveal": {
             "battle_id": "0123456789abcdef0123456789abcdef", "winner": "a",
             "model_a": "m", "model_b": "n", "model_a_name": "M", "model_b_name": "N",

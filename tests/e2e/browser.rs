@@ -276,3 +276,144 @@ async fn the_page_solves_the_proof_of_work_the_arena_asks_for() {
         .unwrap();
     assert_eq!(board["n_votes"], 1, "the vote counts: {board}");
 }
+
+/// With `axes = ["overall", "prompt", "quality"]` the page asks the further questions
+/// one key at a time before the reveal (blind: no name shows until the last answer),
+/// and each answer moves its own board.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_voter_answers_two_axes_with_the_keyboard_and_both_boards_move() {
+    let dir = support::temp_dir("arena-browser-axes");
+    let Some((url, _db)) = support::database(support::Backend::Sqlite, &dir).await else {
+        return;
+    };
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    std::fs::write(
+        dir.join("arena.toml"),
+        "image_size = 128\naxes = [\"overall\", \"prompt\", \"quality\"]\n",
+    )
+    .unwrap();
+    let arena = ArenaProcess::start(&url, &dir).await;
+    client.goto(&format!("{}/", arena.base)).await.unwrap();
+    wait_for(&client, "both images", BOTH_IMAGES_SHOWN).await;
+    assert_eq!(text_of(&client, "question").await, "Which image is better?");
+    let hidden = "return document.getElementById('extra-questions').hidden;";
+    assert_eq!(
+        client.execute(hidden, vec![]).await.unwrap(),
+        serde_json::Value::Bool(true),
+        "the script asks the further questions one at a time"
+    );
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let body = client.find(Locator::Css("body")).await.unwrap();
+
+    // ← : A is better overall; the prompt question follows, still blind.
+    body.send_keys("\u{E012}").await.unwrap();
+    wait_for(
+        &client,
+        "the prompt question",
+        "return document.getElementById('question').textContent === 'Which image follows the prompt better?';",
+    )
+    .await;
+    assert_eq!(
+        text_of(&client, "name-a").await,
+        "",
+        "a name before the last answer"
+    );
+    assert!(
+        client
+            .execute("return document.getElementById('reveal').hidden;", vec![])
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap()
+    );
+    screenshot(&client, "axes-second-question.png").await;
+    client.set_window_size(390, 900).await.unwrap();
+    screenshot(&client, "axes-second-question-390.png").await;
+    client.set_window_size(1280, 1000).await.unwrap();
+
+    // → : B follows the prompt better; then S skips the quality question.
+    body.send_keys("\u{E014}").await.unwrap();
+    wait_for(
+        &client,
+        "the quality question",
+        "return document.getElementById('question').textContent === 'Which image looks better?';",
+    )
+    .await;
+    body.send_keys("s").await.unwrap();
+    wait_for(
+        &client,
+        "the reveal",
+        "return !document.getElementById('reveal').hidden && document.getElementById('reveal-a').textContent.length > 0;",
+    )
+    .await;
+    let answers = client
+        .execute(
+            "return Array.from(document.querySelectorAll('#reveal-axes li')).map(li => li.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answers,
+        serde_json::json!(["Prompt: B is better", "Image quality: skipped"])
+    );
+    let (a, b) = (
+        text_of(&client, "reveal-a").await,
+        text_of(&client, "reveal-b").await,
+    );
+    screenshot(&client, "axes-reveal.png").await;
+
+    // Both boards moved, in opposite directions: A leads overall, B on the prompt.
+    let get = |path: String| async move {
+        reqwest::get(path)
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let models = get(format!("{}/api/v1/models", arena.base)).await;
+    let slug_of = |name: &str| -> String {
+        models["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["display_name"] == name)
+            .unwrap_or_else(|| panic!("no model named {name}"))["slug"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (slug_a, slug_b) = (slug_of(&a), slug_of(&b));
+    let overall = get(format!("{}/api/v1/leaderboard", arena.base)).await;
+    let prompt = get(format!("{}/api/v1/leaderboard?axis=prompt", arena.base)).await;
+    let quality = get(format!("{}/api/v1/leaderboard?axis=quality", arena.base)).await;
+    assert_eq!(overall["n_votes"], 1);
+    assert_eq!(prompt["n_votes"], 1);
+    assert_eq!(quality["n_votes"], 0, "the skipped question stores nothing");
+    assert_eq!(overall["models"][0]["model"], slug_a.as_str());
+    assert_eq!(prompt["models"][0]["model"], slug_b.as_str());
+
+    // The page's question switch shows the prompt board.
+    client
+        .goto(&format!("{}/leaderboard?axis=prompt", arena.base))
+        .await
+        .unwrap();
+    assert!(
+        text_of(&client, "axis-question")
+            .await
+            .contains("Which image follows the prompt better?")
+    );
+    let first = client
+        .find(Locator::Css("#ranking tbody tr td.model a"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(first, b);
+    screenshot(&client, "axes-leaderboard.png").await;
+    client.close().await.unwrap();
+}

@@ -10,9 +10,10 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
+use arena_evaluator::reference::answer_on_axis;
 use arena_evaluator::{
-    Leaderboard, LeaderboardOptions, Method, Outcome, Tally, Vote, VoteFilter,
-    leaderboard_from_tally, leaderboard_from_votes,
+    Leaderboard, LeaderboardOptions, Method, Outcome, Tally, Vote, leaderboard_from_tally,
+    leaderboard_from_votes,
 };
 use parquet::column::reader::{ColumnReaderImpl, get_typed_column_reader};
 use parquet::data_type::{BoolType, ByteArrayType, DataType, DoubleType, Int32Type, Int64Type};
@@ -48,7 +49,8 @@ pub fn leaderboard(path: &Path, options: &LeaderboardOptions) -> anyhow::Result<
             .with_context(|| format!("{} is not a readable Parquet file", path.display()))
     };
     let reader = open()?;
-    let columns = Columns::find(&reader, &options.filter, options.method)?;
+    let columns = Columns::find(&reader, options)?;
+    let axis = options.other_axis();
     let groups = reader.metadata().num_row_groups();
     // The row number (from 1) of each row group's first row, for error messages.
     let mut first_rows = Vec::with_capacity(groups + 1);
@@ -59,15 +61,20 @@ pub fn leaderboard(path: &Path, options: &LeaderboardOptions) -> anyhow::Result<
     }
     if options.method == Method::Elo {
         // Online Elo needs the votes in file order: one thread.
-        return leaderboard_from_votes(options, |add| {
+        let mut no_answer = 0;
+        let mut board = leaderboard_from_votes(options, |add| {
             read_groups(
                 &reader,
                 &columns,
                 0..groups,
                 first_rows.first().copied(),
+                axis,
+                &mut no_answer,
                 add,
             )
-        });
+        })?;
+        board.excluded.no_answer += no_answer;
+        return Ok(board);
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -87,10 +94,20 @@ pub fn leaderboard(path: &Path, options: &LeaderboardOptions) -> anyhow::Result<
                     // share its read position too.
                     let reader = open()?;
                     let mut tally = Tally::default();
+                    let mut no_answer = 0;
                     let first_row = first_rows.get(share.start).copied();
-                    read_groups(&reader, columns, share, first_row, &mut |vote| {
-                        tally.add(filter, vote);
-                    })?;
+                    read_groups(
+                        &reader,
+                        columns,
+                        share,
+                        first_row,
+                        axis,
+                        &mut no_answer,
+                        &mut |vote| {
+                            tally.add(filter, vote);
+                        },
+                    )?;
+                    tally.excluded.no_answer += no_answer;
                     Ok(tally)
                 })
             })
@@ -121,14 +138,16 @@ struct Columns {
     tstamp: Option<usize>,
     /// Read only when the filter asks for a category.
     category: Option<usize>,
+    /// The answers on other judgement axes, read only when the options rate one.
+    axes: Option<usize>,
 }
 
 impl Columns {
     fn find(
         reader: &SerializedFileReader<File>,
-        filter: &VoteFilter,
-        method: Method,
+        options: &LeaderboardOptions,
     ) -> anyhow::Result<Columns> {
+        let (filter, method) = (&options.filter, options.method);
         let schema = reader.metadata().file_metadata().schema_descr();
         let find = |names: &[&str]| {
             names.iter().find_map(|name| {
@@ -151,16 +170,24 @@ impl Columns {
             counts_for_leaderboard: find(&["counts_for_leaderboard"]),
             tstamp: find(&["tstamp"]).filter(|_| needs_time),
             category: find(&["category", "task"]).filter(|_| filter.category.is_some()),
+            axes: match options.other_axis() {
+                Some(_) => Some(required(&["axes"])?),
+                None => None,
+            },
         })
     }
 }
 
-/// Hands every row of the row groups `groups` to `add` as a vote, in file order.
+/// Hands every row of the row groups `groups` to `add` as a vote, in file order; with
+/// an `axis`, with its answer there as the outcome (rows without one are counted in
+/// `no_answer` instead).
 fn read_groups(
     reader: &SerializedFileReader<File>,
     columns: &Columns,
     groups: Range<usize>,
     first_row: Option<u64>,
+    axis: Option<&str>,
+    no_answer: &mut u64,
     add: &mut dyn FnMut(&Vote<'_>),
 ) -> anyhow::Result<()> {
     let mut row = first_row.unwrap_or(1);
@@ -171,6 +198,7 @@ fn read_groups(
         let mut model_b = strings(columns.model_b)?;
         let mut winner = strings(columns.winner)?;
         let mut category = columns.category.map(strings).transpose()?;
+        let mut axes = columns.axes.map(strings).transpose()?;
         let mut anony = columns
             .anony
             .map(|i| Column::<BoolType>::open(&*group, i))
@@ -188,6 +216,7 @@ fn read_groups(
             for other in [&mut model_b, &mut winner]
                 .into_iter()
                 .chain(category.as_mut())
+                .chain(axes.as_mut())
             {
                 other.next_batch_of(n)?;
             }
@@ -199,10 +228,27 @@ fn read_groups(
             }
             for i in 0..n {
                 let label = text(&winner, i, "winner", row)?.unwrap_or_default();
-                let outcome: Outcome = label
+                let mut outcome: Outcome = label
                     .trim()
                     .parse()
                     .map_err(|e| anyhow!("row {row}: {e}"))?;
+                if let (Some(axis), Some(axes)) = (axis, &axes) {
+                    let answers = text(axes, i, "axes", row)?;
+                    let answer = answer_on_axis(answers, axis, row).map_err(|e| match e {
+                        arena_evaluator::Error::Parse { message, .. } => {
+                            anyhow!("row {row}: {message}")
+                        }
+                        other => anyhow!(other),
+                    })?;
+                    match answer {
+                        Some(answer) => outcome = answer,
+                        None => {
+                            *no_answer += 1;
+                            row += 1;
+                            continue;
+                        }
+                    }
+                }
                 let vote = Vote {
                     model_a: model(&model_a, i, "model_a", row)?,
                     model_b: model(&model_b, i, "model_b", row)?,

@@ -25,6 +25,7 @@ use crate::rankings::board::{self, Board, BoardParams, BoardQuery};
 use crate::rankings::charts::{Heatmap, LineChart, RatingRow, RatingsChart, diverging, sequential};
 use crate::rankings::png;
 use crate::store::{GenerationRecord, Model, ModelStatus};
+use crate::voting::axes::Axis;
 use crate::voting::view::image_url;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -136,6 +137,7 @@ async fn leaderboard_json(
     if query.category.is_some() {
         query.check_category(&state.store.prompt_categories().await?)?;
     }
+    query.check_axis(&state.config.axes)?;
     let board = state.rankings.get(&state.store, &query).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
@@ -291,6 +293,8 @@ struct LeaderboardPage {
     og_url: String,
     /// A style-controlled board: what voters reward (empty otherwise).
     effects: Vec<EffectRow>,
+    /// The questions battles ask (a switch when there is more than one).
+    axes: Vec<Axis>,
 }
 
 impl LeaderboardPage {
@@ -308,6 +312,19 @@ impl LeaderboardPage {
 
     fn is_category(&self, category: &str) -> bool {
         self.query.category.as_deref() == Some(category)
+    }
+
+    fn is_axis(&self, axis: &str) -> bool {
+        self.query.axis() == axis
+    }
+
+    /// The question this board rates, when it is not the overall one.
+    fn axis_question(&self) -> Option<&str> {
+        self.query.axis.as_ref()?;
+        self.axes
+            .iter()
+            .find(|a| a.name == self.query.axis())
+            .map(|a| a.question.as_str())
     }
 
     fn method_label(&self) -> String {
@@ -333,10 +350,18 @@ impl LeaderboardPage {
     }
 
     fn title(&self) -> String {
-        match &self.query.category {
-            Some(c) => format!("Leaderboard · {c}"),
-            None => "Leaderboard".into(),
+        let mut title = "Leaderboard".to_string();
+        if self.query.axis.is_some()
+            && let Some(axis) = self.axes.iter().find(|a| a.name == self.query.axis())
+        {
+            title.push_str(" · ");
+            title.push_str(&axis.label);
         }
+        if let Some(c) = &self.query.category {
+            title.push_str(" · ");
+            title.push_str(c);
+        }
+        title
     }
 
     fn chart_title(&self) -> String {
@@ -380,6 +405,7 @@ async fn page_board(
     // The page lists the categories anyway: one read serves the list and the check.
     let categories = state.store.prompt_categories().await?;
     query.check_category(&categories)?;
+    query.check_axis(&state.config.axes)?;
     let board = state.rankings.get(&state.store, &query).await?;
     // Read each time: a rename or deprecation shows at once, votes or not.
     let models = state.store.list_models().await?;
@@ -529,6 +555,7 @@ async fn leaderboard_page(
         og_image: format!("{origin}/leaderboard.png{suffix}"),
         og_url: format!("{origin}/leaderboard{suffix}"),
         effects: effect_rows(lb),
+        axes: state.config.axes.clone(),
         query_string,
         query,
     };

@@ -4,6 +4,8 @@
 //! `GET /api/v1/models`). The page is `templates/battle.html` through [`BattlePage`];
 //! `static/arena.js` only adds keyboard voting and an in-place reveal.
 
+use std::collections::BTreeMap;
+
 use arena_evaluator::Outcome;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -29,6 +31,7 @@ use super::voter::Voter;
 use crate::app::DEMO_BACKEND;
 use crate::integrity::Requester;
 use crate::store::ModelStatus;
+use crate::voting::axes::Axis;
 use crate::voting::view::{BattleId, BattleView, Reveal, ServedBattle};
 use crate::voting::{self, battles, live};
 
@@ -74,13 +77,40 @@ impl BattlePage {
     }
 
     fn winner_label(&self) -> &'static str {
-        match self.reveal.as_ref().map(|r| r.winner) {
-            Some(Outcome::A) => "A is better",
-            Some(Outcome::B) => "B is better",
-            Some(Outcome::Tie) => "A tie",
-            Some(Outcome::BothBad) => "Both are bad",
-            None => "",
-        }
+        self.reveal.as_ref().map_or("", |r| answer_label(r.winner))
+    }
+
+    /// The questions after the overall one (the page asks them before the reveal).
+    fn extra_questions(&self) -> &[Axis] {
+        self.battle.questions.get(1..).unwrap_or_default()
+    }
+
+    /// The revealed answers on the other axes, as (axis label, answer), in the
+    /// order the questions were asked.
+    fn axis_answers(&self) -> Vec<(&str, &'static str)> {
+        let Some(reveal) = &self.reveal else {
+            return Vec::new();
+        };
+        self.extra_questions()
+            .iter()
+            .map(|q| {
+                let answer = reveal
+                    .axes
+                    .get(&q.name)
+                    .map_or("skipped", |w| answer_label(*w));
+                (q.label.as_str(), answer)
+            })
+            .collect()
+    }
+}
+
+/// An answer as the reveal words it.
+fn answer_label(winner: Outcome) -> &'static str {
+    match winner {
+        Outcome::A => "A is better",
+        Outcome::B => "B is better",
+        Outcome::Tie => "A tie",
+        Outcome::BothBad => "Both are bad",
     }
 }
 
@@ -155,23 +185,21 @@ async fn battle_page(
     Ok(no_store(page.render()))
 }
 
-#[derive(Debug, Deserialize)]
-struct VoteForm {
-    winner: String,
-    /// The proof of work, when the battle asks for one (the page's script adds it).
-    pow_nonce: Option<String>,
-}
+/// How the vote form names its answer on another axis: `axis.prompt=a`.
+const AXIS_FIELD: &str = "axis.";
 
 /// The no-JavaScript vote: a plain form post, then a redirect to the reveal.
 async fn vote_form(
     State(state): State<AppState>,
     who: Requester,
     Path(id): Path<String>,
-    form: Result<Form<VoteForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let id = BattleId::parse(&id)?;
-    let form = match form {
-        Ok(Form(form)) => form,
+    // The fields: `winner`, the proof of work when the battle asks for one (the page's
+    // script adds it), and `axis.NAME` for each other question (empty when skipped).
+    let fields = match form {
+        Ok(Form(fields)) => fields,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return Err(payload_too_large().into());
         }
@@ -181,8 +209,25 @@ async fn vote_form(
             );
         }
     };
-    let winner = battles::parse_winner(&form.winner)?;
-    match battles::vote(&state, &who, &id, winner, form.pow_nonce.as_deref()).await {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(winner) = field("winner") else {
+        return Err(
+            AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
+        );
+    };
+    let winner = battles::parse_winner(winner)?;
+    let axes = battles::parse_axis_answers(
+        &state.config.axes,
+        fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(AXIS_FIELD)?, v.as_str()))),
+    )?;
+    match battles::vote(&state, &who, &id, winner, axes, field("pow_nonce")).await {
         // A form sent twice (the back button, a double click): the battle's page shows
         // the reveal of the vote that counts.
         Ok(_) | Err(voting::Error::AlreadyVoted) => {
@@ -204,8 +249,13 @@ struct CreateBattle {
 
 #[derive(Debug, Deserialize, ToSchema)]
 struct VoteBody {
+    /// The answer to the overall question ("Which image is better?").
     #[schema(value_type = Outcome)]
     winner: String,
+    /// Answers on the battle's other `questions`, by axis (`{"prompt": "b"}`); each
+    /// optional (absent or `null`: not answered).
+    #[schema(value_type = Option<BTreeMap<String, Outcome>>)]
+    axes: Option<BTreeMap<String, Option<String>>>,
     /// The proof of work, when the battle asks for one (`pow` of the battle).
     pow_nonce: Option<String>,
 }
@@ -302,7 +352,22 @@ async fn vote(
     require_json(&headers)?;
     let body: VoteBody = parse_body(&body)?;
     let winner = battles::parse_winner(&body.winner)?;
-    let reveal = battles::vote(&state, &who, &id, winner, body.pow_nonce.as_deref()).await?;
+    let answers = body
+        .axes
+        .iter()
+        .flatten()
+        .filter_map(|(axis, winner)| winner.as_deref().map(|w| (axis.as_str(), w)));
+    // A JSON `""` is not a skipped question, as a form's empty field is: refuse it.
+    if body
+        .axes
+        .iter()
+        .flatten()
+        .any(|(_, w)| w.as_deref() == Some(""))
+    {
+        return Err(voting::Error::InvalidWinner(String::new()).into());
+    }
+    let axes = battles::parse_axis_answers(&state.config.axes, answers)?;
+    let reveal = battles::vote(&state, &who, &id, winner, axes, body.pow_nonce.as_deref()).await?;
     Ok(Json(reveal))
 }
 

@@ -17,7 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Error, Result};
 use crate::generation::style::Style;
-use crate::store::{Model, Store, VoteMarker, parse_style};
+use crate::store::{Model, OVERALL, Store, VoteMarker, parse_style};
+use crate::voting::axes::Axis;
 
 /// Which leaderboard: the switches of `/leaderboard` and `/api/v1/leaderboard`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -34,6 +35,9 @@ pub struct BoardQuery {
     pub control_style: bool,
     /// Count the votes that are excluded too (an operator's comparison; admin only).
     pub include_excluded: bool,
+    /// Rate the answers on this judgement axis (`axes` in the config) instead of the
+    /// overall question; `None` is the overall one.
+    pub axis: Option<String>,
 }
 
 impl Default for BoardQuery {
@@ -46,6 +50,7 @@ impl Default for BoardQuery {
             reweight: false,
             control_style: false,
             include_excluded: false,
+            axis: None,
         }
     }
 }
@@ -61,6 +66,9 @@ impl BoardQuery {
         }
         if self.ci != defaults.ci && self.method == Method::Bt {
             pairs.push(("ci", self.ci.to_string()));
+        }
+        if let Some(a) = &self.axis {
+            pairs.push(("axis", a.clone()));
         }
         if let Some(c) = &self.category {
             pairs.push(("category", c.clone()));
@@ -78,6 +86,26 @@ impl BoardQuery {
             pairs.push(("exclusions", "include".into()));
         }
         serde_urlencoded::to_string(&pairs).expect("string pairs always encode")
+    }
+
+    /// The axis whose answers are rated (`overall` unless another was asked for).
+    pub fn axis(&self) -> &str {
+        self.axis.as_deref().unwrap_or(OVERALL)
+    }
+
+    /// Fails with [`Error::InvalidParameter`] unless the query's axis, if any, is one
+    /// of the configured axes `known`.
+    pub fn check_axis(&self, known: &[Axis]) -> Result<()> {
+        match &self.axis {
+            Some(a) if !known.iter().any(|k| &k.name == a) => {
+                let names: Vec<&str> = known.iter().map(|k| k.name.as_str()).collect();
+                Err(Error::InvalidParameter(format!(
+                    "axis must be one of {} (got {a:?})",
+                    names.join(", ")
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Fails with [`Error::UnknownCategory`] unless the query's category, if any, is
@@ -102,6 +130,9 @@ pub struct BoardParams {
     pub ci: Option<String>,
     /// Only the votes on prompts of this category.
     pub category: Option<String>,
+    /// The judgement axis whose answers are rated (default `overall`; the others are
+    /// the arena's `axes`, e.g. `prompt`, `quality`).
+    pub axis: Option<String>,
     /// What both-bad votes count as (default `tie`).
     #[param(value_type = Option<BothBad>)]
     pub both_bad: Option<String>,
@@ -190,6 +221,7 @@ impl BoardParams {
             reweight,
             control_style,
             include_excluded: exclusions == Some(Exclusions::Include),
+            axis: self.axis.clone().filter(|a| !a.is_empty() && a != OVERALL),
         })
     }
 }
@@ -232,6 +264,7 @@ pub fn options_for(query: &BoardQuery) -> LeaderboardOptions {
             anonymous_only: false,
             ..VoteFilter::default()
         },
+        axis: query.axis.clone(),
         ..LeaderboardOptions::default()
     }
 }
@@ -255,6 +288,7 @@ async fn gather_styled(
     };
     store
         .for_each_counted_vote_with_style(
+            query.axis(),
             query.category.as_deref(),
             query.include_excluded,
             |a, b, winner, style_a, style_b| {
@@ -330,16 +364,30 @@ pub struct Gathered {
     pub models: Vec<String>,
 }
 
-/// Reads the counted votes of `category`: per-pair counts aggregated by the
-/// database, plus the votes in order when `method` is online Elo.
-pub async fn gather(store: &Store, category: Option<&str>, method: Method) -> Result<Gathered> {
-    gather_for(store, &store.list_models().await?, category, method, false).await
+/// Reads the counted votes on `axis` of `category`: per-pair counts aggregated by
+/// the database, plus the votes in order when `method` is online Elo.
+pub async fn gather(
+    store: &Store,
+    axis: &str,
+    category: Option<&str>,
+    method: Method,
+) -> Result<Gathered> {
+    gather_for(
+        store,
+        &store.list_models().await?,
+        axis,
+        category,
+        method,
+        false,
+    )
+    .await
 }
 
 /// [`gather`] with the model list already read.
 async fn gather_for(
     store: &Store,
     models: &[Model],
+    axis: &str,
     category: Option<&str>,
     method: Method,
     include_excluded: bool,
@@ -361,15 +409,15 @@ async fn gather_for(
     let mut pairs = Vec::new();
     if method == Method::Elo {
         store
-            .for_each_counted_vote(category, include_excluded, |a, b, winner| {
+            .for_each_counted_vote(axis, category, include_excluded, |a, b, winner| {
                 ordered.push((index(a), index(b), winner));
             })
             .await?;
     } else {
         // The tallies hold the votes that count; every vote is read from the votes.
         let rows = match include_excluded {
-            false => store.pair_counts_by_id(category).await?,
-            true => store.pair_counts_of_votes(category, true).await?,
+            false => store.pair_counts_on_axis(axis, category).await?,
+            true => store.pair_counts_of_votes(axis, category, true).await?,
         };
         for row in rows {
             pairs.push((
@@ -463,6 +511,7 @@ pub async fn compute_with(store: &Store, query: &BoardQuery, style: StyleControl
         let gathered = gather_for(
             store,
             &models,
+            query.axis(),
             query.category.as_deref(),
             query.method,
             query.include_excluded,

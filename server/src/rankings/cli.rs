@@ -59,6 +59,11 @@ pub struct LeaderboardArgs {
     /// by plain maximum likelihood.
     #[arg(long, default_value_t = 1.0)]
     pub control_reg: f64,
+    /// Rate the answers on this judgement axis (`axes` in the config, e.g. `prompt`)
+    /// instead of the overall winner: the `axes` object of an export's rows, or the
+    /// database's votes on that axis. Votes without an answer on it are left out.
+    #[arg(long, value_name = "AXIS")]
+    pub axis: Option<String>,
     /// Only votes of this prompt category.
     #[arg(long)]
     pub category: Option<String>,
@@ -143,6 +148,7 @@ impl LeaderboardArgs {
                 since: self.since,
                 until: self.until,
             },
+            axis: self.axis.clone(),
             ..LeaderboardOptions::default()
         }
     }
@@ -235,8 +241,10 @@ pub async fn run(
                 );
             }
             let store = crate::app::open_store(storage, demo_models).await?;
+            let axis = options.axis.as_deref().unwrap_or(crate::store::OVERALL);
             let gathered =
-                super::board::gather(&store, args.category.as_deref(), options.method).await?;
+                super::board::gather(&store, axis, args.category.as_deref(), options.method)
+                    .await?;
             let progress: Option<arena_evaluator::Progress<'_>> =
                 show_progress.then_some(&progress_bar);
             super::board::fit(&gathered, &options, progress)?

@@ -24,22 +24,33 @@ use super::board::{self, BoardQuery};
 use crate::app::App;
 use crate::data::export::{ImageHashes, ImageNamer, Record};
 use crate::store::{ExportFilter, NewSnapshot, Snapshot, Store};
+use crate::voting::axes::Axis;
 
 /// What the chain starts from.
 const SEED: &[u8] = b"arena vote log v1";
 
 /// A vote's row in the digest: battle, time (Unix seconds, six decimals), the two
-/// models, the winner as the export writes it and the voter's judge hash, tab
+/// models, the winner as the export writes it and the voter's judge hash, then for
+/// each answer on another judgement axis (in axis order) `axis=winner`, tab
 /// separated, with a final newline.
-pub fn canonical_row(
+pub fn canonical_row<'a>(
     battle_id: &str,
     tstamp: f64,
     model_a: &str,
     model_b: &str,
     winner: &str,
     judge: &str,
+    axes: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> String {
-    format!("{battle_id}\t{tstamp:.6}\t{model_a}\t{model_b}\t{winner}\t{judge}\n")
+    let mut row = format!("{battle_id}\t{tstamp:.6}\t{model_a}\t{model_b}\t{winner}\t{judge}");
+    for (axis, winner) in axes {
+        row.push('\t');
+        row.push_str(axis);
+        row.push('=');
+        row.push_str(winner);
+    }
+    row.push('\n');
+    row
 }
 
 /// The hash chain over rows, one at a time.
@@ -87,6 +98,7 @@ pub async fn log_digest(store: &Store, judge_key: &[u8]) -> anyhow::Result<Chain
             r.model_b,
             r.winner.fastchat_label(),
             &r.judge,
+            r.axes.iter().map(|(axis, w)| (*axis, w.fastchat_label())),
         ));
     }
     Ok(chain)
@@ -131,8 +143,8 @@ impl SnapshotFile {
 }
 
 /// The boards a snapshot keeps: the default, online Elo, reweighted, style-controlled,
-/// and the default board of every category.
-pub fn views(categories: &[String]) -> Vec<BoardQuery> {
+/// the default board of every category and of every judgement axis but the overall.
+pub fn views(categories: &[String], axes: &[Axis]) -> Vec<BoardQuery> {
     let default = BoardQuery::default();
     let mut views = vec![
         default.clone(),
@@ -153,6 +165,10 @@ pub fn views(categories: &[String]) -> Vec<BoardQuery> {
         category: Some(c.clone()),
         ..default.clone()
     }));
+    views.extend(axes.iter().skip(1).map(|a| BoardQuery {
+        axis: Some(a.name.clone()),
+        ..default.clone()
+    }));
     views
 }
 
@@ -162,6 +178,7 @@ pub async fn take(
     store: &Store,
     judge_key: &[u8],
     style: board::StyleControl,
+    axes: &[Axis],
 ) -> anyhow::Result<Vec<i64>> {
     let taken_at = Utc::now();
     let chain = log_digest(store, judge_key).await?;
@@ -170,7 +187,7 @@ pub async fn take(
     }
     let categories = store.prompt_categories().await?;
     let mut stored = Vec::new();
-    for view in views(&categories) {
+    for view in views(&categories, axes) {
         let computed = board::compute_with(store, &view, style).await?;
         let mut options = board::options_for(&view);
         options.control_reg = style.reg;
@@ -217,7 +234,7 @@ pub fn spawn_background(app: Arc<App>) {
                 let style = board::StyleControl {
                     reg: app.config.style_control_reg,
                 };
-                match take(&app.store, &app.config.judge_key, style).await {
+                match take(&app.store, &app.config.judge_key, style, &app.config.axes).await {
                     Ok(ids) => tracing::info!(snapshots = ids.len(), "leaderboard snapshots taken"),
                     Err(e) => tracing::warn!(error = %e, "taking leaderboard snapshots failed"),
                 }
@@ -319,6 +336,20 @@ pub fn verify(snapshot: &Path, export: &Path) -> anyhow::Result<Verification> {
         let tstamp = row["tstamp"]
             .as_f64()
             .with_context(|| format!("{} line {}: no tstamp", export.display(), n + 1))?;
+        let mut axes: Vec<(&str, &str)> = Vec::new();
+        if let Some(object) = row.get("axes").and_then(|a| a.as_object()) {
+            for (axis, winner) in object {
+                let winner = winner.as_str().with_context(|| {
+                    format!(
+                        "{} line {}: axes.{axis} is not a label",
+                        export.display(),
+                        n + 1
+                    )
+                })?;
+                axes.push((axis, winner));
+            }
+        }
+        axes.sort_by(|x, y| x.0.cmp(y.0));
         chain.push(&canonical_row(
             field("battle_id")?,
             tstamp,
@@ -326,6 +357,7 @@ pub fn verify(snapshot: &Path, export: &Path) -> anyhow::Result<Verification> {
             field("model_b")?,
             field("winner")?,
             field("judge")?,
+            axes,
         ));
         kept.extend_from_slice(line.as_bytes());
         kept.push(b'\n');

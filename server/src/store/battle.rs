@@ -93,6 +93,8 @@ pub struct Battle {
     pub images: Vec<BattleImage>,
     /// The overall vote, once cast.
     pub vote: Option<Outcome>,
+    /// The answers on other axes cast with it, in the order stored.
+    pub axis_votes: Vec<(String, Outcome)>,
 }
 
 impl Battle {
@@ -157,7 +159,24 @@ pub(super) async fn read(c: &mut impl Exec, id: &str) -> Result<Option<Battle>> 
         served_at: first.served_at,
         images: Vec::with_capacity(rows.len()),
         vote,
+        axis_votes: Vec::new(),
     };
+    if battle.vote.is_some() {
+        let answers: Vec<(String, String)> = c
+            .fetch_all(
+                sql(
+                    "select axis, winner from vote where battle_id = $1 and axis <> 'overall' \
+                     order by id",
+                )
+                .bind(id),
+            )
+            .await?;
+        for (axis, winner) in answers {
+            let winner =
+                Outcome::parse_arena(&winner).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            battle.axis_votes.push((axis, winner));
+        }
+    }
     for r in rows {
         let position = usize::try_from(r.slot)
             .ok()

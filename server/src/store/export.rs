@@ -59,6 +59,28 @@ pub struct ExportRow {
     /// The two images' style statistics as stored (JSON), `None` when not computed.
     pub style_a: Option<String>,
     pub style_b: Option<String>,
+    /// The answers on the other judgement axes, `axis=winner` joined by commas in
+    /// axis order (`prompt=a,quality=tie`); `None` when the battle asked only overall.
+    pub axes: Option<String>,
+}
+
+impl ExportRow {
+    /// The answers on the other judgement axes, in axis order.
+    pub fn axis_answers(&self) -> Vec<(&str, Outcome)> {
+        let Some(text) = self.axes.as_deref() else {
+            return Vec::new();
+        };
+        let mut answers: Vec<(&str, Outcome)> = text
+            .split(',')
+            .filter_map(|pair| {
+                let (axis, winner) = pair.split_once('=')?;
+                Some((axis, Outcome::parse_arena(winner).ok()?))
+            })
+            .collect();
+        // Byte order whatever the database's collation, as the exports promise.
+        answers.sort_by(|x, y| x.0.cmp(y.0));
+        answers
+    }
 }
 
 /// The votes an export filter admits; shared by the row query and the aggregates.
@@ -158,7 +180,9 @@ const ROWS_SQL: &str = "select v.battle_id, v.created_at, b.prompt_id, p.text as
      gb.seed as gen_b_seed, gb.steps as gen_b_steps, gb.width as gen_b_width, \
      gb.height as gen_b_height, gb.latency_ms as gen_b_latency_ms, \
      v.counts_for_leaderboard, v.exclusion_reason, v.source, \
-     ga.style as style_a, gb.style as style_b \
+     ga.style as style_a, gb.style as style_b, \
+     (select string_agg(x.axis || '=' || x.winner, ',' order by x.axis) from vote x \
+      where x.battle_id = v.battle_id and x.axis <> 'overall') as axes \
      from vote v \
      join battle b on b.id = v.battle_id \
      join model ma on ma.id = v.model_a_id \

@@ -11,7 +11,7 @@ use super::battle_image::{self, ImageRow};
 use super::generation::{self, GenerationRow};
 use super::model::{self, NewModel};
 use super::prompt::{self, PromptRow};
-use super::tally::{self, TallyDelta};
+use super::tally::{self, OVERALL, TallyDelta};
 use super::vote::{self, VoteRow};
 use super::{Result, Store, voter};
 use crate::generation::style::Style;
@@ -91,6 +91,7 @@ impl Store {
                 battle_image::insert(&mut tx, &image).await?;
             }
             let row = VoteRow {
+                axis: OVERALL,
                 battle_id: &v.battle_id,
                 winner: v.winner,
                 voter_id: &v.voter_id,
@@ -108,7 +109,14 @@ impl Store {
             vote::insert(&mut tx, &row).await?;
             if v.counts_for_leaderboard {
                 // Imported battles have no prompt, hence no category.
-                delta.add(None, v.cast_at, v.model_a_id, v.model_b_id, v.winner);
+                delta.add(
+                    OVERALL,
+                    None,
+                    v.cast_at,
+                    v.model_a_id,
+                    v.model_b_id,
+                    v.winner,
+                );
             }
             added += 1;
         }

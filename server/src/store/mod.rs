@@ -52,6 +52,7 @@ pub use model::{Model, ModelStatus, NewModel};
 pub use prompt::{NewPrompt, Prompt, RejectedPrompt};
 pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
 pub use sql::{Exec, Tx};
+pub use tally::OVERALL;
 pub use vote::{ExcludedVote, NewVote, PairCount, RecordedVote, Vote, VoteOutcome, exclusion};
 pub use worker::Worker;
 

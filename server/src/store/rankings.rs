@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 
 use super::sql::{Exec, sql};
-use super::{Result, Store};
+use super::{OVERALL, Result, Store};
 
 /// Votes between two models (by id) with one outcome.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -59,13 +59,13 @@ pub struct VoteMarker {
 }
 
 /// Votes that count for leaderboards: not excluded (a vote on a battle whose models
-/// were visible is stored excluded, reason "not anonymous"), on the overall axis;
-/// with a category, of battles whose prompt has it. Read in order for online Elo;
+/// were visible is stored excluded, reason "not anonymous"), on axis `$3`; with a
+/// category, of battles whose prompt has it. Read in order for online Elo;
 /// leaderboards of counts read the tallies instead.
 /// `$2` true takes every vote instead, excluded ones too (an operator's view).
 const COUNTED_VOTES: &str = "from vote v join battle b on b.id = v.battle_id \
      left join prompt p on p.id = b.prompt_id \
-     where (v.counts_for_leaderboard or $2) and v.axis = 'overall' \
+     where (v.counts_for_leaderboard or $2) and v.axis = $3 \
      and (cast($1 as text) is null or p.category = $1)";
 
 /// [`COUNTED_VOTES`] with each vote's two images (slot 0 is A, slot 1 is B).
@@ -75,21 +75,45 @@ const COUNTED_VOTES_WITH_IMAGES: &str = "from vote v join battle b on b.id = v.b
      left join generation ga on ga.id = ia.generation_id \
      left join battle_image ib on ib.battle_id = v.battle_id and ib.slot = 1 \
      left join generation gb on gb.id = ib.generation_id \
-     where (v.counts_for_leaderboard or $2) and v.axis = 'overall' \
+     where (v.counts_for_leaderboard or $2) and v.axis = $3 \
      and (cast($1 as text) is null or p.category = $1)";
 
 impl Store {
     /// Counted votes per (model pair, outcome), from the running tallies: a few rows
     /// per pair whatever the number of votes.
     pub async fn pair_counts_by_id(&self, category: Option<&str>) -> Result<Vec<IdPairCount>> {
+        self.pair_counts_on_axis(OVERALL, category).await
+    }
+
+    /// [`Store::pair_counts_by_id`] of the answers on judgement axis `axis`.
+    pub async fn pair_counts_on_axis(
+        &self,
+        axis: &str,
+        category: Option<&str>,
+    ) -> Result<Vec<IdPairCount>> {
+        if axis == OVERALL {
+            return self
+                .pool()
+                .fetch_all(
+                    sql(
+                        "select model_a_id, model_b_id, winner, cast(sum(n) as bigint) as n \
+                         from vote_tally where (cast($1 as text) is null or category = $1) \
+                         group by model_a_id, model_b_id, winner",
+                    )
+                    .bind(category),
+                )
+                .await;
+        }
         self.pool()
             .fetch_all(
                 sql(
                     "select model_a_id, model_b_id, winner, cast(sum(n) as bigint) as n \
-                     from vote_tally where (cast($1 as text) is null or category = $1) \
+                     from axis_tally where axis = $2 \
+                     and (cast($1 as text) is null or category = $1) \
                      group by model_a_id, model_b_id, winner",
                 )
-                .bind(category),
+                .bind(category)
+                .bind(axis),
             )
             .await
     }
@@ -107,13 +131,14 @@ impl Store {
     /// The same counts as [`Store::pair_counts_by_id`], aggregated from the vote
     /// table itself: what the tallies must always equal.
     pub async fn pair_counts_from_votes(&self, category: Option<&str>) -> Result<Vec<IdPairCount>> {
-        self.pair_counts_of_votes(category, false).await
+        self.pair_counts_of_votes(OVERALL, category, false).await
     }
 
-    /// Counts per (model pair, outcome) from the vote table: the votes that count, or
-    /// (`include_excluded`) every vote, excluded ones too.
+    /// Counts per (model pair, outcome) from the vote table on `axis`: the votes that
+    /// count, or (`include_excluded`) every vote, excluded ones too.
     pub async fn pair_counts_of_votes(
         &self,
+        axis: &str,
         category: Option<&str>,
         include_excluded: bool,
     ) -> Result<Vec<IdPairCount>> {
@@ -124,16 +149,18 @@ impl Store {
                      group by v.model_a_id, v.model_b_id, v.winner"
                 ))
                 .bind(category)
-                .bind(include_excluded),
+                .bind(include_excluded)
+                .bind(axis),
             )
             .await
     }
 
-    /// Streams counted votes (every vote with `include_excluded`) in the order they
-    /// were cast (for online Elo), as (model_a_id, model_b_id, winner); memory stays
-    /// flat.
+    /// Streams counted votes on `axis` (every vote with `include_excluded`) in the
+    /// order they were cast (for online Elo), as (model_a_id, model_b_id, winner);
+    /// memory stays flat.
     pub async fn for_each_counted_vote(
         &self,
+        axis: &str,
         category: Option<&str>,
         include_excluded: bool,
         mut f: impl FnMut(i64, i64, Outcome),
@@ -144,7 +171,8 @@ impl Store {
                  order by v.created_at, v.id"
             ))
             .bind(category)
-            .bind(include_excluded),
+            .bind(include_excluded)
+            .bind(axis),
         );
         while let Some(v) = rows.try_next().await? {
             f(v.model_a_id, v.model_b_id, v.winner);
@@ -172,11 +200,12 @@ impl Store {
             .collect())
     }
 
-    /// Every counted vote with its two images' style statistics (the `style` column of
+    /// Every counted vote on `axis` with its two images' style statistics (the `style` column of
     /// each image's generation; `None` for an imported vote, which has no images, or an
     /// image not yet backfilled), in the order cast.
     pub async fn for_each_counted_vote_with_style(
         &self,
+        axis: &str,
         category: Option<&str>,
         include_excluded: bool,
         mut f: impl FnMut(i64, i64, Outcome, Option<String>, Option<String>),
@@ -187,7 +216,8 @@ impl Store {
                  gb.style as style_b {COUNTED_VOTES_WITH_IMAGES} order by v.created_at, v.id"
             ))
             .bind(category)
-            .bind(include_excluded),
+            .bind(include_excluded)
+            .bind(axis),
         );
         while let Some(v) = rows.try_next().await? {
             f(v.model_a_id, v.model_b_id, v.winner, v.style_a, v.style_b);

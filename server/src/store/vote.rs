@@ -8,14 +8,18 @@ use utoipa::ToSchema;
 
 use super::battle::{self, Battle};
 use super::sql::{Exec, Tx, sql, sql_owned};
-use super::tally::{self, TallyDelta};
+use super::tally::{self, OVERALL, TallyDelta};
 use super::{Result, Store, StoreError, flag};
 
 #[derive(Clone, Debug)]
 pub struct NewVote {
     pub battle_id: String,
     pub voter_id: String,
+    /// The answer to the overall question.
     pub winner: Outcome,
+    /// Answers on the operator's other axes (`axes` in the config), each stored as its
+    /// own vote in the same transaction, counting or not as the overall vote does.
+    pub axes: Vec<(String, Outcome)>,
     /// Battles served longer ago than this can no longer be voted on.
     pub ttl: chrono::Duration,
     /// Keyed hashes of the client's address and network.
@@ -42,6 +46,8 @@ pub struct RecordedVote {
     pub battle: Battle,
     /// Why it does not count, if it does not (it is stored all the same).
     pub excluded: Option<&'static str>,
+    /// The answers stored on other axes.
+    pub axes: Vec<(String, Outcome)>,
 }
 
 /// What happened to a vote.
@@ -72,6 +78,8 @@ pub struct PairCount {
 /// A vote row to insert.
 pub(super) struct VoteRow<'a> {
     pub battle_id: &'a str,
+    /// What was judged: `overall`, or another axis of the config.
+    pub axis: &'a str,
     pub winner: Outcome,
     pub voter_id: &'a str,
     pub model_a_id: i64,
@@ -105,6 +113,7 @@ pub mod exclusion {
 #[derive(sqlx::FromRow)]
 struct VoteKey {
     id: i64,
+    axis: String,
     category: Option<String>,
     created_at: DateTime<Utc>,
     model_a_id: i64,
@@ -113,13 +122,14 @@ struct VoteKey {
     winner: Outcome,
 }
 
-const VOTE_KEY: &str = "select v.id, p.category, v.created_at, v.model_a_id, v.model_b_id, v.winner \
+const VOTE_KEY: &str = "select v.id, v.axis, p.category, v.created_at, v.model_a_id, v.model_b_id, v.winner \
      from vote v join battle b on b.id = v.battle_id left join prompt p on p.id = b.prompt_id";
 
 fn delta_of(votes: &[VoteKey]) -> TallyDelta {
     let mut delta = TallyDelta::default();
     for v in votes {
         delta.add(
+            &v.axis,
             v.category.as_deref(),
             v.created_at,
             v.model_a_id,
@@ -130,7 +140,7 @@ fn delta_of(votes: &[VoteKey]) -> TallyDelta {
     delta
 }
 
-/// Stops counting `votes` (of the overall axis, counting now), with `reason` and the
+/// Stops counting `votes` (counting now, on any axis), with `reason` and the
 /// flag behind it, and takes them out of the tallies. Returns how many changed.
 async fn stop_counting(
     c: &mut Tx,
@@ -168,7 +178,8 @@ async fn start_counting(c: &mut Tx, votes: &[VoteKey]) -> Result<u64> {
     Ok(votes.len() as u64)
 }
 
-/// Excludes every counted vote of a voter (or of an address) because of flag `flag_id`.
+/// Excludes every counted vote (on every axis) of a voter (or of an address) because of
+/// flag `flag_id`.
 pub(super) async fn exclude_flagged(
     c: &mut Tx,
     flag_id: i64,
@@ -178,7 +189,7 @@ pub(super) async fn exclude_flagged(
     let votes: Vec<VoteKey> = c
         .fetch_all(
             sql_owned(format!(
-                "{VOTE_KEY} where v.counts_for_leaderboard and v.axis = 'overall' \
+                "{VOTE_KEY} where v.counts_for_leaderboard \
                  and v.source = 'arena' and (v.voter_id = $1 or v.client_hash = $2) order by v.id"
             ))
             .bind(voter)
@@ -222,9 +233,9 @@ pub(super) async fn release_flagged(c: &mut Tx, flag_id: i64) -> Result<u64> {
     start_counting(c, &votes).await
 }
 
-/// An operator's decision on one vote (the battle's overall vote): count it again
-/// (`None`) or exclude it with a reason. False when there is no such vote or it is
-/// already so.
+/// An operator's decision on one battle's vote (its answers on every axis with it):
+/// count it again (`None`) or exclude it with a reason. False when there is no such
+/// vote or it is already so.
 pub(super) async fn set_counting(
     c: &mut Tx,
     battle_id: &str,
@@ -234,8 +245,7 @@ pub(super) async fn set_counting(
     let votes: Vec<VoteKey> = c
         .fetch_all(
             sql_owned(format!(
-                "{VOTE_KEY} where v.battle_id = $1 and v.axis = 'overall' \
-                 and v.counts_for_leaderboard = $2"
+                "{VOTE_KEY} where v.battle_id = $1 and v.counts_for_leaderboard = $2"
             ))
             .bind(battle_id)
             .bind(!counting),
@@ -257,8 +267,8 @@ pub(super) async fn insert(c: &mut impl Exec, v: &VoteRow<'_>) -> Result<Vote> {
         sql(
             "insert into vote (battle_id, winner, voter_id, model_a_id, model_b_id, created_at, \
              latency_ms, counts_for_leaderboard, exclusion_reason, flag_id, source, client_hash, \
-             client_net) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             returning battle_id, winner, created_at, latency_ms",
+             client_net, axis) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14) returning battle_id, winner, created_at, latency_ms",
         )
         .bind(v.battle_id)
         .bind(v.winner)
@@ -272,7 +282,8 @@ pub(super) async fn insert(c: &mut impl Exec, v: &VoteRow<'_>) -> Result<Vote> {
         .bind(v.flag_id)
         .bind(v.source)
         .bind(v.client_hash)
-        .bind(v.client_net),
+        .bind(v.client_net)
+        .bind(v.axis),
     )
     .await
 }
@@ -323,8 +334,9 @@ impl Store {
                 .await?
                 .map(|id| (exclusion::FLAGGED, Some(id))),
         };
-        let row = VoteRow {
+        let mut row = VoteRow {
             battle_id: &v.battle_id,
+            axis: OVERALL,
             winner: v.winner,
             voter_id: &v.voter_id,
             model_a_id: a.model_id,
@@ -344,15 +356,30 @@ impl Store {
             Err(StoreError::Conflict) => return Ok(VoteOutcome::AlreadyVoted),
             Err(e) => return Err(e),
         };
+        // The other axes' answers: rows of their own, counting as the overall one does.
+        for (axis, winner) in &v.axes {
+            row.axis = axis;
+            row.winner = *winner;
+            match insert(&mut tx, &row).await {
+                Ok(_) => {}
+                Err(StoreError::Conflict) => return Ok(VoteOutcome::AlreadyVoted),
+                Err(e) => return Err(e),
+            }
+        }
         if excluded.is_none() {
             let mut delta = TallyDelta::default();
-            delta.add(
-                battle.category.as_deref(),
-                now,
-                a.model_id,
-                b.model_id,
-                v.winner,
-            );
+            let answers = std::iter::once((OVERALL, v.winner))
+                .chain(v.axes.iter().map(|(axis, w)| (axis.as_str(), *w)));
+            for (axis, winner) in answers {
+                delta.add(
+                    axis,
+                    battle.category.as_deref(),
+                    now,
+                    a.model_id,
+                    b.model_id,
+                    winner,
+                );
+            }
             tally::add(&mut tx, &delta).await?;
         }
         match tx.commit().await {
@@ -364,6 +391,7 @@ impl Store {
             vote,
             battle,
             excluded: excluded.map(|(reason, _)| reason),
+            axes: v.axes.clone(),
         })))
     }
 

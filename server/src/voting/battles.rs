@@ -3,6 +3,7 @@
 
 use arena_evaluator::Outcome;
 
+use super::axes::Axis;
 use super::live::{self, LiveState};
 use super::matchmaking::choose_pair;
 use super::view::{
@@ -13,11 +14,45 @@ use super::{Error, Result};
 use crate::app::App;
 use crate::integrity::limits::{self, Action};
 use crate::integrity::{Requester, pow, view};
-use crate::store::{NewBattle, NewVote, VoteOutcome};
+use crate::store::{NewBattle, NewVote, OVERALL, VoteOutcome};
 
 /// Parses the winner a vote names (the API's spelling: `a`, `b`, `tie`, `both_bad`).
 pub fn parse_winner(winner: &str) -> Result<Outcome> {
     Outcome::parse_arena(winner).map_err(|_| Error::InvalidWinner(winner.to_string()))
+}
+
+/// Parses a vote's answers on the other axes, `(axis, winner)`: each must be one of
+/// `axes` other than the overall one (whose answer is the vote's `winner`), at most
+/// once; an empty answer is a question the voter skipped.
+pub fn parse_axis_answers<'a>(
+    axes: &[Axis],
+    answers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<(String, Outcome)>> {
+    let mut parsed: Vec<(String, Outcome)> = Vec::new();
+    for (axis, winner) in answers {
+        let asked = axes.iter().skip(1).any(|a| a.name == axis);
+        if !asked {
+            let others: Vec<&str> = axes.iter().skip(1).map(|a| a.name.as_str()).collect();
+            return Err(Error::InvalidAxis(if axis == OVERALL {
+                "The overall answer is the vote's winner, not one of its axes.".into()
+            } else if others.is_empty() {
+                format!("This arena asks only which image is better; there is no axis {axis:?}.")
+            } else {
+                format!("axes may answer {} (got {axis:?}).", others.join(", "))
+            }));
+        }
+        if parsed.iter().any(|(a, _)| a == axis) {
+            return Err(Error::InvalidAxis(format!(
+                "The axis {axis:?} is answered twice."
+            )));
+        }
+        if winner.is_empty() {
+            continue;
+        }
+        parsed.push((axis.to_string(), parse_winner(winner)?));
+    }
+    parsed.sort_by(|x, y| x.0.cmp(&y.0));
+    Ok(parsed)
 }
 
 /// Serves a new pool battle to `who`, optionally from one prompt category; `None`
@@ -75,6 +110,7 @@ pub async fn serve(
             }),
             live: None,
             pow,
+            questions: app.config.axes.clone(),
         }));
     }
     Ok(None)
@@ -94,6 +130,7 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
         images,
         live,
         pow,
+        questions: app.config.axes.clone(),
     };
     if !battle.is_ready() {
         // A live battle still drawing (or given up): no image URL before both exist.
@@ -115,7 +152,7 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
     }
     let reveal = battle
         .vote
-        .map(|winner| Reveal::new(&battle.id, winner, &battle.images))
+        .map(|winner| Reveal::new(&battle.id, winner, &battle.axis_votes, &battle.images))
         .transpose()?;
     let (status, pow) = match reveal {
         Some(_) => (BattleStatus::Voted, None),
@@ -147,6 +184,7 @@ pub async fn vote(
     who: &Requester,
     id: &BattleId,
     winner: Outcome,
+    axes: Vec<(String, Outcome)>,
     pow_nonce: Option<&str>,
 ) -> Result<Reveal> {
     limits::hit(app, who, Action::Vote).await?;
@@ -162,6 +200,7 @@ pub async fn vote(
             battle_id: id.to_string(),
             voter_id: who.voter_id().to_string(),
             winner,
+            axes,
             ttl,
             client_hash: Some(who.address.hash.clone()),
             client_net: Some(who.address.net.clone()),
@@ -171,8 +210,13 @@ pub async fn vote(
     match outcome {
         VoteOutcome::Recorded(recorded) => {
             let v = &recorded.vote;
-            tracing::info!(battle.id = %id, vote.winner = v.winner.as_str(), vote.latency_ms = v.latency_ms, vote.excluded = recorded.excluded, "vote recorded");
-            Reveal::new(&recorded.battle.id, v.winner, &recorded.battle.images)
+            tracing::info!(battle.id = %id, vote.winner = v.winner.as_str(), vote.axes = recorded.axes.len(), vote.latency_ms = v.latency_ms, vote.excluded = recorded.excluded, "vote recorded");
+            Reveal::new(
+                &recorded.battle.id,
+                v.winner,
+                &recorded.axes,
+                &recorded.battle.images,
+            )
         }
         // Also answers a stranger's vote on a live battle: nothing tells them it exists.
         VoteOutcome::NotFound => Err(Error::BattleNotFound),

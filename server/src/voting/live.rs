@@ -111,6 +111,7 @@ pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBat
         images: None,
         live: Some(progress_of(&[])),
         pow: None,
+        questions: app.config.axes.clone(),
     })
 }
 

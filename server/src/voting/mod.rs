@@ -3,6 +3,7 @@
 //! two models are picked by [`matchmaking`]; the vote is recorded and the models
 //! revealed. [`view`] holds what a voter is shown; [`prompts`] the shipped prompt set.
 
+pub mod axes;
 pub mod battles;
 pub mod live;
 pub mod matchmaking;
@@ -35,6 +36,9 @@ pub enum Error {
     /// The vote names no known outcome.
     #[error("winner must be one of a, b, tie, both_bad (got {0:?})")]
     InvalidWinner(String),
+    /// The vote answers a question this arena does not ask, or answers one twice.
+    #[error("{0}")]
+    InvalidAxis(String),
     #[error("There is no prompt category {0:?}.")]
     UnknownCategory(String),
     /// The pool has no prompt with images of two models yet.

@@ -1,10 +1,13 @@
 //! What a voter is shown of a battle, before and after the vote. Nothing here names or
 //! identifies a model until [`Reveal`], which is only built once the vote is stored.
 
+use std::collections::BTreeMap;
+
 use arena_evaluator::Outcome;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::axes::Axis;
 use super::{Error, Result};
 use crate::store::BattleImage;
 
@@ -104,6 +107,10 @@ pub struct ServedBattle {
     /// The proof of work its vote needs, when `[integrity] pow` asks for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pow: Option<PowChallenge>,
+    /// The questions the vote answers, in order: the first (`overall`) is its
+    /// `winner`; the others, optional, go in its `axes`. All are asked before the
+    /// reveal, while the models are unknown.
+    pub questions: Vec<Axis>,
 }
 
 /// A proof of work to solve before voting: a nonce such that SHA-256(challenge ‖
@@ -129,15 +136,25 @@ pub struct Reveal {
     pub model_b: String,
     pub model_a_name: String,
     pub model_b_name: String,
+    /// The answers on the other questions, by axis (absent when there are none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = BTreeMap<String, Outcome>)]
+    pub axes: BTreeMap<String, Outcome>,
 }
 
 impl Reveal {
-    /// The reveal of a pairwise battle's vote.
-    pub fn new(battle_id: &str, winner: Outcome, images: &[BattleImage]) -> Result<Reveal> {
+    /// The reveal of a pairwise battle's vote and its answers on other axes.
+    pub fn new(
+        battle_id: &str,
+        winner: Outcome,
+        axes: &[(String, Outcome)],
+        images: &[BattleImage],
+    ) -> Result<Reveal> {
         let [a, b] = two(images)?;
         Ok(Reveal {
             battle_id: battle_id.to_string(),
             winner,
+            axes: axes.iter().cloned().collect(),
             model_a: a.model_slug.clone(),
             model_b: b.model_slug.clone(),
             model_a_name: a.model_name.clone(),

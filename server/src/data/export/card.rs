@@ -12,7 +12,7 @@ use super::{ExportFormat, ImageHashes, Record};
 use crate::store::{ExportFilter, ExportSummary};
 
 /// The fields of the export row (JSONL, CSV, Parquet), in order: name, type, meaning.
-pub const FIELDS: [(&str, &str, &str); 39] = [
+pub const FIELDS: [(&str, &str, &str); 40] = [
     (
         "battle_id",
         "string",
@@ -155,6 +155,12 @@ pub const FIELDS: [(&str, &str, &str); 39] = [
         "style_b_near_blank",
         "float?",
         "image B: 1 when the image is almost uniform, else 0",
+    ),
+    (
+        "axes",
+        "object?",
+        "the answers on the arena's other judgement axes, e.g. `{\"prompt\": \"model_a\", \"quality\": \"tie\"}` \
+         (labels as `winner`; CSV and Parquet hold the object's JSON text); absent when the battle asked only which image is better",
     ),
 ];
 

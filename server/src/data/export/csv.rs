@@ -23,7 +23,10 @@ impl CsvWriter {
 
 impl RowWriter for CsvWriter {
     fn write(&mut self, record: &Record<'_>) -> io::Result<()> {
-        self.out.serialize(record).map_err(io::Error::other)
+        // Nested values are flattened in order: the record's columns, then `axes`.
+        self.out
+            .serialize((record, record.axes_text()))
+            .map_err(io::Error::other)
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {

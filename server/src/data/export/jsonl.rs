@@ -2,7 +2,28 @@
 
 use std::io::{self, Write};
 
-use super::{Record, RowWriter};
+use serde::Serialize;
+
+use super::{AxesObject, Record, RowWriter};
+
+/// A JSONL line: the record's fields, then `axes` when the vote has answers on other
+/// axes (so that a line without them is exactly the row of an arena without axes).
+#[derive(Serialize)]
+pub(super) struct Line<'r, 'a> {
+    #[serde(flatten)]
+    record: &'r Record<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    axes: Option<AxesObject<'r, 'a>>,
+}
+
+impl<'r, 'a> Line<'r, 'a> {
+    pub(super) fn of(record: &'r Record<'a>) -> Self {
+        Line {
+            record,
+            axes: (!record.axes.is_empty()).then_some(AxesObject(&record.axes)),
+        }
+    }
+}
 
 pub struct JsonlWriter {
     out: Box<dyn Write + Send>,
@@ -16,7 +37,7 @@ impl JsonlWriter {
 
 impl RowWriter for JsonlWriter {
     fn write(&mut self, record: &Record<'_>) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record)?;
+        serde_json::to_writer(&mut self.out, &Line::of(record))?;
         self.out.write_all(b"\n")
     }
 

@@ -170,9 +170,37 @@ pub struct Record<'a> {
     pub style_b_sharpness: Option<f64>,
     pub style_b_complexity: Option<f64>,
     pub style_b_near_blank: Option<f64>,
+    /// The answers on the other judgement axes (`axes` in the config), in axis order:
+    /// a JSON object `{"prompt": "model_a", …}` (FastChat's labels, as `winner`) after
+    /// the other fields — in JSONL only when there are any, in CSV and Parquet as that
+    /// object's text in the last column, empty when there are none.
+    #[serde(skip)]
+    pub axes: Vec<(&'a str, Outcome)>,
+}
+
+/// [`Record::axes`] as the JSON object the exports write.
+pub struct AxesObject<'r, 'a>(pub &'r [(&'a str, Outcome)]);
+
+impl Serialize for AxesObject<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (axis, winner) in self.0 {
+            map.serialize_entry(axis, winner.fastchat_label())?;
+        }
+        map.end()
+    }
 }
 
 impl<'a> Record<'a> {
+    /// The `axes` column of CSV and Parquet: the JSON object's text, `None` when the
+    /// vote has no answers on other axes.
+    pub fn axes_text(&self) -> Option<String> {
+        (!self.axes.is_empty()).then(|| {
+            serde_json::to_string(&AxesObject(&self.axes)).expect("strings always serialise")
+        })
+    }
+
     pub fn new(row: &'a ExportRow, judge_key: &[u8], images: &ImageNamer) -> Record<'a> {
         let style_a = parse_style(row.style_a.as_deref());
         let style_b = parse_style(row.style_b.as_deref());
@@ -216,6 +244,7 @@ impl<'a> Record<'a> {
             style_b_sharpness: style_b.map(|s| s.sharpness),
             style_b_complexity: style_b.map(|s| s.complexity),
             style_b_near_blank: style_b.map(|s| s.near_blank),
+            axes: row.axis_answers(),
         }
     }
 
@@ -591,9 +620,15 @@ mod tests {
             source: "arena".into(),
             style_a: Some(r#"{"brightness":0.5,"contrast":0.1,"saturation":0.2,"colourfulness":30.0,"sharpness":12.0,"complexity":1.5,"near_blank":0.0}"#.into()),
             style_b: None,
+            axes: Some("prompt=a,quality=both_bad".into()),
         };
         let namer = ImageNamer::new(ImageHashes::Keyed, b"k");
-        let json = serde_json::to_string(&Record::new(&row, b"k", &namer)).unwrap();
+        let record = Record::new(&row, b"k", &namer);
+        let json = serde_json::to_string(&jsonl::Line::of(&record)).unwrap();
+        assert!(
+            json.ends_with(r#","axes":{"prompt":"model_a","quality":"tie (bothbad)"}}"#),
+            "{json}"
+        );
         let mut at = 0;
         for (name, _, _) in card::FIELDS {
             let found = json[at..]

@@ -64,6 +64,7 @@ pub const SCHEMA: &str = "message vote {
   optional double style_b_sharpness;
   optional double style_b_complexity;
   optional double style_b_near_blank;
+  optional binary axes (STRING);
 }";
 
 /// An optional column: the present values and one definition level per row.
@@ -109,6 +110,7 @@ struct Columns {
     exclusion_reason: Opt<ByteArray>,
     source: Vec<ByteArray>,
     style: [Opt<f64>; 14],
+    axes: Opt<ByteArray>,
 }
 
 #[derive(Default)]
@@ -154,6 +156,8 @@ impl Columns {
         for (column, value) in self.style.iter_mut().zip(r.style_values()) {
             column.push(value);
         }
+        self.axes
+            .push(r.axes_text().map(|t| ByteArray::from(t.into_bytes())));
     }
 
     fn rows(&self) -> usize {
@@ -190,6 +194,7 @@ impl Columns {
         for style in &self.style {
             optional::<DoubleType, _>(rg, style)?;
         }
+        optional::<ByteArrayType, _>(rg, &self.axes)?;
         Ok(())
     }
 }
