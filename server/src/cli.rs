@@ -70,6 +70,10 @@ pub enum Command {
     /// Snapshot every published leaderboard now, with the digest of the counted votes
     /// (`arena leaderboard --verify` checks one against an export).
     Snapshot,
+    /// Delete now what the server purges every hour: battles served and never voted on
+    /// and voters with nothing left, once older than the vote window and the rigging
+    /// detector's period (30 days). Votes and what they name are never deleted.
+    Purge,
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +203,20 @@ impl Cli {
                 println!(
                     "computed the style of {} image(s); {} could not be read",
                     report.computed, report.unreadable
+                );
+                Ok(())
+            }
+            Command::Purge => {
+                let store = open_store(&storage, demo_models).await?;
+                let ttl = std::time::Duration::from_secs(file.battle_ttl_secs.unwrap_or(24 * 3600));
+                let cutoff = crate::voting::purge::cutoff(ttl, chrono::Utc::now());
+                let purged = store.purge(cutoff).await?;
+                println!(
+                    "purged {} unvoted battle(s) served before {} ({} image token(s)) and {} idle voter(s)",
+                    purged.battles,
+                    cutoff.format("%Y-%m-%d %H:%M UTC"),
+                    purged.image_tokens,
+                    purged.voters
                 );
                 Ok(())
             }

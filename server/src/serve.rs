@@ -41,6 +41,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     tokio::spawn(refresh_leaderboards(app.clone(), Duration::from_secs(2)));
     integrity::scan::spawn_background(app.clone());
     crate::rankings::snapshot::spawn_background(app.clone());
+    crate::voting::purge::spawn_background(app.clone());
     tracing::info!(
         database = app.store.backend_name(),
         "Arena is running at http://{addr}"

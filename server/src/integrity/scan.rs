@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::store::{FlagSubject, NewFlag, Store};
 
 /// How far back a scan looks.
-const PERIOD_DAYS: i64 = 30;
+pub const PERIOD_DAYS: i64 = 30;
 /// Scans run again on what is left at most this many times (each stage of the
 /// detector may need a pass of its own, and a stage may find more once the ratings
 /// are cleaner).

@@ -27,6 +27,7 @@ mod limit_counter;
 mod live;
 mod model;
 mod prompt;
+mod purge;
 mod rankings;
 mod review;
 pub mod sql;
@@ -50,6 +51,7 @@ pub use job::{
 pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle};
 pub use model::{Model, ModelStatus, NewModel};
 pub use prompt::{NewPrompt, Prompt, RejectedPrompt};
+pub use purge::Purged;
 pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
 pub use sql::{Exec, Tx};
 pub use tally::OVERALL;

@@ -10,6 +10,7 @@ pub mod matchmaking;
 pub mod moderation;
 pub mod prompt_text;
 pub mod prompts;
+pub mod purge;
 pub mod view;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,75 @@
+//! Bounded storage for what voting leaves behind: battles served and never voted on
+//! (every page view serves one) and voters with nothing left, deleted once nothing
+//! can use them (see `store/purge.rs` for exactly what goes and what stays).
+//!
+//! "Old enough" is the later of two ages: a battle can be voted on for
+//! `battle_ttl_secs`, and the rigging detector looks at the battles each voter was
+//! served, voted on or not, over its last [`PERIOD_DAYS`] days — deleting unvoted
+//! battles sooner would make every voter look as if they voted on all they saw.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::app::App;
+use crate::integrity::scan::PERIOD_DAYS;
+use crate::store::{Purged, StoreError};
+
+/// How often a server purges (each server; on Postgres one at a time).
+pub const EVERY: Duration = Duration::from_secs(3600);
+
+/// Battles served and voters first seen before this are purged when unused, for an
+/// arena whose battles can be voted on for `battle_ttl`.
+pub fn cutoff(battle_ttl: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+    let ttl = chrono::Duration::from_std(battle_ttl).unwrap_or(chrono::Duration::MAX);
+    let detector = chrono::Duration::days(PERIOD_DAYS);
+    now.checked_sub_signed(ttl.max(detector))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Purges now.
+pub async fn run(app: &App) -> Result<Purged, StoreError> {
+    let purged = app
+        .store
+        .purge(cutoff(app.config.battle_ttl, Utc::now()))
+        .await?;
+    if purged != Purged::default() {
+        tracing::info!(
+            battles = purged.battles,
+            image_tokens = purged.image_tokens,
+            voters = purged.voters,
+            "purged unvoted battles and idle voters"
+        );
+    }
+    Ok(purged)
+}
+
+/// Purges a minute after start, then every [`EVERY`].
+pub fn spawn_background(app: Arc<App>) {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let mut tick = tokio::time::interval(EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = run(&app).await {
+                tracing::warn!(error = %e, "purging unvoted battles failed");
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_is_the_later_of_the_ttl_and_the_detectors_period() {
+        let now = Utc::now();
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(cutoff(day, now), now - chrono::Duration::days(30));
+        assert_eq!(cutoff(day * 90, now), now - chrono::Duration::days(90));
+        assert!(cutoff(Duration::MAX, now) < now - chrono::Duration::days(365 * 1000));
+    }
+}

@@ -1,0 +1,93 @@
+//! Bounded storage: battles served and never voted on, and voters left with nothing,
+//! are purged once older than the vote window and the detector's period; votes, their
+//! battles and everything they name stay.
+
+mod common;
+
+use arena_server::store::Exec;
+use arena_server::store::sql::sql;
+use arena_server::voting::purge;
+use axum::http::StatusCode;
+use chrono::Utc;
+use common::{Backend, TestArena};
+
+async fn purges_on(backend: Backend) {
+    let Some(arena) = TestArena::start(backend).await else {
+        return;
+    };
+    let store = &arena.app.store;
+    // A voter who votes once and leaves two battles, and two page views without a
+    // cookie, each a voter with one battle.
+    let mut voter = arena.client();
+    let voted = voter.new_battle().await["id"].as_str().unwrap().to_string();
+    assert_eq!(voter.vote(&voted, "a").await.status, StatusCode::OK);
+    let mut left = Vec::new();
+    for _ in 0..2 {
+        left.push(voter.new_battle().await["id"].as_str().unwrap().to_string());
+    }
+    for _ in 0..2 {
+        let mut passer_by = arena.client();
+        left.push(
+            passer_by.new_battle().await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    // All of it 40 days ago; then one battle served now, unvoted.
+    let long_ago = Utc::now() - chrono::Duration::days(40);
+    let mut pool = store.pool();
+    pool.execute(sql("update battle set served_at = $1").bind(long_ago))
+        .await
+        .unwrap();
+    pool.execute(sql("update voter set created_at = $1").bind(long_ago))
+        .await
+        .unwrap();
+    let fresh = voter.new_battle().await["id"].as_str().unwrap().to_string();
+    let board_before = voter.get("/api/v1/leaderboard").await.json();
+    let export_before = voter.get("/api/v1/export/votes?format=jsonl").await.text();
+
+    let purged = purge::run(&arena.app).await.unwrap();
+    assert_eq!(purged.battles, 4, "{purged:?}");
+    assert_eq!(purged.image_tokens, 8);
+    assert_eq!(purged.voters, 2, "the two passers-by");
+
+    // The purged battles are gone for their voter too; the voted and the fresh ones stay.
+    for id in &left[..2] {
+        let r = voter.get(&format!("/api/v1/battles/{id}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
+        let r = voter.vote(id, "b").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+    let seen = voter.get(&format!("/api/v1/battles/{voted}")).await.json();
+    assert_eq!(seen["reveal"]["winner"], "a");
+    assert_eq!(voter.vote(&fresh, "b").await.status, StatusCode::OK);
+    arena.app.rankings.clear().await;
+    let board_after = voter.get("/api/v1/leaderboard").await.json();
+    assert_eq!(board_after["n_votes"], 2);
+    assert_eq!(board_before["n_votes"], 1);
+    let export_after = voter.get("/api/v1/export/votes?format=jsonl").await.text();
+    assert!(
+        export_after.starts_with(&export_before),
+        "the first vote's row is unchanged"
+    );
+
+    // Nothing more to purge; the detector still runs on what is left.
+    assert_eq!(
+        purge::run(&arena.app).await.unwrap(),
+        arena_server::store::Purged::default()
+    );
+    arena_server::integrity::scan::scan(store, "test")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn unvoted_battles_and_idle_voters_are_purged_on_sqlite() {
+    purges_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn unvoted_battles_and_idle_voters_are_purged_on_postgres() {
+    purges_on(Backend::Postgres).await;
+}
