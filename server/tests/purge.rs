@@ -1,6 +1,7 @@
 //! Bounded storage: battles served and never voted on, and voters left with nothing,
-//! are purged once older than the vote window and the detector's period; votes, their
-//! battles and everything they name stay.
+//! are purged once older than the vote window and the detector's period, and image
+//! files no generation names once past their grace period; votes, their battles and
+//! everything they name stay.
 
 mod common;
 
@@ -43,7 +44,24 @@ async fn purges_on(backend: Backend) {
     pool.execute(sql("update voter set created_at = $1").bind(long_ago))
         .await
         .unwrap();
-    let fresh = voter.new_battle().await["id"].as_str().unwrap().to_string();
+    let fresh_battle = voter.new_battle().await;
+    let fresh = fresh_battle["id"].as_str().unwrap().to_string();
+    // Image files no generation names: one written two hours ago (an upload whose
+    // row never committed), one just now (its row may be about to).
+    let images = arena.app.config.storage.images_dir();
+    let orphan = images.join("00").join(format!("{}.png", "0".repeat(64)));
+    let recent = images.join("00").join(format!("{}.png", "1".repeat(64)));
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    for path in [&orphan, &recent] {
+        std::fs::write(path, b"not referenced").unwrap();
+    }
+    std::fs::File::options()
+        .append(true)
+        .open(&orphan)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+    let before = walk(&images);
     let board_before = voter.get("/api/v1/leaderboard").await.json();
     let export_before = voter.get("/api/v1/export/votes?format=jsonl").await.text();
 
@@ -51,6 +69,11 @@ async fn purges_on(backend: Backend) {
     assert_eq!(purged.battles, 4, "{purged:?}");
     assert_eq!(purged.image_tokens, 8);
     assert_eq!(purged.voters, 2, "the two passers-by");
+    assert_eq!(purged.blobs, 1, "the old orphan only");
+    assert!(!orphan.exists() && recent.exists());
+    assert_eq!(walk(&images), before - 1);
+    // Every image a battle still shows is there.
+    voter.look_at(&fresh_battle).await;
 
     // The purged battles are gone for their voter too; the voted and the fresh ones stay.
     for id in &left[..2] {
@@ -80,6 +103,21 @@ async fn purges_on(backend: Backend) {
     arena_server::integrity::scan::scan(store, "test")
         .await
         .unwrap();
+}
+
+/// Files under `dir`, at any depth.
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
 }
 
 #[tokio::test]

@@ -97,6 +97,17 @@ impl BlobStore {
         let key = format!("{}/{}.png", &sha[..2], sha);
         let path = self.root.join(&key);
         if tokio::fs::try_exists(&path).await? {
+            // Fresh again: the collection of unreferenced blobs spares recent files,
+            // and this one is about to be referenced.
+            let touched = path.clone();
+            tokio::task::spawn_blocking(move || {
+                std::fs::File::options()
+                    .append(true)
+                    .open(&touched)?
+                    .set_modified(std::time::SystemTime::now())
+            })
+            .await
+            .map_err(std::io::Error::other)??;
             return Ok((key, sha));
         }
         if let Some(dir) = path.parent() {
@@ -122,6 +133,40 @@ impl BlobStore {
             return Err(BlobError::BadKey(key.to_string()));
         }
         Ok(tokio::fs::read(self.root.join(key)).await?)
+    }
+
+    /// Deletes the files under the store that no key in `referenced` names and that
+    /// were last written before `before` (a blob is written before the row naming it
+    /// commits: recent ones may be about to be referenced), and leftover temporary
+    /// files of interrupted writes. Returns how many files went.
+    pub fn collect_unreferenced(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+        before: std::time::SystemTime,
+    ) -> Result<u64, BlobError> {
+        let mut removed = 0;
+        for dir in std::fs::read_dir(&self.root)? {
+            let dir = dir?;
+            let prefix = dir.file_name();
+            let Some(prefix) = prefix.to_str().filter(|p| p.len() == 2) else {
+                continue;
+            };
+            if !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(dir.path())? {
+                let file = file?;
+                let name = file.file_name();
+                let Some(name) = name.to_str() else { continue };
+                let key = format!("{prefix}/{name}");
+                if referenced.contains(&key) || file.metadata()?.modified()? >= before {
+                    continue;
+                }
+                std::fs::remove_file(file.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 
@@ -151,5 +196,32 @@ mod tests {
             Err(BlobError::BadKey(_))
         ));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn storing_bytes_again_makes_their_file_recent_for_the_collection() {
+        let dir = std::env::temp_dir().join(format!("arena-blob-{}", rand::random::<u64>()));
+        let store = BlobStore::open(&dir).unwrap();
+        let (key, _) = store.put_png(b"png bytes").await.unwrap();
+        let path = dir.join(&key);
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::options()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        assert_eq!(store.put_png(b"png bytes").await.unwrap().0, key);
+        assert!(std::fs::metadata(&path).unwrap().modified().unwrap() > hour_ago);
+        // Named or recent: kept; neither: collected.
+        let none = std::collections::HashSet::new();
+        assert_eq!(store.collect_unreferenced(&none, hour_ago).unwrap(), 0);
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+        let named = std::collections::HashSet::from([key.clone()]);
+        assert_eq!(store.collect_unreferenced(&named, later).unwrap(), 0);
+        assert_eq!(store.collect_unreferenced(&none, later).unwrap(), 1);
+        assert!(!path.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,8 @@
 //! Bounded storage: what a busy arena accumulates and never needs again is deleted
 //! once it is old enough. Owns no table: it deletes across `battle`, `battle_image`
-//! and `voter`, and detaches finished live jobs from the battles they drew for.
+//! and `voter`, and detaches finished live jobs from the battles they drew for; and it
+//! lists the image keys that generations name, so that image files nothing names can
+//! be collected.
 //!
 //! - A battle served and never voted on, served before the cutoff, goes with its
 //!   image tokens (its `battle_image` rows); the images themselves stay (generations
@@ -31,6 +33,9 @@ pub struct Purged {
     pub image_tokens: u64,
     /// Voters with nothing left.
     pub voters: u64,
+    /// Image files no generation names (set by the caller, which owns the image
+    /// store: see [`Store::blob_keys`]).
+    pub blobs: u64,
 }
 
 impl Store {
@@ -94,5 +99,14 @@ impl Store {
             )
             .await?;
         Ok(purged)
+    }
+
+    /// The image-store key of every stored generation: the blobs that must stay.
+    pub async fn blob_keys(&self) -> Result<std::collections::HashSet<String>> {
+        let keys: Vec<String> = self
+            .pool()
+            .scalars(sql("select distinct blob_key from generation"))
+            .await?;
+        Ok(keys.into_iter().collect())
     }
 }

@@ -1,6 +1,8 @@
 //! Bounded storage for what voting leaves behind: battles served and never voted on
 //! (every page view serves one) and voters with nothing left, deleted once nothing
-//! can use them (see `store/purge.rs` for exactly what goes and what stays).
+//! can use them (see `store/purge.rs` for exactly what goes and what stays); and image
+//! files that no generation names (an upload whose job had already failed, a write
+//! interrupted by a crash).
 //!
 //! "Old enough" is the later of two ages: a battle can be voted on for
 //! `battle_ttl_secs`, and the rigging detector looks at the battles each voter was
@@ -28,18 +30,31 @@ pub fn cutoff(battle_ttl: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// Purges now.
+/// Image files written this recently are kept even when nothing names them yet: a
+/// worker's upload is stored before the row that names it commits.
+pub const BLOB_GRACE: Duration = Duration::from_secs(3600);
+
+/// Purges now: the database, then the image files no generation names.
 pub async fn run(app: &App) -> Result<Purged, StoreError> {
-    let purged = app
+    let mut purged = app
         .store
         .purge(cutoff(app.config.battle_ttl, Utc::now()))
         .await?;
+    let referenced = app.store.blob_keys().await?;
+    let blobs = app.blobs.clone();
+    let before = std::time::SystemTime::now() - BLOB_GRACE;
+    purged.blobs =
+        tokio::task::spawn_blocking(move || blobs.collect_unreferenced(&referenced, before))
+            .await
+            .map_err(|e| StoreError::Invalid(format!("the image collection stopped: {e}")))?
+            .map_err(|e| StoreError::Invalid(format!("collecting unreferenced images: {e}")))?;
     if purged != Purged::default() {
         tracing::info!(
             battles = purged.battles,
             image_tokens = purged.image_tokens,
             voters = purged.voters,
-            "purged unvoted battles and idle voters"
+            blobs = purged.blobs,
+            "purged unvoted battles, idle voters and unreferenced images"
         );
     }
     Ok(purged)
