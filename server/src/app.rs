@@ -32,6 +32,8 @@ pub struct App {
     pub moderator: Moderator,
     /// Cached leaderboards of this process.
     pub rankings: Rankings,
+    /// What this process counts for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl App {
@@ -60,6 +62,7 @@ impl App {
             queue: Signals::default(),
             moderator,
             rankings,
+            metrics: crate::metrics::Metrics::new(),
         })
     }
 }

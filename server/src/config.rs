@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::data::export::ImageHashes;
 use crate::integrity::config::{IntegrityConfig, LimitsConfig, TrustedProxies};
+use crate::metrics::MetricsConfig;
 use crate::store::LiveLimits;
 use crate::voting::axes::{self, Axis};
 use crate::voting::moderation::ModerationConfig;
@@ -93,6 +94,9 @@ pub struct FileConfig {
     /// `[http]`: timeouts, the concurrency cap, body and export limits, origins.
     #[serde(default)]
     pub http: HttpConfig,
+    /// `[metrics]`: `/metrics` on or off, and its bearer token.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
 }
 
 impl FileConfig {
@@ -178,6 +182,7 @@ pub struct ServeConfig {
     pub limits: LimitsConfig,
     pub integrity: IntegrityConfig,
     pub http: HttpConfig,
+    pub metrics: MetricsConfig,
 }
 
 /// The shortest admin token accepted: a guessable one would open every admin action.
@@ -254,6 +259,7 @@ impl ServeConfig {
             queue: file.queue,
             moderation: file.moderation,
             http: file.http,
+            metrics: file.metrics,
             storage,
         })
     }

@@ -20,6 +20,7 @@ pub mod data;
 pub mod generation;
 pub mod http;
 pub mod integrity;
+pub mod metrics;
 pub mod rankings;
 pub mod serve;
 pub mod store;

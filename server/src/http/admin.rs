@@ -44,7 +44,7 @@ const ADMIN_COOKIE: &str = "arena_admin";
 pub struct Admin;
 
 /// Compares hashes: equal length, so the time taken says nothing about the token.
-fn same_token(given: &str, expected: &str) -> bool {
+pub fn same_token(given: &str, expected: &str) -> bool {
     crate::generation::blob::sha256_hex(given.as_bytes())
         == crate::generation::blob::sha256_hex(expected.as_bytes())
 }

@@ -44,6 +44,11 @@ pub use voter::{VOTER_COOKIE, Voter};
 pub fn app(state: AppState) -> Router {
     let (router, document) = routes(&state).split_for_parts();
     let router = router
+        .route("/metrics", axum::routing::get(crate::metrics::scrape))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(Extension(openapi::Document(Arc::new(document))))
         .fallback(error::not_found);
     guard::layers(router, &state.config.http, state.config.cookie_secure)

@@ -649,6 +649,15 @@ impl Rankings {
         Ok(board)
     }
 
+    /// When the cached default board was computed (`None` before anyone asked).
+    pub async fn default_computed_at(&self) -> Option<DateTime<Utc>> {
+        self.boards
+            .read()
+            .await
+            .get(&BoardQuery::default())
+            .map(|b| b.computed_at)
+    }
+
     /// Ratings over time, cached like the boards.
     pub async fn history(&self, store: &Store) -> Result<Arc<History>> {
         if let Some(history) = self.history.read().await.as_ref() {

@@ -764,3 +764,53 @@ pub struct LastFailure {
     pub cause: FailureCause,
     pub at: Option<DateTime<Utc>>,
 }
+
+/// What `/metrics` reports of the generation queue, per model.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ModelQueueStats {
+    pub model: String,
+    /// Jobs waiting for a worker.
+    pub queued: i64,
+    /// When the longest-waiting of them was queued.
+    pub oldest_queued: Option<DateTime<Utc>>,
+}
+
+/// Images drawn per model and the time they took, for `/metrics`.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ModelGenerationStats {
+    pub model: String,
+    pub images: i64,
+    pub latency_ms: Option<i64>,
+}
+
+impl Store {
+    /// Jobs waiting per model and the oldest one's time.
+    pub async fn queue_stats(&self) -> Result<Vec<ModelQueueStats>> {
+        self.pool()
+            .fetch_all(sql(
+                "select m.slug as model, count(*) as queued, min(j.created_at) as oldest_queued \
+                 from job j join model m on m.id = j.model_id where j.state = 'queued' \
+                 group by m.slug order by m.slug",
+            ))
+            .await
+    }
+
+    /// Live battles whose images are being drawn now.
+    pub async fn live_battles_drawing(&self) -> Result<i64> {
+        self.pool()
+            .scalar(sql("select count(distinct battle_id) from job \
+                 where kind = 'live' and state in ('queued', 'leased') and battle_id is not null"))
+            .await
+    }
+
+    /// Images stored per model, with their total drawing time.
+    pub async fn generation_stats(&self) -> Result<Vec<ModelGenerationStats>> {
+        self.pool()
+            .fetch_all(sql(
+                "select m.slug as model, count(*) as images, \
+                 cast(sum(g.latency_ms) as bigint) as latency_ms \
+                 from generation g join model m on m.id = g.model_id group by m.slug order by m.slug",
+            ))
+            .await
+    }
+}

@@ -46,7 +46,8 @@ pub use imports::{GalleryCounts, GalleryImage, ImportedVote};
 pub use integrity_scan::{ScanServed, ScanVote};
 pub use job::{
     FailKind, FailedJob, FailureCause, GenerationRecord, Job, JobLease, JobResult, LIVE_PRIORITY,
-    LastFailure, LeasedJob, NewPoolJob, QueueCount, Reaped, WantedImage,
+    LastFailure, LeasedJob, ModelGenerationStats, ModelQueueStats, NewPoolJob, QueueCount, Reaped,
+    WantedImage,
 };
 pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle};
 pub use model::{Model, ModelStatus, NewModel};
@@ -191,6 +192,16 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// The connection pool's size and how many of its connections are idle.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        match self {
+            Store::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Store::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
     }
 }
 

@@ -99,6 +99,7 @@ pub async fn serve(
             continue;
         };
         let pow = pow_for(app, who.voter_id(), &battle.id).await?;
+        app.metrics.battle_served("pool");
         return Ok(Some(ServedBattle {
             id: battle.id,
             prompt: prompt.text,
@@ -210,6 +211,10 @@ pub async fn vote(
     match outcome {
         VoteOutcome::Recorded(recorded) => {
             let v = &recorded.vote;
+            app.metrics.vote(OVERALL, recorded.excluded);
+            for (axis, _) in &recorded.axes {
+                app.metrics.vote(axis, recorded.excluded);
+            }
             tracing::info!(battle.id = %id, vote.winner = v.winner.as_str(), vote.axes = recorded.axes.len(), vote.latency_ms = v.latency_ms, vote.excluded = recorded.excluded, "vote recorded");
             Reveal::new(
                 &recorded.battle.id,

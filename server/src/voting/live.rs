@@ -103,6 +103,7 @@ pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBat
     admit(app.store.add_live_battle(&battle, live_limits).await?)?;
     app.queue.jobs_added.notify_waiters();
     tracing::info!(battle.id = %battle.id, "live battle queued");
+    app.metrics.battle_served("live");
     Ok(ServedBattle {
         id: battle.id,
         prompt,
