@@ -135,6 +135,15 @@ impl BlobStore {
         Ok(tokio::fs::read(self.root.join(key)).await?)
     }
 
+    /// Whether the store can be read and written now (for `/readyz`): a probe file is
+    /// written and removed.
+    pub async fn is_reachable(&self) -> bool {
+        let probe = self.root.join(format!(".ready-{}", rand::random::<u64>()));
+        let written = tokio::fs::write(&probe, b"ok").await.is_ok();
+        let _ = tokio::fs::remove_file(&probe).await;
+        written
+    }
+
     /// Deletes the files under the store that no key in `referenced` names and that
     /// were last written before `before` (a blob is written before the row naming it
     /// commits: recent ones may be about to be referenced), and leftover temporary

@@ -70,9 +70,11 @@ async fn image(
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    if state.store.ping().await {
-        "ready".into_response()
-    } else {
+    if !state.store.ping().await {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    } else if !state.blobs.is_reachable().await {
+        (StatusCode::SERVICE_UNAVAILABLE, "image store unreachable").into_response()
+    } else {
+        "ready".into_response()
     }
 }

@@ -230,6 +230,16 @@ pub fn spawn_background(app: Arc<App>) {
                     false
                 }
             };
+            // Of several servers on one database, the one that claims it takes them.
+            let claim = chrono::Duration::from_std(every / 2).unwrap_or(chrono::Duration::MAX);
+            let due = due
+                && match app.store.claim_task("snapshot", claim).await {
+                    Ok(claimed) => claimed,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot claim the snapshots");
+                        false
+                    }
+                };
             if due {
                 let style = board::StyleControl {
                     reg: app.config.style_control_reg,

@@ -39,6 +39,36 @@ pub struct NewSnapshot<'a> {
 }
 
 impl Store {
+    /// Claims background task `task` when no server claimed it in the last `every`:
+    /// true for the one server of many that should run it now.
+    pub async fn claim_task(&self, task: &str, every: chrono::Duration) -> Result<bool> {
+        let now = Utc::now();
+        let since = now
+            .checked_sub_signed(every)
+            .unwrap_or(DateTime::UNIX_EPOCH);
+        let mut tx = self.begin().await?;
+        tx.execute(
+            sql(
+                "insert into background_claim (task, claimed_at) values ($1, $2) \
+                 on conflict do nothing",
+            )
+            .bind(task)
+            .bind(since),
+        )
+        .await?;
+        let claimed = tx
+            .execute(
+                sql("update background_claim set claimed_at = $1 \
+                     where task = $2 and claimed_at <= $3")
+                .bind(now)
+                .bind(task)
+                .bind(since),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(claimed == 1)
+    }
+
     /// Stores snapshots taken together (one time for all of them); returns their ids.
     pub async fn insert_snapshots(
         &self,

@@ -27,7 +27,7 @@ pub fn cutoff(battle_ttl: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
     let ttl = chrono::Duration::from_std(battle_ttl).unwrap_or(chrono::Duration::MAX);
     let detector = chrono::Duration::days(PERIOD_DAYS);
     now.checked_sub_signed(ttl.max(detector))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// Image files written this recently are kept even when nothing names them yet: a
@@ -85,6 +85,7 @@ mod tests {
         let day = Duration::from_secs(24 * 3600);
         assert_eq!(cutoff(day, now), now - chrono::Duration::days(30));
         assert_eq!(cutoff(day * 90, now), now - chrono::Duration::days(90));
-        assert!(cutoff(Duration::MAX, now) < now - chrono::Duration::days(365 * 1000));
+        // A window too long to subtract keeps everything (a time every database holds).
+        assert_eq!(cutoff(Duration::MAX, now), DateTime::UNIX_EPOCH);
     }
 }
