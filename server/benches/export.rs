@@ -57,10 +57,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run(url: &str, dir: &Path, votes: i64) -> anyhow::Result<()> {
-    let storage = Storage {
-        database_url: url.to_string(),
-        data_dir: dir.to_path_buf(),
-    };
+    let storage = Storage::local(url.to_string(), dir.to_path_buf());
     let store = arena_server::open_store(&storage, false).await?;
     let started = Instant::now();
     seed(&store, votes).await?;
@@ -186,12 +183,9 @@ async fn child(args: &[String]) -> anyhow::Result<()> {
     let [url, dir, format, since, out] = args else {
         anyhow::bail!("usage: child URL DIR FORMAT SINCE OUT");
     };
-    let storage = Storage {
-        database_url: url.clone(),
-        data_dir: PathBuf::from(dir),
-    };
+    let storage = Storage::local(url.clone(), PathBuf::from(dir));
     let store = arena_server::open_store(&storage, false).await?;
-    let blobs = BlobStore::open(storage.images_dir())?;
+    let blobs = BlobStore::open(&storage.image_store)?;
     let since: DateTime<Utc> = DateTime::from_timestamp(since.parse()?, 0).unwrap_or_default();
     let options = ExportOptions {
         format: format.parse().map_err(anyhow::Error::msg)?,

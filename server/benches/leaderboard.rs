@@ -46,10 +46,7 @@ async fn run(
     votes: u64,
     models: u64,
 ) -> anyhow::Result<serde_json::Value> {
-    let storage = Storage {
-        database_url: url.to_string(),
-        data_dir: dir.to_path_buf(),
-    };
+    let storage = Storage::local(url.to_string(), dir.to_path_buf());
     storage.prepare_data_dir()?;
     // Every vote counts and no limit applies: this measures the vote's own cost.
     let file = FileConfig {

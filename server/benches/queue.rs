@@ -55,10 +55,7 @@ async fn start(
         support::Backend::Sqlite
     };
     let (url, guard) = support::require_database(backend, &dir).await?;
-    let storage = Storage {
-        database_url: url,
-        data_dir: dir,
-    };
+    let storage = Storage::local(url, dir);
     let file = FileConfig {
         image_size: Some(size),
         default_prompts: Some(false),

@@ -46,8 +46,9 @@ impl App {
                 tracing::info!(prompts = added, "imported the default prompt set");
             }
         }
-        let blobs = BlobStore::open(config.storage.images_dir())
-            .with_context(|| format!("cannot use {}", config.storage.images_dir().display()))?;
+        let blobs = BlobStore::open(&config.storage.image_store).with_context(|| {
+            format!("cannot use the image store {}", config.storage.image_store)
+        })?;
         let moderator = Moderator::new(&config.moderation)?;
         let cookie_key = Key::try_from(config.cookie_key.as_slice())
             .map_err(|_| anyhow::anyhow!("the cookie key must be at least 64 bytes"))?;

@@ -150,7 +150,7 @@ impl Cli {
             Some(path) => FileConfig::load(path)?,
             None => FileConfig::default(),
         };
-        let storage = Storage::resolve(self.global.database_url, self.global.data_dir, &file);
+        let storage = Storage::resolve(self.global.database_url, self.global.data_dir, &file)?;
         let demo_models = file.register_demo_models.unwrap_or(true);
         match self.command.unwrap_or(Command::Serve(ServeArgs::default())) {
             Command::Serve(args) => {
@@ -198,7 +198,7 @@ impl Cli {
             }
             Command::Features(FeaturesCommand::Backfill) => {
                 let store = open_store(&storage, demo_models).await?;
-                let blobs = crate::generation::blob::BlobStore::open(storage.images_dir())?;
+                let blobs = crate::generation::blob::BlobStore::open(&storage.image_store)?;
                 let report = crate::generation::style::backfill(&store, &blobs).await?;
                 println!(
                     "computed the style of {} image(s); {} could not be read",

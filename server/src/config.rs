@@ -24,6 +24,14 @@ pub struct FileConfig {
     pub bind: Option<SocketAddr>,
     pub database_url: Option<String>,
     pub data_dir: Option<PathBuf>,
+    /// Where images are kept: `file:///path` (default: `images` in the data dir) or
+    /// `s3://bucket/prefix` on an S3-compatible service (see `[s3]`). Servers that
+    /// share a database must share it.
+    pub image_store: Option<String>,
+    /// `[s3]`: endpoint, region and credentials of an `s3://` image store; each falls
+    /// back to the usual `AWS_*` variable.
+    #[serde(default)]
+    pub s3: S3Config,
     /// Side of the square PNG every image is re-encoded to.
     pub image_size: Option<u32>,
     /// Seconds after serving during which a battle can be voted on.
@@ -112,24 +120,128 @@ impl FileConfig {
 pub struct Storage {
     pub database_url: String,
     pub data_dir: PathBuf,
+    /// Where images are kept.
+    pub image_store: ImageStore,
+}
+
+/// Where images are kept (`image_store`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImageStore {
+    /// A local directory.
+    Dir(PathBuf),
+    /// A bucket of an S3-compatible service, under a key prefix (maybe empty).
+    S3 {
+        bucket: String,
+        prefix: String,
+        config: S3Config,
+    },
+}
+
+impl ImageStore {
+    /// Parses `file://PATH` or `s3://BUCKET[/PREFIX]`.
+    pub fn parse(url: &str, s3: &S3Config) -> anyhow::Result<ImageStore> {
+        if let Some(path) = url.strip_prefix("file://") {
+            if path.is_empty() {
+                bail!("image_store {url:?} names no directory: write file:///absolute/path");
+            }
+            Ok(ImageStore::Dir(PathBuf::from(path)))
+        } else if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                bail!("image_store {url:?} names no bucket: write s3://bucket/prefix");
+            }
+            Ok(ImageStore::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.trim_matches('/').to_string(),
+                config: s3.clone(),
+            })
+        } else {
+            bail!("image_store must be file://PATH or s3://BUCKET/PREFIX, not {url:?}")
+        }
+    }
+
+    /// The local directory, when images are kept in one.
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            ImageStore::Dir(dir) => Some(dir),
+            ImageStore::S3 { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ImageStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImageStore::Dir(dir) => write!(f, "file://{}", dir.display()),
+            ImageStore::S3 { bucket, prefix, .. } => write!(f, "s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+/// `[s3]`: the service behind `image_store = "s3://…"`. A key left out is read from
+/// its `AWS_*` variable (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), then from the instance's role.
+#[derive(Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// e.g. `http://127.0.0.1:9000` for MinIO; unset for AWS itself.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    /// `bucket.endpoint/key` requests instead of `endpoint/bucket/key` (default false).
+    pub virtual_hosted_style: Option<bool>,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets stay out of logs and error messages.
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "…"),
+            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "…"))
+            .field("virtual_hosted_style", &self.virtual_hosted_style)
+            .finish()
+    }
 }
 
 impl Storage {
+    /// A database and a data dir whose `images` folder keeps the images (the default).
+    pub fn local(database_url: impl Into<String>, data_dir: impl Into<PathBuf>) -> Storage {
+        let data_dir = data_dir.into();
+        Storage {
+            database_url: database_url.into(),
+            image_store: ImageStore::Dir(data_dir.join("images")),
+            data_dir,
+        }
+    }
+
     pub fn resolve(
         database_url: Option<String>,
         data_dir: Option<PathBuf>,
         file: &FileConfig,
-    ) -> Storage {
+    ) -> anyhow::Result<Storage> {
         let data_dir = data_dir
             .or_else(|| file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from("arena-data"));
         let database_url = database_url
             .or_else(|| file.database_url.clone())
             .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("arena.db").display()));
-        Storage {
+        let image_store = match &file.image_store {
+            Some(url) => ImageStore::parse(url, &file.s3),
+            None => Ok(ImageStore::Dir(data_dir.join("images"))),
+        }?;
+        Ok(Storage {
             database_url,
             data_dir,
-        }
+            image_store,
+        })
     }
 
     /// Creates the data dir and proves it writable, with a one-line error otherwise.
@@ -142,10 +254,6 @@ impl Storage {
             .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
         let _ = std::fs::remove_file(probe);
         Ok(())
-    }
-
-    pub fn images_dir(&self) -> PathBuf {
-        self.data_dir.join("images")
     }
 }
 
@@ -529,7 +637,7 @@ mod tests {
 
     #[test]
     fn sqlite_in_the_data_dir_is_the_default_database() {
-        let s = Storage::resolve(None, Some("/tmp/x".into()), &FileConfig::default());
+        let s = Storage::resolve(None, Some("/tmp/x".into()), &FileConfig::default()).unwrap();
         assert_eq!(s.database_url, "sqlite:/tmp/x/arena.db");
     }
 
@@ -537,7 +645,7 @@ mod tests {
     fn flags_override_the_file() {
         let file: FileConfig =
             toml::from_str("database_url = \"postgres://a/b\"\ndata_dir = \"/d\"").unwrap();
-        let s = Storage::resolve(Some("sqlite:/e.db".into()), None, &file);
+        let s = Storage::resolve(Some("sqlite:/e.db".into()), None, &file).unwrap();
         assert_eq!(s.database_url, "sqlite:/e.db");
         assert_eq!(s.data_dir, PathBuf::from("/d"));
     }
@@ -551,7 +659,7 @@ mod tests {
     fn exports_name_images_by_keyed_hashes_unless_told_plain() {
         let resolve = |text: &str| {
             let storage =
-                Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default());
+                Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default())?;
             let file: FileConfig = toml::from_str(text)?;
             let file = FileConfig {
                 judge_key: Some("ab".repeat(32)),

@@ -486,10 +486,10 @@ async fn admin_sign_in_attempts_are_limited_per_address() {
 #[tokio::test]
 async fn an_admin_token_shorter_than_32_characters_is_refused_at_start() {
     let dir = common::support::temp_dir("short-token");
-    let storage = arena_server::config::Storage {
-        database_url: format!("sqlite:{}", dir.join("arena.db").display()),
-        data_dir: dir,
-    };
+    let storage = arena_server::config::Storage::local(
+        format!("sqlite:{}", dir.join("arena.db").display()),
+        dir,
+    );
     let file = FileConfig {
         admin_token: Some("password123".into()),
         ..FileConfig::default()

@@ -274,10 +274,10 @@ async fn the_embedded_worker_serves_the_models_of_its_worker_config() {
         ),
     )
     .unwrap();
-    let storage = Storage {
-        database_url: format!("sqlite:{}", dir.join("arena.db").display()),
-        data_dir: dir.clone(),
-    };
+    let storage = Storage::local(
+        format!("sqlite:{}", dir.join("arena.db").display()),
+        dir.clone(),
+    );
     let file = FileConfig {
         image_size: Some(64),
         default_prompts: Some(false),

@@ -1,9 +1,10 @@
 //! Test support shared by the server's integration tests and the end-to-end tests:
 //! throw-away databases on both backends, PNG helpers, a fake OpenAI-compatible
-//! image API ([`fake_openai`]).
+//! image API ([`fake_openai`]), a real S3-compatible server ([`s3`]).
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod fake_openai;
+pub mod s3;
 
 use std::path::PathBuf;
 

@@ -91,7 +91,7 @@ pub async fn export(
 ) -> anyhow::Result<()> {
     let judge_key = judge_key(file, storage)?;
     let store = open_store(storage, demo_models).await?;
-    let blobs = BlobStore::open(storage.images_dir())?;
+    let blobs = BlobStore::open(&storage.image_store)?;
     let options = ExportOptions {
         format: args.format,
         filter: ExportFilter {
@@ -188,7 +188,7 @@ pub async fn gallery(
         bail!("image_size must be between 64 and 2048, not {size}");
     }
     let store = open_store(storage, demo_models).await?;
-    let blobs = BlobStore::open(storage.images_dir())?;
+    let blobs = BlobStore::open(&storage.image_store)?;
     let counts = super::gallery::import_gallery(&store, &blobs, &dir, size).await?;
     println!(
         "imported {} new images from {} ({} already present): {} new models, {} new prompts",

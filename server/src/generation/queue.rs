@@ -234,6 +234,7 @@ pub async fn refill_pool(app: &App) -> anyhow::Result<u64> {
                     seed: pool_seed(w.prompt_id, &w.model_slug, w.jobs_so_far + i),
                     width: size,
                     height: size,
+                    index: w.jobs_so_far + i,
                 })
             })
             .collect();

@@ -69,10 +69,16 @@ async fn image(
     Ok(response)
 }
 
+/// How long `/readyz` waits for the image store's probe.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 async fn readyz(State(state): State<AppState>) -> Response {
     if !state.store.ping().await {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-    } else if !state.blobs.is_reachable().await {
+    } else if !tokio::time::timeout(READY_WAIT, state.blobs.is_reachable())
+        .await
+        .unwrap_or(false)
+    {
         (StatusCode::SERVICE_UNAVAILABLE, "image store unreachable").into_response()
     } else {
         "ready".into_response()

@@ -24,7 +24,17 @@ pub struct NewPoolJob {
     pub seed: i64,
     pub width: u32,
     pub height: u32,
+    /// The pair's pool jobs before this one when the refill looked: the job is queued
+    /// only if that is still so (another server's refill may have queued it since).
+    pub index: u32,
 }
+
+/// Held by each transaction that queues pool jobs on Postgres, so that the refills of
+/// several servers take turns and each sees what the others queued.
+const REFILL_LOCK: i64 = 0x6172_656e_6172; // "arenar"
+
+/// Held by the reaper's transaction on Postgres: one server reaps at a time.
+const REAP_LOCK: i64 = 0x6172_656e_616c; // "arenal"
 
 /// A (prompt, model) pair of the pool with fewer images than it should have.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -318,8 +328,33 @@ impl Store {
     pub async fn enqueue_pool_jobs(&self, jobs: &[NewPoolJob]) -> Result<u64> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
+        if tx.is_postgres() {
+            tx.execute(sql("select pg_advisory_xact_lock($1)").bind(REFILL_LOCK))
+                .await?;
+        }
         let mut added = 0;
+        // Pool jobs per pair now, read once per pair under the lock.
+        let mut so_far = std::collections::HashMap::new();
         for j in jobs {
+            let count = match so_far.entry((j.model_id, j.prompt_id)) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let n: i64 = tx
+                        .scalar(
+                            sql("select count(*) from job where kind = 'pool' \
+                                 and model_id = $1 and prompt_id = $2")
+                            .bind(j.model_id)
+                            .bind(j.prompt_id),
+                        )
+                        .await?;
+                    e.insert(n)
+                }
+            };
+            if *count != i64::from(j.index) {
+                // Queued by another server since this refill looked.
+                continue;
+            }
+            *count += 1;
             let row = JobRow {
                 kind: "pool",
                 priority: 0,
@@ -583,6 +618,16 @@ impl Store {
     pub async fn reap_jobs(&self, max_attempts: i32) -> Result<Reaped> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
+        if tx.is_postgres() {
+            let ours: bool = tx
+                .scalar(sql("select pg_try_advisory_xact_lock($1)").bind(REAP_LOCK))
+                .await?;
+            if !ours {
+                // Another server is reaping this moment.
+                tx.commit().await?;
+                return Ok(Reaped::default());
+            }
+        }
         let failed_expired = tx
             .execute(
                 sql(

@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::integrity::scan::PERIOD_DAYS;
 use crate::store::{Purged, StoreError};
 
-/// How often a server purges (each server; on Postgres one at a time).
+/// How often the arena purges: whichever of its servers claims the hour first.
 pub const EVERY: Duration = Duration::from_secs(3600);
 
 /// Battles served and voters first seen before this are purged when unused, for an
@@ -41,13 +41,12 @@ pub async fn run(app: &App) -> Result<Purged, StoreError> {
         .purge(cutoff(app.config.battle_ttl, Utc::now()))
         .await?;
     let referenced = app.store.blob_keys().await?;
-    let blobs = app.blobs.clone();
     let before = std::time::SystemTime::now() - BLOB_GRACE;
-    purged.blobs =
-        tokio::task::spawn_blocking(move || blobs.collect_unreferenced(&referenced, before))
-            .await
-            .map_err(|e| StoreError::Invalid(format!("the image collection stopped: {e}")))?
-            .map_err(|e| StoreError::Invalid(format!("collecting unreferenced images: {e}")))?;
+    purged.blobs = app
+        .blobs
+        .collect_unreferenced(referenced, before)
+        .await
+        .map_err(|e| StoreError::Invalid(format!("collecting unreferenced images: {e}")))?;
     if purged != Purged::default() {
         tracing::info!(
             battles = purged.battles,
@@ -60,17 +59,23 @@ pub async fn run(app: &App) -> Result<Purged, StoreError> {
     Ok(purged)
 }
 
-/// Purges a minute after start, then every [`EVERY`].
+/// Purges a minute after start, then every [`EVERY`] — once for all servers on one
+/// database: each asks every few minutes, and the one that claims the hour purges.
 pub fn spawn_background(app: Arc<App>) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
-        let mut tick = tokio::time::interval(EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let every = chrono::Duration::from_std(EVERY).unwrap_or(chrono::Duration::hours(1));
         loop {
-            tick.tick().await;
-            if let Err(e) = run(&app).await {
-                tracing::warn!(error = %e, "purging unvoted battles failed");
+            match app.store.claim_task("purge", every).await {
+                Ok(true) => {
+                    if let Err(e) = run(&app).await {
+                        tracing::warn!(error = %e, "purging unvoted battles failed");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming the purge failed"),
             }
+            tokio::time::sleep(Duration::from_secs(300)).await;
         }
     });
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arena_server::App;
-use arena_server::config::{FileConfig, QueueConfig, ServeConfig, Storage};
+use arena_server::config::{FileConfig, ImageStore, QueueConfig, ServeConfig, Storage};
 use arena_server::generation::embedded_worker;
 use arena_server::http::{AppState, app};
 use arena_server::store::NewPrompt;
@@ -119,10 +119,10 @@ impl TestArena {
 }
 
 async fn open(url: &str, dir: &std::path::Path, file: FileConfig) -> Arc<App> {
-    let storage = Storage {
-        database_url: url.to_string(),
-        data_dir: dir.to_path_buf(),
-    };
+    let mut storage = Storage::local(url.to_string(), dir.to_path_buf());
+    if let Some(url) = &file.image_store {
+        storage.image_store = ImageStore::parse(url, &file.s3).unwrap();
+    }
     // Tests vote without fetching images unless they test that rule.
     let file = FileConfig {
         image_size: Some(64),
