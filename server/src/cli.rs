@@ -74,6 +74,9 @@ pub enum Command {
     /// and voters with nothing left, once older than the vote window and the rigging
     /// detector's period (30 days). Votes and what they name are never deleted.
     Purge,
+    /// Load a running arena with simulated voters; report throughput and latency, and
+    /// check that every acknowledged vote is stored exactly once.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,13 +149,19 @@ pub enum PromptsCommand {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
+        let command = match self.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+            // The bench talks to an arena over HTTP: no configuration or storage.
+            Command::Bench(args) => return crate::bench::run(args).await,
+            command => command,
+        };
         let file = match &self.global.config {
             Some(path) => FileConfig::load(path)?,
             None => FileConfig::default(),
         };
         let storage = Storage::resolve(self.global.database_url, self.global.data_dir, &file)?;
         let demo_models = file.register_demo_models.unwrap_or(true);
-        match self.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        match command {
+            Command::Bench(_) => unreachable!("handled above"),
             Command::Serve(args) => {
                 storage.prepare_data_dir()?;
                 let config =

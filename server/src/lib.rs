@@ -11,9 +11,11 @@
 //!   They return their own errors.
 //! - [`store`]: the database, one module per table.
 //!
-//! [`App`] holds what they share; [`cli`] is the command line.
+//! [`App`] holds what they share; [`cli`] is the command line; [`bench`] loads a running
+//! arena with simulated voters (`arena bench`).
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data;

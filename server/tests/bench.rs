@@ -1,0 +1,320 @@
+//! `arena bench` as an operator runs it: the real binary against the real `arena serve`
+//! (SQLite, the demo models, `[limits] enabled = false`) over real HTTP. Its report
+//! has every field, adds up, and its claim that each acknowledged vote is stored
+//! exactly once is checked again here against the server's own export. Nothing here
+//! asserts how fast anything is.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const ADMIN_TOKEN: &str = "bench-test-admin-token-0123456789abcdef";
+
+/// A running `arena serve` on a free port, killed (and its directory removed) when
+/// dropped.
+struct Served {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+impl Served {
+    /// Starts the arena with `config` (TOML) and returns once it listens.
+    fn start(config: &str) -> Served {
+        let base = std::env::var_os("CARGO_TARGET_TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = base.join(format!("arena-bench-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config_path = dir.join("arena.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let log_path = dir.join("serve.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_arena"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg("--config")
+            .arg(&config_path)
+            .env_remove("DATABASE_URL")
+            .env_remove("ARENA_BIND")
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .expect("starting the arena binary");
+        let mut served = Served {
+            child,
+            base: String::new(),
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        const READY: &str = "Arena is running at ";
+        served.base = loop {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Some(at) = log.find(READY) {
+                break log[at + READY.len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_string();
+            }
+            assert!(
+                Instant::now() < deadline && served.child.try_wait().unwrap().is_none(),
+                "the arena did not start:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        served
+    }
+
+    /// Waits until the pool serves a battle (the demo worker draws the first images).
+    async fn wait_for_battles(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let r = client
+                .post(format!("{}/api/v1/battles", self.base))
+                .json(&serde_json::json!({}))
+                .send()
+                .await;
+            if matches!(&r, Ok(r) if r.status() == 201) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no battle was ready within 120 s: {r:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `arena bench ARGS` to completion, with none of the environment's arena
+/// settings.
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_arena"))
+        .arg("bench")
+        .args(args)
+        .env_remove("ARENA_ADMIN_TOKEN")
+        .env_remove("ARENA_CONFIG")
+        .env_remove("DATABASE_URL")
+        .env_remove("ARENA_DATA_DIR")
+        .output()
+        .expect("the arena binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn u64_at(v: &Value, pointer: &str) -> u64 {
+    v.pointer(pointer)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("{pointer} is not a count in {v:#}"))
+}
+
+#[tokio::test]
+async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
+    let arena = Served::start(&format!(
+        "image_size = 128\nadmin_token = \"{ADMIN_TOKEN}\"\n\
+         trusted_proxies = [\"127.0.0.1\", \"::1\"]\n[limits]\nenabled = false\n"
+    ));
+    arena.wait_for_battles().await;
+
+    let out = bench(&[
+        "--target",
+        &arena.base,
+        "--voters",
+        "4",
+        "--duration",
+        "3",
+        "--readers",
+        "1",
+        "--live-share",
+        "0.2",
+        "--forwarded-for",
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "arena bench failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+
+    for field in [
+        "votes_per_s",
+        "battles_per_s",
+        "p50_ms",
+        "p99_ms",
+        "errors",
+        "errors_by_kind",
+        "acknowledged_votes",
+        "per_endpoint",
+        "duration_s",
+        "voters",
+        "check",
+    ] {
+        assert!(report.get(field).is_some(), "no {field} in {report:#}");
+    }
+    assert_eq!(report["voters"], 4);
+    let acknowledged = u64_at(&report, "/acknowledged_votes");
+    assert!(acknowledged > 0, "no vote was acknowledged: {report:#}");
+    assert!(report["votes_per_s"].as_f64().unwrap() > 0.0);
+    assert!(report["p50_ms"].as_f64().unwrap() <= report["p99_ms"].as_f64().unwrap());
+
+    // Every request and every error is in exactly one endpoint's figures, and every
+    // error has a kind.
+    let endpoints = report["per_endpoint"].as_object().unwrap();
+    for name in [
+        "battle",
+        "image",
+        "vote",
+        "leaderboard",
+        "leaderboard_api",
+        "model_page",
+        "live_battle",
+        "live_events",
+    ] {
+        let e = &endpoints[name];
+        for field in ["requests", "errors", "p50_ms", "p99_ms", "max_ms"] {
+            assert!(e.get(field).is_some(), "no {field} for {name}: {e}");
+        }
+    }
+    let sum = |field: &str| -> u64 { endpoints.values().map(|e| e[field].as_u64().unwrap()).sum() };
+    assert_eq!(sum("requests"), u64_at(&report, "/requests"));
+    let errors = u64_at(&report, "/errors");
+    assert_eq!(sum("errors"), errors);
+    let by_kind: u64 = report["errors_by_kind"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_kind, errors);
+    // A vote is acknowledged by a 200 of the vote endpoint, after both images.
+    assert!(u64_at(&report, "/per_endpoint/vote/requests") >= acknowledged);
+    assert!(u64_at(&report, "/per_endpoint/image/requests") >= 2 * acknowledged);
+    assert!(u64_at(&report, "/per_endpoint/leaderboard/requests") > 0);
+
+    let check = &report["check"];
+    assert_eq!(check["stored_exactly_once"], true, "{check:#}");
+    assert_eq!(check["scope"], "all_stored");
+    assert_eq!(u64_at(check, "/acknowledged"), acknowledged);
+    assert_eq!(u64_at(check, "/found"), acknowledged);
+    assert_eq!(u64_at(check, "/missing"), 0);
+    assert_eq!(u64_at(check, "/duplicated"), 0);
+
+    // The server's own export, read here: the arena was new, so its votes are the
+    // bench's, each battle once (excluded ones too: the bench voted without waiting
+    // min_view_ms).
+    let export = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/export/votes?format=jsonl&include_excluded=true",
+            arena.base
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let mut rows_per_battle: HashMap<String, u64> = HashMap::new();
+    for line in export.text().await.unwrap().lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        *rows_per_battle
+            .entry(row["battle_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(rows_per_battle.values().sum::<u64>(), acknowledged);
+    assert_eq!(rows_per_battle.len() as u64, acknowledged);
+}
+
+#[tokio::test]
+async fn a_private_export_without_the_admin_token_fails_the_run_and_says_what_to_pass() {
+    // No battle needs to be ready: the check runs whatever the voters managed.
+    let arena = Served::start(&format!(
+        "image_size = 128\nadmin_token = \"{ADMIN_TOKEN}\"\nexport_public = false\n\
+         [limits]\nenabled = false\n"
+    ));
+    let out = bench(&[
+        "--target",
+        &arena.base,
+        "--voters",
+        "1",
+        "--duration",
+        "1",
+        "--readers",
+        "0",
+        "--output",
+        "json",
+    ]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--admin-token"), "{stderr}");
+    // The measurements are printed all the same, without a check.
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert!(report["check"].is_null(), "{report:#}");
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_message_that_names_them() {
+    // A port nothing listens on: bound, then let go.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let closed = format!("http://{closed}");
+    let cases: [(&[&str], &str); 7] = [
+        (&["--voters", "0", "--duration", "3"], "--voters"),
+        (&["--voters", "2", "--duration", "0"], "--duration"),
+        (
+            &["--voters", "2", "--duration", "3", "--live-share", "2"],
+            "a fraction from 0 to 1",
+        ),
+        (
+            &["--voters", "2", "--duration", "3", "--output", "xml"],
+            "--output",
+        ),
+        (&["--duration", "3"], "--voters"),
+        (&["--voters", "2"], "--duration"),
+        (
+            &["--voters", "2", "--duration", "1"],
+            "cannot reach the arena",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["--target", closed.as_str()];
+        all.extend_from_slice(args);
+        let out = bench(&all);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} printed a report");
+    }
+    for target in [
+        "not a url",
+        "ftp://127.0.0.1",
+        "http://127.0.0.1:8080/arena",
+    ] {
+        let out = bench(&["--target", target, "--voters", "1", "--duration", "1"]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{target} was accepted");
+        assert!(stderr.contains("--target"), "{target}: {stderr}");
+    }
+}
