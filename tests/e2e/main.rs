@@ -15,4 +15,5 @@ mod leaderboard;
 mod live;
 mod mixed_worker;
 mod pages;
+mod scale_out;
 mod workers;

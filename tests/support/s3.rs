@@ -95,12 +95,12 @@ impl S3Server {
         keys
     }
 
-    /// The `image_store` line and `[s3]` table of a config file for `bucket/prefix`:
-    /// append them at the end (the table takes every key after it).
-    pub fn config_toml(&self, bucket: &str, prefix: &str) -> String {
+    /// Config-file lines that keep images in `bucket/prefix` of this server: top-level
+    /// keys (`s3.…` dotted), so they go before any `[table]`.
+    pub fn config_lines(&self, bucket: &str, prefix: &str) -> String {
         format!(
-            "image_store = \"s3://{bucket}/{prefix}\"\n\n[s3]\nendpoint = \"{}\"\nregion = \"us-east-1\"\n\
-             access_key_id = \"{ACCESS_KEY_ID}\"\nsecret_access_key = \"{SECRET_ACCESS_KEY}\"\n",
+            "image_store = \"s3://{bucket}/{prefix}\"\ns3.endpoint = \"{}\"\ns3.region = \"us-east-1\"\n\
+             s3.access_key_id = \"{ACCESS_KEY_ID}\"\ns3.secret_access_key = \"{SECRET_ACCESS_KEY}\"\n",
             self.endpoint
         )
     }
