@@ -34,6 +34,8 @@ pub struct App {
     pub rankings: Rankings,
     /// What this process counts for `/metrics`.
     pub metrics: crate::metrics::Metrics,
+    /// The prompts pool battles are drawn from, as this process last read them.
+    pub prompt_pool: crate::voting::matchmaking::PromptPool,
 }
 
 impl App {
@@ -64,6 +66,7 @@ impl App {
             moderator,
             rankings,
             metrics: crate::metrics::Metrics::new(),
+            prompt_pool: Default::default(),
         })
     }
 }

@@ -258,17 +258,17 @@ impl Store {
         Ok((present.unwrap_or(0), wanted))
     }
 
-    /// A random votable prompt (images that can still be served from at least two
-    /// active models), optionally within a category.
-    pub async fn random_pool_prompt(&self, category: Option<&str>) -> Result<Option<i64>> {
+    /// The votable prompts (images that can still be served from at least two active
+    /// models), optionally within a category.
+    pub async fn pool_prompts(&self, category: Option<&str>) -> Result<Vec<i64>> {
         self.pool()
-            .scalar_optional(
+            .scalars(
                 sql("select g.prompt_id from generation g \
                      join model m on m.id = g.model_id join prompt p on p.id = g.prompt_id \
                      where g.retired_at is null and m.status = 'active' and p.moderation = 'ok' \
                        and p.source <> 'voter' and (cast($1 as text) is null or p.category = $1) \
                      group by g.prompt_id having count(distinct g.model_id) >= 2 \
-                     order by random() limit 1")
+                     order by g.prompt_id")
                 .bind(category),
             )
             .await

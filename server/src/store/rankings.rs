@@ -226,7 +226,8 @@ impl Store {
     }
 
     /// The latest voted battles of a model, newest first; image tokens only for
-    /// battles whose images are all retired.
+    /// battles whose images are all retired. The latest of each side are taken first
+    /// (an index each), then joined: the cost is the limit's, not the model's votes.
     pub async fn recent_battles_of(&self, model_id: i64, limit: i64) -> Result<Vec<VotedBattle>> {
         self.pool()
             .fetch_all(
@@ -237,13 +238,20 @@ impl Store {
                          then ia.token end as token_a, \
                      case when ga.retired_at is not null and gb.retired_at is not null \
                          then ib.token end as token_b \
-                     from vote v join battle b on b.id = v.battle_id \
+                     from ( \
+                         select * from (select id, battle_id, created_at, winner, model_a_id, \
+                             model_b_id from vote where model_a_id = $1 and axis = 'overall' \
+                             order by created_at desc, id desc limit $2) as on_a \
+                         union all \
+                         select * from (select id, battle_id, created_at, winner, model_a_id, \
+                             model_b_id from vote where model_b_id = $1 and axis = 'overall' \
+                             order by created_at desc, id desc limit $2) as on_b \
+                     ) v join battle b on b.id = v.battle_id \
                      left join prompt p on p.id = b.prompt_id \
                      left join battle_image ia on ia.battle_id = b.id and ia.slot = 0 \
                      left join generation ga on ga.id = ia.generation_id \
                      left join battle_image ib on ib.battle_id = b.id and ib.slot = 1 \
                      left join generation gb on gb.id = ib.generation_id \
-                     where (v.model_a_id = $1 or v.model_b_id = $1) and v.axis = 'overall' \
                      order by v.created_at desc, v.id desc limit $2",
                 )
                 .bind(model_id)

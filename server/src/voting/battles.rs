@@ -73,15 +73,19 @@ pub async fn serve(
         return Err(Error::UnknownCategory(category.to_string()));
     }
     limits::hit(app, who, Action::Battle).await?;
-    // A prompt may lose its second model between the two queries (a model disabled);
-    // a few attempts make that harmless.
+    // A prompt drawn from the server's list may have lost its second model since (a
+    // model disabled, an image retired); a few attempts, the list read again, make
+    // that harmless.
     for _ in 0..3 {
-        let Some(prompt_id) = app.store.random_pool_prompt(category).await? else {
+        let Some(prompt_id) = app.prompt_pool.draw(&app.store, category).await? else {
             return Ok(None);
         };
         let candidates = app.store.candidates(prompt_id).await?;
         let pair = choose_pair(&candidates, &app.config.model_weights, &mut rand::rng());
-        let Some(pair) = pair else { continue };
+        let Some(pair) = pair else {
+            app.prompt_pool.forget().await;
+            continue;
+        };
         let battle = NewBattle {
             id: random_id(),
             prompt_id,

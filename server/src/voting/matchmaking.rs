@@ -1,13 +1,61 @@
-//! Matchmaking: which two images a voter sees. Two distinct models are drawn with
-//! probability proportional to their weights (uniform by default), one of each model's
-//! images is taken at random, and the sides are shuffled.
+//! Matchmaking: which two images a voter sees. A prompt is drawn uniformly from those
+//! with servable images of at least two models ([`PromptPool`]); two distinct models
+//! are drawn with probability proportional to their weights (uniform by default), one
+//! of each model's images is taken at random, and the sides are shuffled.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rand::seq::IndexedRandom;
+use tokio::sync::Mutex;
 
-use crate::store::Candidate;
+use crate::store::{Candidate, Result, Store};
+
+/// How long a server draws prompts from the list it read before reading it again: new
+/// pool images take this long to be shown, and nothing else depends on it (a drawn
+/// prompt's images are read fresh, see [`PromptPool::forget`]).
+pub const PROMPT_LIST_FRESH: Duration = Duration::from_secs(5);
+
+/// The prompts a pool battle can be drawn from, per category, as this server last read
+/// them. Reading the list groups every servable image of the pool — too much to do for
+/// every battle served (it was most of the database's work under load); drawing from
+/// a list a few seconds old is as uniform.
+#[derive(Default)]
+pub struct PromptPool {
+    lists: Mutex<HashMap<Option<String>, (Instant, Arc<Vec<i64>>)>>,
+}
+
+impl PromptPool {
+    /// A prompt drawn uniformly from those with servable images of two models or more
+    /// (within `category`); `None` when there is none yet.
+    pub async fn draw(&self, store: &Store, category: Option<&str>) -> Result<Option<i64>> {
+        let key = category.map(str::to_string);
+        let cached = self.lists.lock().await.get(&key).cloned();
+        let list = match cached {
+            Some((read_at, list)) if read_at.elapsed() < PROMPT_LIST_FRESH => list,
+            _ => {
+                let list = Arc::new(store.pool_prompts(category).await?);
+                // An empty pool is asked again next time: its first images count.
+                if !list.is_empty() {
+                    self.lists
+                        .lock()
+                        .await
+                        .insert(key, (Instant::now(), list.clone()));
+                }
+                list
+            }
+        };
+        Ok(list.choose(&mut rand::rng()).copied())
+    }
+
+    /// Drops the lists: a drawn prompt no longer had two models' images (retired, or a
+    /// model disabled), so the next battle reads them again.
+    pub async fn forget(&self) {
+        self.lists.lock().await.clear();
+    }
+}
 
 /// Picks two images of distinct models from `candidates`, in display order (A, B).
 /// `None` when fewer than two models with a positive weight are present.
