@@ -93,7 +93,7 @@ impl Check {
                 ". Without --admin-token the check reads the public export, which holds only \
                  the votes that count: a vote cast sooner than the target's min_view_ms \
                  (default 1500) after its images is stored but left out. Pass --admin-token \
-                 to check every stored vote, or --think-ms of at least min_view_ms",
+                 to check every stored vote, or --think-ms of at least twice min_view_ms (each pause is drawn from half to one and a half times it)",
             );
         }
         message

@@ -11,7 +11,7 @@
 //!    images are drawn;
 //! 2. `GET` both image URLs of the battle (a voter does not vote on an image that did
 //!    not load);
-//! 3. sleeps `--think-ms`;
+//! 3. sleeps about `--think-ms` (from half to one and a half times it);
 //! 4. `POST /api/v1/battles/{id}/vote` with a random `winner` (`a`, `b`, `tie`,
 //!    `both_bad`), solving the battle's proof of work first when it asks for one.
 //!    A 200 is an acknowledged vote.
@@ -21,7 +21,8 @@
 //! (`no_battle_ready`, `rate_limited`, a 5xx, a lost connection) is counted as an
 //! error of its kind, and the voter waits what `Retry-After` asks, at most a second,
 //! before its next battle. Beside the voters, `--readers` clients browse
-//! `/leaderboard`, `/api/v1/leaderboard` and `/models/{slug}` in a loop.
+//! `/leaderboard`, `/api/v1/leaderboard` and `/models/{slug}` in a loop, `--think-ms`
+//! after each page.
 //!
 //! What the target does limits what a run measures: `[limits]` per address and per
 //! voter refuse votes past their hourly allowance (set `[limits] enabled = false` on
@@ -77,9 +78,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "S",
         value_parser = clap::value_parser!(u64).range(1..=MAX_DURATION_SECS))]
     pub duration: u64,
-    /// Milliseconds between having both images and voting. The target counts a vote
-    /// only when at least its min_view_ms (default 1500) passed; quicker votes are
-    /// stored, but excluded as too_fast.
+    /// Milliseconds between having both images and voting, on average (each pause is
+    /// drawn from half to one and a half times it; voters start spread over one), and
+    /// a reader's pause after each page. The target counts a vote only when at least
+    /// its min_view_ms (default 1500) passed; quicker votes are stored, but excluded
+    /// as too_fast.
     #[arg(long, value_name = "M", default_value_t = 0)]
     pub think_ms: u64,
     /// The fraction (0–1) of battles that are live, drawn from a prompt of the voter's:
@@ -176,6 +179,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         tasks.spawn(voter::read_loop(
             session,
             slugs.clone(),
+            plan.think,
             plan.deadline,
             recorder,
         ));

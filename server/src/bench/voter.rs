@@ -64,6 +64,8 @@ struct Pow {
 /// One voter's loop, until the deadline; returns what it measured.
 pub async fn vote_loop(mut session: Session, plan: Plan, mut recorder: Recorder) -> Recorder {
     let mut rng = StdRng::from_rng(&mut rand::rng());
+    // Voters arrive spread over one think time, not all in the first millisecond.
+    tokio::time::sleep(plan.think.mul_f64(rng.random::<f64>())).await;
     while Instant::now() < plan.deadline {
         if let Err(refused) = round(&mut session, &mut recorder, &plan, &mut rng).await {
             refused.back_off(plan.deadline).await;
@@ -72,7 +74,8 @@ pub async fn vote_loop(mut session: Session, plan: Plan, mut recorder: Recorder)
     recorder
 }
 
-/// One battle: served (or drawn live), both images fetched, a pause, the vote.
+/// One battle: served (or drawn live), both images fetched, a pause (the think time,
+/// ±50%), the vote.
 async fn round(
     session: &mut Session,
     recorder: &mut Recorder,
@@ -103,7 +106,8 @@ async fn round(
             .call(recorder, Endpoint::Image, session.get(url))
             .await?;
     }
-    tokio::time::sleep(plan.think).await;
+    // People take their own time: half to one and a half times the think time.
+    tokio::time::sleep(plan.think.mul_f64(rng.random_range(0.5..1.5))).await;
     let mut vote = serde_json::json!({ "winner": WINNERS.choose(rng).expect("not empty") });
     if let Some(challenge) = battle.pow {
         // About 2^bits hashes: off the async threads, so other voters keep going.
@@ -235,10 +239,11 @@ impl EventReader {
 }
 
 /// One reader's loop, until the deadline: the leaderboard page, its JSON, and the
-/// page of one of `slugs` in turn.
+/// page of one of `slugs` in turn, `think` after each page (a person reads it).
 pub async fn read_loop(
     mut session: Session,
     slugs: Vec<String>,
+    think: Duration,
     deadline: Instant,
     mut recorder: Recorder,
 ) -> Recorder {
@@ -261,6 +266,7 @@ pub async fn read_loop(
             {
                 refused.back_off(deadline).await;
             }
+            tokio::time::sleep(think.min(deadline.saturating_duration_since(Instant::now()))).await;
         }
     }
     recorder
