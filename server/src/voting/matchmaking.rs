@@ -24,8 +24,11 @@ pub const PROMPT_LIST_FRESH: Duration = Duration::from_secs(5);
 /// a list a few seconds old is as uniform.
 #[derive(Default)]
 pub struct PromptPool {
-    lists: Mutex<HashMap<Option<String>, (Instant, Arc<Vec<i64>>)>>,
+    lists: Mutex<HashMap<Option<String>, PromptList>>,
 }
+
+/// The votable prompts of one category (`None`: all) and when they were read.
+type PromptList = (Instant, Arc<Vec<i64>>);
 
 impl PromptPool {
     /// A prompt drawn uniformly from those with servable images of two models or more
