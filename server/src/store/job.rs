@@ -29,11 +29,11 @@ pub struct NewPoolJob {
     pub index: u32,
 }
 
-/// Held by each transaction that queues pool jobs on Postgres, so that the refills of
-/// several servers take turns and each sees what the others queued.
+/// Held by each transaction that queues pool jobs, so that the refills of several
+/// servers take turns and each sees what the others queued.
 const REFILL_LOCK: i64 = 0x6172_656e_6172; // "arenar"
 
-/// Held by the reaper's transaction on Postgres: one server reaps at a time.
+/// Held by the reaper's transaction: one server reaps at a time.
 const REAP_LOCK: i64 = 0x6172_656e_616c; // "arenal"
 
 /// A (prompt, model) pair of the pool with fewer images than it should have.
@@ -328,10 +328,7 @@ impl Store {
     pub async fn enqueue_pool_jobs(&self, jobs: &[NewPoolJob]) -> Result<u64> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        if tx.is_postgres() {
-            tx.execute(sql("select pg_advisory_xact_lock($1)").bind(REFILL_LOCK))
-                .await?;
-        }
+        tx.lock(REFILL_LOCK).await?;
         let mut added = 0;
         // Pool jobs per pair now, read once per pair under the lock.
         let mut so_far = std::collections::HashMap::new();
@@ -618,15 +615,10 @@ impl Store {
     pub async fn reap_jobs(&self, max_attempts: i32) -> Result<Reaped> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        if tx.is_postgres() {
-            let ours: bool = tx
-                .scalar(sql("select pg_try_advisory_xact_lock($1)").bind(REAP_LOCK))
-                .await?;
-            if !ours {
-                // Another server is reaping this moment.
-                tx.commit().await?;
-                return Ok(Reaped::default());
-            }
+        if !tx.try_lock(REAP_LOCK).await? {
+            // Another server is reaping this moment.
+            tx.commit().await?;
+            return Ok(Reaped::default());
         }
         let failed_expired = tx
             .execute(

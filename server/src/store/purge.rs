@@ -45,15 +45,10 @@ impl Store {
         let mut purged = Purged::default();
         loop {
             let mut tx = self.begin().await?;
-            if tx.is_postgres() {
-                let ours: bool = tx
-                    .scalar(sql("select pg_try_advisory_xact_lock($1)").bind(PURGE_LOCK))
-                    .await?;
-                if !ours {
-                    // Another server is purging now; it will finish the job.
-                    tx.commit().await?;
-                    return Ok(purged);
-                }
+            if !tx.try_lock(PURGE_LOCK).await? {
+                // Another server is purging now; it will finish the job.
+                tx.commit().await?;
+                return Ok(purged);
             }
             // Not imported battles (their votes are the point), not voted ones, not a
             // live battle still being drawn.

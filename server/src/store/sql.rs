@@ -382,6 +382,26 @@ impl Tx {
     pub fn is_postgres(&self) -> bool {
         matches!(self, Tx::Postgres(_))
     }
+
+    /// Takes the advisory lock `key` until this transaction ends, waiting for another
+    /// server that holds it: servers sharing a Postgres database take turns. On SQLite
+    /// the transaction already excludes every other writer (`begin immediate`).
+    pub async fn lock(&mut self, key: i64) -> Result<()> {
+        if self.is_postgres() {
+            self.execute(sql("select pg_advisory_xact_lock($1)").bind(key))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// [`Tx::lock`] without waiting: false when another server holds `key` now.
+    pub async fn try_lock(&mut self, key: i64) -> Result<bool> {
+        if !self.is_postgres() {
+            return Ok(true);
+        }
+        self.scalar(sql("select pg_try_advisory_xact_lock($1)").bind(key))
+            .await
+    }
 }
 
 impl Exec for Tx {
