@@ -5,6 +5,7 @@
 mod support;
 
 mod arena;
+mod bench;
 mod browser;
 mod browser_csp;
 mod cli;

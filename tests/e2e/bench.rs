@@ -5,106 +5,27 @@
 //! asserts how fast anything is.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::arena::{ArenaProcess, BIN};
+use crate::support;
+
 const ADMIN_TOKEN: &str = "bench-test-admin-token-0123456789abcdef";
 
-/// A running `arena serve` on a free port, killed (and its directory removed) when
-/// dropped.
-struct Served {
-    child: Child,
-    base: String,
-    dir: PathBuf,
-}
-
-impl Served {
-    /// Starts the arena with `config` (TOML) and returns once it listens.
-    fn start(config: &str) -> Served {
-        let base = std::env::var_os("CARGO_TARGET_TMPDIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        let dir = base.join(format!("arena-bench-{:016x}", rand::random::<u64>()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config_path = dir.join("arena.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let log_path = dir.join("serve.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_arena"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .arg("--config")
-            .arg(&config_path)
-            .env_remove("DATABASE_URL")
-            .env_remove("ARENA_BIND")
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .spawn()
-            .expect("starting the arena binary");
-        let mut served = Served {
-            child,
-            base: String::new(),
-            dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        const READY: &str = "Arena is running at ";
-        served.base = loop {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            if let Some(at) = log.find(READY) {
-                break log[at + READY.len()..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .to_string();
-            }
-            assert!(
-                Instant::now() < deadline && served.child.try_wait().unwrap().is_none(),
-                "the arena did not start:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        served
-    }
-
-    /// Waits until the pool serves a battle (the demo worker draws the first images).
-    async fn wait_for_battles(&self) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let r = client
-                .post(format!("{}/api/v1/battles", self.base))
-                .json(&serde_json::json!({}))
-                .send()
-                .await;
-            if matches!(&r, Ok(r) if r.status() == 201) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no battle was ready within 120 s: {r:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// `arena serve` on SQLite in a fresh data dir whose config is `config` (TOML).
+async fn serve(config: &str) -> ArenaProcess {
+    let dir = support::temp_dir("arena-bench");
+    std::fs::write(dir.join("arena.toml"), config).unwrap();
+    let url = format!("sqlite:{}", dir.join("arena.db").display());
+    ArenaProcess::spawn(&url, &dir, &[]).await
 }
 
 /// Runs `arena bench ARGS` to completion, with none of the environment's arena
 /// settings.
 fn bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_arena"))
+    Command::new(&*BIN)
         .arg("bench")
         .args(args)
         .env_remove("ARENA_ADMIN_TOKEN")
@@ -127,10 +48,11 @@ fn u64_at(v: &Value, pointer: &str) -> u64 {
 
 #[tokio::test]
 async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
-    let arena = Served::start(&format!(
+    let arena = serve(&format!(
         "image_size = 128\nadmin_token = \"{ADMIN_TOKEN}\"\n\
          trusted_proxies = [\"127.0.0.1\", \"::1\"]\n[limits]\nenabled = false\n"
-    ));
+    ))
+    .await;
     arena.wait_for_battles().await;
 
     let out = bench(&[
@@ -248,10 +170,11 @@ async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
 #[tokio::test]
 async fn a_private_export_without_the_admin_token_fails_the_run_and_says_what_to_pass() {
     // No battle needs to be ready: the check runs whatever the voters managed.
-    let arena = Served::start(&format!(
+    let arena = serve(&format!(
         "image_size = 128\nadmin_token = \"{ADMIN_TOKEN}\"\nexport_public = false\n\
          [limits]\nenabled = false\n"
-    ));
+    ))
+    .await;
     let out = bench(&[
         "--target",
         &arena.base,
