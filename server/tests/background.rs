@@ -54,14 +54,7 @@ async fn readiness_needs_the_image_store() {
     let mut client = arena.client();
     let ready = client.get("/readyz").await;
     assert_eq!(ready.status, axum::http::StatusCode::OK);
-    let images = arena
-        .app
-        .config
-        .storage
-        .image_store
-        .dir()
-        .unwrap()
-        .to_path_buf();
+    let images = arena.images_dir();
     let aside = images.with_extension("aside");
     std::fs::rename(&images, &aside).unwrap();
     std::fs::write(&images, b"not a folder").unwrap();

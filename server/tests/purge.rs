@@ -48,14 +48,7 @@ async fn purges_on(backend: Backend) {
     let fresh = fresh_battle["id"].as_str().unwrap().to_string();
     // Image files no generation names: one written two hours ago (an upload whose
     // row never committed), one just now (its row may be about to).
-    let images = arena
-        .app
-        .config
-        .storage
-        .image_store
-        .dir()
-        .unwrap()
-        .to_path_buf();
+    let images = arena.images_dir();
     let orphan = images.join("00").join(format!("{}.png", "0".repeat(64)));
     let recent = images.join("00").join(format!("{}.png", "1".repeat(64)));
     std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();

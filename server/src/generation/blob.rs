@@ -129,11 +129,6 @@ impl BlobStore {
         Ok(BlobStore { backend })
     }
 
-    /// A local directory of images (the default store).
-    pub fn dir(root: impl Into<PathBuf>) -> Result<BlobStore, BlobError> {
-        BlobStore::open(&ImageStore::Dir(root.into()))
-    }
-
     /// Stores PNG bytes; returns (key, sha256). Writing the same bytes twice is a no-op
     /// but for the time of last writing, which the collection of unreferenced blobs
     /// reads (it spares recent ones, and this one is about to be referenced).
@@ -377,7 +372,7 @@ mod tests {
     #[tokio::test]
     async fn blob_store_round_trips_and_rejects_path_tricks() {
         let dir = std::env::temp_dir().join(format!("arena-blob-{}", rand::random::<u64>()));
-        let store = BlobStore::dir(&dir).unwrap();
+        let store = BlobStore::open(&ImageStore::Dir(dir.clone())).unwrap();
         let (key, sha) = store.put_png(b"not really a png").await.unwrap();
         assert!(key.starts_with(&sha[..2]));
         assert_eq!(store.get(&key).await.unwrap(), b"not really a png");
@@ -391,7 +386,7 @@ mod tests {
     #[tokio::test]
     async fn storing_bytes_again_makes_their_file_recent_for_the_collection() {
         let dir = std::env::temp_dir().join(format!("arena-blob-{}", rand::random::<u64>()));
-        let store = BlobStore::dir(&dir).unwrap();
+        let store = BlobStore::open(&ImageStore::Dir(dir.clone())).unwrap();
         let (key, _) = store.put_png(b"png bytes").await.unwrap();
         let path = dir.join(&key);
         let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);

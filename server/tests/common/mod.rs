@@ -116,6 +116,12 @@ impl TestArena {
     pub fn client(&self) -> Client {
         Client::new(self.router.clone())
     }
+
+    /// The folder the arena keeps its images in (the default, local image store).
+    pub fn images_dir(&self) -> PathBuf {
+        let store = &self.app.config.storage.image_store;
+        store.dir().expect("a local image store").to_path_buf()
+    }
 }
 
 async fn open(url: &str, dir: &std::path::Path, file: FileConfig) -> Arc<App> {
