@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 
 use crate::bt::{self, FALLBACK_RIDGE};
+use crate::choice::{self, Choice};
 use crate::counts::Pair;
 
 /// Convergence of each resample's fit, in logits: 2e-5 rating points, far below the
@@ -30,6 +31,7 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 /// per model, the sorted bootstrap strengths in natural units.
 pub(crate) fn bootstrap(
     pairs: &[Pair],
+    choices: &[Choice],
     theta_hat: &[f64],
     rounds: usize,
     seed: u64,
@@ -37,23 +39,36 @@ pub(crate) fn bootstrap(
     progress: Option<Progress<'_>>,
 ) -> Vec<Vec<f64>> {
     let n = theta_hat.len();
-    let cells = Cells::new(pairs);
+    let cells = Cells::new(pairs, choices);
     run_rounds(
         rounds,
         seed,
         n,
         progress,
-        || pairs.to_vec(),
-        |sample, rng| {
-            cells.resample(rng, sample);
+        || (pairs.to_vec(), choices.to_vec()),
+        |(sample, sample_choices), rng| {
+            cells.resample(rng, sample, sample_choices);
+            let separated = if sample_choices.is_empty() {
+                bt::separation(sample, n).is_some()
+            } else {
+                bt::separation(&choice::graph_pairs(sample, sample_choices), n).is_some()
+            };
             let ridge = if ridge > 0.0 {
                 ridge
-            } else if bt::separation(sample, n).is_some() {
+            } else if separated {
                 FALLBACK_RIDGE
             } else {
                 0.0
             };
-            bt::fit(sample, n, ridge, Some(theta_hat), BOOTSTRAP_TOLERANCE).theta
+            bt::fit(
+                sample,
+                sample_choices,
+                n,
+                ridge,
+                Some(theta_hat),
+                BOOTSTRAP_TOLERANCE,
+            )
+            .theta
         },
     )
 }
@@ -110,14 +125,15 @@ pub(crate) fn run_rounds<S>(
     per_param
 }
 
-/// The non-empty cells: (pair index, outcome slot 0 = i wins, 1 = j wins, 2 = tie, count).
+/// The non-empty cells: (pair index, outcome slot 0 = i wins, 1 = j wins, 2 = tie,
+/// count), then (K-wise cell index, slot 3, count).
 struct Cells {
     cells: Vec<(usize, u8, u64)>,
     total: u64,
 }
 
 impl Cells {
-    fn new(pairs: &[Pair]) -> Cells {
+    fn new(pairs: &[Pair], choices: &[Choice]) -> Cells {
         let mut cells = Vec::new();
         for (k, p) in pairs.iter().enumerate() {
             for (slot, count) in [(0u8, p.wins_i), (1, p.wins_j), (2, p.ties)] {
@@ -126,15 +142,23 @@ impl Cells {
                 }
             }
         }
+        for (k, c) in choices.iter().enumerate() {
+            if c.count > 0 {
+                cells.push((k, 3, c.count));
+            }
+        }
         let total = cells.iter().map(|c| c.2).sum();
         Cells { cells, total }
     }
 
     /// Draws one multinomial sample of `total` votes into `sample`, cell by cell as
     /// conditional binomials.
-    fn resample(&self, rng: &mut ChaCha8Rng, sample: &mut [Pair]) {
+    fn resample(&self, rng: &mut ChaCha8Rng, sample: &mut [Pair], choices: &mut [Choice]) {
         for p in sample.iter_mut() {
             (p.wins_i, p.wins_j, p.ties) = (0, 0, 0);
+        }
+        for c in choices.iter_mut() {
+            c.count = 0;
         }
         let mut votes_left = self.total;
         let mut weight_left = self.total;
@@ -150,11 +174,11 @@ impl Cells {
             };
             weight_left -= count;
             votes_left -= drawn;
-            let pair = &mut sample[k];
             match slot {
-                0 => pair.wins_i = drawn,
-                1 => pair.wins_j = drawn,
-                _ => pair.ties = drawn,
+                0 => sample[k].wins_i = drawn,
+                1 => sample[k].wins_j = drawn,
+                2 => sample[k].ties = drawn,
+                _ => choices[k].count = drawn,
             }
         }
     }
@@ -168,11 +192,11 @@ mod tests {
     #[test]
     fn resampling_keeps_the_number_of_votes_and_only_observed_cells() {
         let pairs = [pair(0, 1, 50, 30, 0), pair(1, 2, 5, 0, 15)];
-        let cells = Cells::new(&pairs);
+        let cells = Cells::new(&pairs, &[]);
         let mut sample = pairs.to_vec();
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for _ in 0..100 {
-            cells.resample(&mut rng, &mut sample);
+            cells.resample(&mut rng, &mut sample, &mut []);
             let total: u64 = sample.iter().map(|p| p.wins_i + p.wins_j + p.ties).sum();
             assert_eq!(total, 100);
             assert_eq!(sample[0].ties, 0);

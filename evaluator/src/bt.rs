@@ -12,6 +12,7 @@
 //! won against the others), the caller fits with a ridge penalty instead; see
 //! [`separation`].
 
+use crate::choice::{self, Choice};
 use crate::counts::Pair;
 use crate::linalg;
 
@@ -34,25 +35,31 @@ pub(crate) struct Fit {
 /// count as converged: 1e-10 logits is 2e-8 rating points.
 pub(crate) const TOLERANCE: f64 = 1e-10;
 
-/// Maximises the (optionally ridge-penalised) log-likelihood, starting from `start`
-/// (or zeros), until no strength moves more than `tolerance` logits. With
-/// `ridge == 0` the caller must have checked [`separation`].
+/// Maximises the (optionally ridge-penalised) log-likelihood of the pairwise votes and
+/// the K-wise `choices`, starting from `start` (or zeros), until no strength moves
+/// more than `tolerance` logits. With `ridge == 0` the caller must have checked
+/// [`separation`].
 pub(crate) fn fit(
     pairs: &[Pair],
+    choices: &[Choice],
     n: usize,
     ridge: f64,
     start: Option<&[f64]>,
     tolerance: f64,
 ) -> Fit {
     let mut theta = start.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
-    let component = components(pairs, n);
+    let component = if choices.is_empty() {
+        components(pairs, n)
+    } else {
+        components(&choice::graph_pairs(pairs, choices), n)
+    };
     let mut hess = vec![0.0; n * n];
     let mut grad = vec![0.0; n];
     let mut candidate = vec![0.0; n];
     let mut converged = false;
-    let mut ll = log_likelihood(pairs, &theta, ridge);
+    let mut ll = log_likelihood(pairs, choices, &theta, ridge);
     for _ in 0..MAX_ITERATIONS {
-        gradient_and_hessian(pairs, &theta, ridge, &mut grad, &mut hess);
+        gradient_and_hessian(pairs, choices, &theta, ridge, &mut grad, &mut hess);
         if grad.iter().all(|g| g.abs() < 1e-12) {
             converged = true;
             break;
@@ -72,7 +79,7 @@ pub(crate) fn fit(
             for m in 0..n {
                 candidate[m] = theta[m] + t * step[m];
             }
-            let new_ll = log_likelihood(pairs, &candidate, ridge);
+            let new_ll = log_likelihood(pairs, choices, &candidate, ridge);
             if new_ll >= ll - 1e-12 * ll.abs() || t < 1e-12 {
                 ll = new_ll;
                 break;
@@ -96,6 +103,7 @@ pub(crate) fn fit(
 /// positive semi-definite).
 pub(crate) fn gradient_and_hessian(
     pairs: &[Pair],
+    choices: &[Choice],
     theta: &[f64],
     ridge: f64,
     grad: &mut [f64],
@@ -115,6 +123,7 @@ pub(crate) fn gradient_and_hessian(
         grad[p.j] -= g;
         linalg::add_pair_term(hess, n, p.i, p.j, p.weight * total * prob * (1.0 - prob));
     }
+    choice::add_gradient_and_hessian(choices, theta, grad, hess);
     if ridge > 0.0 {
         for m in 0..n {
             grad[m] -= ridge * theta[m];
@@ -125,12 +134,15 @@ pub(crate) fn gradient_and_hessian(
 
 /// `Σ w·(sᵢ·ln σ(d) + sⱼ·ln σ(−d))` with `d = θᵢ − θⱼ` and `w` the pair's vote
 /// weight, written as `w·(sᵢ·d − n·ln(1 + eᵈ))` (one logarithm per pair), minus the
-/// ridge penalty.
-pub(crate) fn log_likelihood(pairs: &[Pair], theta: &[f64], ridge: f64) -> f64 {
+/// ridge penalty; plus the K-wise choices' log-probabilities.
+pub(crate) fn log_likelihood(pairs: &[Pair], choices: &[Choice], theta: &[f64], ridge: f64) -> f64 {
     let mut ll = 0.0;
     for p in pairs {
         let d = theta[p.i] - theta[p.j];
         ll += p.weight * (p.score_i() * d - p.total() * softplus(d));
+    }
+    if !choices.is_empty() {
+        ll += choice::log_likelihood(choices, theta);
     }
     ll - 0.5 * ridge * theta.iter().map(|t| t * t).sum::<f64>()
 }
@@ -331,7 +343,7 @@ mod tests {
 
     #[test]
     fn two_models_fit_the_log_odds_of_their_record() {
-        let f = fit(&[pair(0, 1, 3, 1, 0)], 2, 0.0, None, TOLERANCE);
+        let f = fit(&[pair(0, 1, 3, 1, 0)], &[], 2, 0.0, None, TOLERANCE);
         assert!(f.converged);
         assert!((f.theta[0] - f.theta[1] - 3f64.ln()).abs() < 1e-10);
         assert!((f.theta[0] + f.theta[1]).abs() < 1e-12);
@@ -362,6 +374,7 @@ mod tests {
     fn disconnected_groups_are_each_centred() {
         let f = fit(
             &[pair(0, 1, 3, 1, 0), pair(2, 3, 1, 1, 0)],
+            &[],
             4,
             0.0,
             Some(&[5.0, 1.0, 7.0, 7.0]),

@@ -5,6 +5,8 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::choice::{Choice, MAX_K};
+use crate::error::{Error, Result};
 use crate::options::BothBad;
 use crate::vote::Outcome;
 
@@ -44,6 +46,34 @@ pub struct Counts {
     /// Votes of each model against itself, by interned index (shorter than `names`
     /// when the last models never met themselves).
     self_votes: Vec<u64>,
+    /// K-wise votes (three or four models), one cell per (set shown, best, worst), in
+    /// the order first seen, and where each cell is.
+    kwise: Vec<(KwiseKey, u64)>,
+    kwise_slots: FxHashMap<KwiseKey, u32>,
+}
+
+/// A K-wise cell: interned indices sorted ascending (unused slots `u32::MAX`), and
+/// the positions in them of the best and the worst (`u8::MAX`: none chosen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct KwiseKey {
+    members: [u32; MAX_K],
+    k: u8,
+    best: u8,
+    worst: u8,
+}
+
+/// The votes of one kind of K-wise battle: the models shown, the one chosen best and
+/// the one chosen worst.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceCounts<'a> {
+    /// The models shown, sorted by the order they were first seen.
+    pub models: Vec<&'a str>,
+    /// The model chosen best.
+    pub best: &'a str,
+    /// The model chosen worst, when the voter chose one.
+    pub worst: Option<&'a str>,
+    /// How many such votes.
+    pub count: u64,
 }
 
 /// Models up to which [`Counts`] keeps its pair table dense (4 MiB at most).
@@ -164,6 +194,108 @@ impl Counts {
         self.add_indices(a, b, outcome, n);
     }
 
+    /// Adds `n` identical K-wise votes: `models` were shown (two to four different
+    /// models), `models[best]` was chosen best and `models[worst]`, if given, worst.
+    /// A choice between two models is an ordinary pairwise vote and is counted as one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arena_evaluator::Counts;
+    /// let mut counts = Counts::new();
+    /// counts.add_choice(&["sdxl", "lcm", "flux", "sd15"], 2, Some(3), 5).unwrap();
+    /// counts.add_choice(&["lcm", "sdxl"], 1, None, 1).unwrap(); // sdxl beat lcm
+    /// assert_eq!(counts.total(), 6);
+    /// assert_eq!(counts.pair("sdxl", "lcm").unwrap().a_wins, 1);
+    /// let kwise: Vec<_> = counts.choices().collect();
+    /// assert_eq!((kwise[0].best, kwise[0].worst, kwise[0].count), ("flux", Some("sd15"), 5));
+    /// assert!(counts.add_choice(&["a", "b", "a"], 0, None, 1).is_err());
+    /// ```
+    pub fn add_choice(
+        &mut self,
+        models: &[&str],
+        best: usize,
+        worst: Option<usize>,
+        n: u64,
+    ) -> Result<()> {
+        let k = models.len();
+        if !(2..=MAX_K).contains(&k) {
+            return Err(Error::InvalidOption(format!(
+                "a battle shows 2 to {MAX_K} models, not {k}"
+            )));
+        }
+        if best >= k || worst.is_some_and(|w| w >= k || w == best) {
+            return Err(Error::InvalidOption(
+                "the best and the worst must be two different models of the battle".into(),
+            ));
+        }
+        for (x, a) in models.iter().enumerate() {
+            if models[..x].contains(a) {
+                return Err(Error::InvalidOption(format!(
+                    "model {a:?} is shown twice in one battle"
+                )));
+            }
+        }
+        let indices: Vec<u32> = models.iter().map(|m| self.intern(m)).collect();
+        if k == 2 {
+            let outcome = if best == 0 { Outcome::A } else { Outcome::B };
+            self.add_indices(indices[0], indices[1], outcome, n);
+            return Ok(());
+        }
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by_key(|&q| indices[q]);
+        let position = |q: usize| order.iter().position(|&o| o == q).expect("a member") as u8;
+        let mut members = [u32::MAX; MAX_K];
+        for (slot, &q) in order.iter().enumerate() {
+            members[slot] = indices[q];
+        }
+        let key = KwiseKey {
+            members,
+            k: k as u8,
+            best: position(best),
+            worst: worst.map_or(u8::MAX, position),
+        };
+        self.add_kwise(key, n);
+        Ok(())
+    }
+
+    fn add_kwise(&mut self, key: KwiseKey, n: u64) {
+        match self.kwise_slots.get(&key) {
+            Some(&slot) => self.kwise[slot as usize].1 += n,
+            None => {
+                self.kwise_slots.insert(key, self.kwise.len() as u32);
+                self.kwise.push((key, n));
+            }
+        }
+    }
+
+    /// Every kind of K-wise vote (three or four models) with its count, in the order
+    /// first seen.
+    pub fn choices(&self) -> impl Iterator<Item = ChoiceCounts<'_>> + '_ {
+        self.kwise.iter().map(|(key, count)| {
+            let name = |q: u8| self.names[key.members[q as usize] as usize].as_str();
+            ChoiceCounts {
+                models: (0..key.k).map(name).collect(),
+                best: name(key.best),
+                worst: (key.worst != u8::MAX).then(|| name(key.worst)),
+                count: *count,
+            }
+        })
+    }
+
+    /// The same counts without the K-wise votes.
+    pub(crate) fn without_kwise(&self) -> Counts {
+        let mut pairwise = self.clone();
+        pairwise.kwise.clear();
+        pairwise.kwise_slots.clear();
+        pairwise
+    }
+
+    /// K-wise votes counted.
+    pub fn kwise_total(&self) -> u64 {
+        self.kwise.iter().map(|(_, n)| n).sum()
+    }
+
     /// Adds every vote of `other`.
     pub fn merge(&mut self, other: &Counts) {
         for name in &other.names {
@@ -187,6 +319,13 @@ impl Counts {
                 self.add_indices(i, i, Outcome::A, n);
             }
         }
+        for c in other.choices() {
+            let at = |name: &str| c.models.iter().position(|&m| m == name);
+            let best = at(c.best).expect("a member");
+            let worst = c.worst.and_then(at);
+            self.add_choice(&c.models, best, worst, c.count)
+                .expect("a valid choice stays valid");
+        }
     }
 
     /// Model names, in the order first seen.
@@ -194,9 +333,13 @@ impl Counts {
         &self.names
     }
 
-    /// Votes counted (self-battles excluded).
+    /// Votes counted (self-battles excluded), pairwise and K-wise.
     pub fn total(&self) -> u64 {
-        self.cells.iter().map(|c| c.n.iter().sum::<u64>()).sum()
+        self.cells
+            .iter()
+            .map(|c| c.n.iter().sum::<u64>())
+            .sum::<u64>()
+            + self.kwise_total()
     }
 
     /// Votes where a model met itself; not part of any pair.
@@ -213,9 +356,9 @@ impl Counts {
             .map(|(m, &n)| (m, n))
     }
 
-    /// `true` when no pair has a vote.
+    /// `true` when no pair and no K-wise battle has a vote.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.cells.is_empty() && self.kwise.is_empty()
     }
 
     /// Every pair with at least one vote, in the order first seen.
@@ -336,6 +479,8 @@ impl Counts {
 pub(crate) struct Table {
     pub names: Vec<String>,
     pub pairs: Vec<Pair>,
+    /// K-wise votes, members as table indices (ascending), in the order first seen.
+    pub choices: Vec<Choice>,
     /// Both-bad votes dropped by [`BothBad::Exclude`].
     pub both_bad_dropped: u64,
     /// Models whose only votes were dropped (listed in a warning, not rated).
@@ -409,6 +554,11 @@ impl Table {
             has_votes[lo as usize] = true;
             has_votes[hi as usize] = true;
         }
+        for (key, _) in &counts.kwise {
+            for &m in &key.members[..key.k as usize] {
+                has_votes[m as usize] = true;
+            }
+        }
         let mut order: Vec<usize> = (0..counts.names.len()).filter(|&m| has_votes[m]).collect();
         order.sort_by(|&x, &y| counts.names[x].cmp(&counts.names[y]));
         let mut from_counts = vec![None; counts.names.len()];
@@ -444,6 +594,36 @@ impl Table {
             })
             .collect();
         pairs.sort_by_key(|p| (p.i, p.j));
+        let choices = counts
+            .kwise
+            .iter()
+            .map(|&(key, count)| {
+                let k = key.k as usize;
+                // Table order is name order, not interned order: sort again.
+                let mut order: Vec<usize> = (0..k).collect();
+                let table_index =
+                    |q: usize| from_counts[key.members[q] as usize].expect("a rated member");
+                order.sort_by_key(|&q| table_index(q));
+                let position = |q: u8| {
+                    order
+                        .iter()
+                        .position(|&o| o == q as usize)
+                        .expect("a member")
+                };
+                let mut members = [0; MAX_K];
+                for (slot, &q) in order.iter().enumerate() {
+                    members[slot] = table_index(q);
+                }
+                Choice {
+                    members,
+                    k,
+                    best: position(key.best),
+                    worst: (key.worst != u8::MAX).then(|| position(key.worst)),
+                    count,
+                    weight: 1.0,
+                }
+            })
+            .collect();
         let mut unrated: Vec<String> = (0..counts.names.len())
             .filter(|&m| !has_votes[m])
             .map(|m| counts.names[m].clone())
@@ -452,6 +632,7 @@ impl Table {
         Table {
             names: order.iter().map(|&m| counts.names[m].clone()).collect(),
             pairs,
+            choices,
             both_bad_dropped,
             unrated,
             from_counts,
@@ -462,17 +643,35 @@ impl Table {
         self.names.len()
     }
 
-    /// Votes in the fit (both-bad included when they count as ties).
+    /// Votes in the fit (both-bad included when they count as ties), K-wise included.
     pub fn n_votes(&self) -> f64 {
-        self.pairs.iter().map(Pair::total).sum()
+        self.pairs.iter().map(Pair::total).sum::<f64>()
+            + self.choices.iter().map(|c| c.count as f64).sum::<f64>()
     }
 
     /// Weighs each vote by the inverse of how often its pair was shown, as arena-rank's
     /// `PairDataset.from_pandas(reweighted=True)`: [`propensity_weight`] of the pair's
     /// votes (both-bad included when they count as ties).
+    /// K-wise votes are weighed the same way by how often their set of models was shown.
     pub fn reweight(&mut self) {
         for p in &mut self.pairs {
             p.weight = propensity_weight(p.total());
+        }
+        let mut shown: FxHashMap<[usize; MAX_K], f64> = FxHashMap::default();
+        for c in &self.choices {
+            *shown.entry(c.members).or_default() += c.count as f64;
+        }
+        for c in &mut self.choices {
+            c.weight = propensity_weight(shown[&c.members]);
+        }
+    }
+
+    /// The pairs and the comparisons the K-wise votes imply, for the graph algorithms.
+    pub fn graph_pairs(&self) -> std::borrow::Cow<'_, [Pair]> {
+        if self.choices.is_empty() {
+            std::borrow::Cow::Borrowed(&self.pairs)
+        } else {
+            std::borrow::Cow::Owned(crate::choice::graph_pairs(&self.pairs, &self.choices))
         }
     }
 }

@@ -431,7 +431,7 @@ mod tests {
         ];
         let f = fit(&pairs, 3, 0.0);
         assert!(f.converged);
-        let exact = crate::bt::fit(&pairs, 3, 0.0, None, crate::bt::TOLERANCE);
+        let exact = crate::bt::fit(&pairs, &[], 3, 0.0, None, crate::bt::TOLERANCE);
         for (a, b) in f.theta.iter().zip(&exact.theta) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
         }

@@ -430,6 +430,12 @@ fn compute(
             ));
         }
     };
+    // Online Elo replays pairs, and the covariates of a contextual fit are per pair:
+    // both leave K-wise votes out, and say so.
+    let kwise_left_out = (counts.kwise_total() > 0
+        && (options.method == Method::Elo || rows.is_some()))
+    .then(|| (counts.kwise_total(), counts.without_kwise()));
+    let counts = kwise_left_out.as_ref().map_or(counts, |(_, c)| c);
     let mut table = Table::new(counts, options.both_bad);
     if options.reweight {
         table.reweight();
@@ -439,6 +445,16 @@ fn compute(
     excluded.self_battles = counts.self_battles();
     excluded.both_bad = table.both_bad_dropped;
     let mut warnings = Vec::new();
+    if let Some((n, _)) = &kwise_left_out {
+        let method = if rows.is_some() {
+            "style control"
+        } else {
+            "online Elo"
+        };
+        warnings.push(format!(
+            "{n} K-wise votes (three or four images) were left out: {method} uses pairwise votes only"
+        ));
+    }
     if excluded.self_battles > 0 {
         warnings.push(format!(
             "{} votes compared a model with itself and were left out",
@@ -527,7 +543,7 @@ fn compute(
 /// then most votes, then the alphabetically first member.
 fn groups(table: &Table) -> Vec<usize> {
     let n = table.n_models();
-    let component = crate::bt::components(&table.pairs, n);
+    let component = crate::bt::components(&table.graph_pairs(), n);
     let count = component.iter().copied().max().map_or(0, |m| m + 1);
     // (models, votes, first name) of each component.
     let mut size: Vec<(usize, f64, &str)> = vec![(0, 0.0, ""); count];
@@ -539,6 +555,9 @@ fn groups(table: &Table) -> Vec<usize> {
     }
     for p in &table.pairs {
         size[component[p.i]].1 += p.total();
+    }
+    for c in &table.choices {
+        size[component[c.members[0]]].1 += c.count as f64;
     }
     let mut order: Vec<usize> = (0..count).collect();
     order.sort_by(|&x, &y| {
@@ -571,6 +590,18 @@ fn entries(
             wins[me] += won;
             losses[me] += lost;
             ties[me] += p.ties;
+        }
+    }
+    // A K-wise vote is a battle for each model shown, a win for the best, a loss for
+    // the worst.
+    for c in &table.choices {
+        for (q, &m) in c.members().iter().enumerate() {
+            battles[m] += c.count;
+            if q == c.best {
+                wins[m] += c.count;
+            } else if Some(q) == c.worst {
+                losses[m] += c.count;
+            }
         }
     }
     let mut models: Vec<LeaderboardEntry> = (0..n)

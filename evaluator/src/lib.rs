@@ -10,6 +10,9 @@
 //! * reweighted by inverse pair frequency, and contextual Bradley–Terry with
 //!   per-vote covariates ("style control"), as arena-rank's `reweighted=True` and
 //!   `ContextualBradleyTerry` ([`LeaderboardOptions::reweight`], [`Control`]);
+//! * K-wise votes (best, and optionally worst, of three or four) in the same
+//!   likelihood through Plackett–Luce choice probabilities, which are Bradley–Terry's
+//!   for two ([`Counts::add_choice`]);
 //! * online Elo in vote order, as FastChat 0.2.36 (through `skillratings`);
 //! * win-rate and battle-count [`matrices()`].
 //!
@@ -32,6 +35,7 @@
 
 mod bootstrap;
 mod bt;
+mod choice;
 mod contextual;
 mod counts;
 mod elo;
@@ -40,6 +44,7 @@ mod filter;
 mod lbfgs;
 mod leaderboard;
 mod linalg;
+pub mod matchmaking;
 mod matrices;
 mod options;
 mod personal;
@@ -47,13 +52,14 @@ mod rate;
 mod read;
 mod render;
 mod sandwich;
+pub mod simulate;
 mod stats;
 mod synth;
 mod vote;
 
 pub use bootstrap::Progress;
 pub use contextual::Coefficient;
-pub use counts::{Counts, PairCounts};
+pub use counts::{ChoiceCounts, Counts, PairCounts};
 pub use elo::{EloParams, OnlineElo};
 pub use error::{Error, Result};
 pub use filter::{Excluded, Exclusion, VoteFilter};

@@ -131,7 +131,7 @@ fn fit_toward(table: &Table, mu: &[f64], lambda: f64) -> Vec<f64> {
     let mut grad = vec![0.0; n];
     let mut hess = vec![0.0; n * n];
     for _ in 0..100 {
-        bt::gradient_and_hessian(&table.pairs, &theta, 0.0, &mut grad, &mut hess);
+        bt::gradient_and_hessian(&table.pairs, &[], &theta, 0.0, &mut grad, &mut hess);
         for m in 0..n {
             grad[m] -= lambda * (theta[m] - mu[m]);
             hess[m * n + m] += lambda;
@@ -153,7 +153,7 @@ fn fit_toward(table: &Table, mu: &[f64], lambda: f64) -> Vec<f64> {
 
 /// Kendall's τ-a of the pairs `(x, y)`: concordant minus discordant pairs over all
 /// pairs (a tie in either counts as neither).
-fn kendall_tau(points: &[(f64, f64)]) -> Option<f64> {
+pub(crate) fn kendall_tau(points: &[(f64, f64)]) -> Option<f64> {
     let n = points.len();
     if n < 2 {
         return None;

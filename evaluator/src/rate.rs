@@ -34,7 +34,9 @@ pub(crate) fn rate_bt(
 ) -> Rated {
     let n = table.n_models();
     let pairs = &table.pairs;
-    let separation = bt::separation(pairs, n);
+    let choices = &table.choices;
+    let graph = table.graph_pairs();
+    let separation = bt::separation(&graph, n);
     let ridge = match (&separation, options.ridge) {
         (_, r) if r > 0.0 => r,
         (Some(_), _) => FALLBACK_RIDGE,
@@ -43,13 +45,14 @@ pub(crate) fn rate_bt(
     if let (Some(s), 0.0) = (&separation, options.ridge) {
         warnings.push(separation_warning(s, &table.names));
     }
-    let component = bt::components(pairs, n);
-    let fit = if ridge == 0.0 && options.optimizer == Optimizer::ArenaRank {
+    let component = bt::components(&graph, n);
+    // arena-rank's optimiser knows pairs only; with K-wise votes the fit is exact.
+    let fit = if ridge == 0.0 && options.optimizer == Optimizer::ArenaRank && choices.is_empty() {
         let mut fit = lbfgs::fit(pairs, n, self_battles);
         bt::centre(&mut fit.theta, &component);
         fit
     } else {
-        bt::fit(pairs, n, ridge, None, bt::TOLERANCE)
+        bt::fit(pairs, choices, n, ridge, None, bt::TOLERANCE)
     };
     if !fit.converged {
         warnings.push("the Bradley–Terry fit did not fully converge".into());
@@ -61,7 +64,7 @@ pub(crate) fn rate_bt(
     let bounds = match options.ci {
         CiMethod::Sandwich => {
             let bread_ridge = sandwich::bread_ridge(n_votes + self_battles, options.reweight);
-            let se = sandwich::standard_errors(pairs, &fit.theta, ridge, bread_ridge);
+            let se = sandwich::standard_errors(pairs, choices, &fit.theta, ridge, bread_ridge);
             let z = normal_quantile(1.0 - tail);
             fit.theta
                 .iter()
@@ -72,6 +75,7 @@ pub(crate) fn rate_bt(
         CiMethod::Bootstrap => {
             let samples = bootstrap::bootstrap(
                 pairs,
+                choices,
                 &fit.theta,
                 options.bootstrap_rounds,
                 options.seed,

@@ -11,8 +11,12 @@
 //! Reweighted votes (weight `w` per vote of a pair) enter the bread as `w·n·p(1−p)` and
 //! the meat as `w²·(o − p)²`, and the bread's ridge is then `1e-5` alone, as arena-rank
 //! scales it by `N` only for unweighted votes.
+//!
+//! K-wise votes add their Fisher information to the bread and `w²·ggᵀ` per vote to the
+//! meat, `g` the vote's score ([`Choice::score_and_information`]).
 
 use crate::bt::sigmoid;
+use crate::choice::{Choice, MAX_K};
 use crate::counts::Pair;
 use crate::linalg;
 
@@ -35,6 +39,7 @@ pub(crate) fn bread_ridge(n_votes: f64, reweighted: bool) -> f64 {
 /// [`bread_ridge`]'s.
 pub(crate) fn standard_errors(
     pairs: &[Pair],
+    choices: &[Choice],
     theta: &[f64],
     ridge: f64,
     bread_ridge: f64,
@@ -56,6 +61,19 @@ pub(crate) fn standard_errors(
             + p.ties as f64 * (0.5 - prob).powi(2);
         meat.push(p.weight * p.weight * v);
     }
+    // Each K-wise cell's votes share one score vector: (members, score, count·w²).
+    let mut choice_meat: Vec<(&Choice, [f64; MAX_K], f64)> = Vec::with_capacity(choices.len());
+    for c in choices.iter().filter(|c| c.count > 0) {
+        let (score, info) = c.score_and_information(theta);
+        let w = c.weight * c.count as f64;
+        let m = c.members();
+        for q in 0..c.k {
+            for r in 0..c.k {
+                h[m[q] * n + m[r]] += w * info[q][r];
+            }
+        }
+        choice_meat.push((c, score, c.weight * c.weight * c.count as f64));
+    }
     let reg = bread_ridge + ridge;
     for m in 0..n {
         h[m * n + m] += reg;
@@ -68,12 +86,24 @@ pub(crate) fn standard_errors(
     (0..n)
         .map(|m| {
             let row = &inv[m * n..(m + 1) * n];
-            pairs
+            let pairs_part = pairs
                 .iter()
                 .zip(&meat)
                 .map(|(p, v)| v * (row[p.i] - row[p.j]).powi(2))
-                .sum::<f64>()
-                .sqrt()
+                .sum::<f64>();
+            let choices_part = choice_meat
+                .iter()
+                .map(|(c, score, v)| {
+                    let u: f64 = c
+                        .members()
+                        .iter()
+                        .zip(score)
+                        .map(|(&j, g)| row[j] * g)
+                        .sum();
+                    v * u * u
+                })
+                .sum::<f64>();
+            (pairs_part + choices_part).sqrt()
         })
         .collect()
 }
