@@ -77,6 +77,9 @@ pub enum Command {
     /// Load a running arena with simulated voters; report throughput and latency, and
     /// check that every acknowledged vote is stored exactly once.
     Bench(crate::bench::BenchArgs),
+    /// Compare matchmaking strategies ({uniform, active} × {pairs, four images}) on
+    /// simulated voters: voter actions and seconds until the leaderboard is right.
+    Simulate(crate::rankings::simulate::SimulateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +155,10 @@ impl Cli {
         let command = match self.command.unwrap_or(Command::Serve(ServeArgs::default())) {
             // The bench talks to an arena over HTTP: no configuration or storage.
             Command::Bench(args) => return crate::bench::run(args).await,
+            Command::Simulate(args) => {
+                return tokio::task::spawn_blocking(|| crate::rankings::simulate::run(args))
+                    .await?;
+            }
             command => command,
         };
         let file = match &self.global.config {
@@ -161,7 +168,7 @@ impl Cli {
         let storage = Storage::resolve(self.global.database_url, self.global.data_dir, &file)?;
         let demo_models = file.register_demo_models.unwrap_or(true);
         match command {
-            Command::Bench(_) => unreachable!("handled above"),
+            Command::Bench(_) | Command::Simulate(_) => unreachable!("handled above"),
             Command::Serve(args) => {
                 storage.prepare_data_dir()?;
                 let config =

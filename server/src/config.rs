@@ -53,6 +53,11 @@ pub struct FileConfig {
     /// Matchmaking weight per model slug, overriding the database's.
     #[serde(default)]
     pub model_weights: HashMap<String, f64>,
+    /// How the models of a battle are chosen: `uniform` (by weight, the default) or
+    /// `active` (where the leaderboard is least sure of a close order).
+    pub matchmaking: Option<Matchmaking>,
+    /// Share of active battles drawn uniformly all the same (default 0.2).
+    pub exploration: Option<f64>,
     /// `[queue]`: leases, attempts, live-battle timeout, pool refill.
     #[serde(default)]
     pub queue: QueueConfig,
@@ -279,6 +284,9 @@ pub struct ServeConfig {
     pub embedded_worker: bool,
     pub embedded_worker_config: Option<PathBuf>,
     pub model_weights: HashMap<String, f64>,
+    pub matchmaking: Matchmaking,
+    /// Share of active battles drawn uniformly.
+    pub exploration: f64,
     pub queue: QueueConfig,
     pub moderation: ModerationConfig,
     pub judge_key: Vec<u8>,
@@ -291,6 +299,18 @@ pub struct ServeConfig {
     pub integrity: IntegrityConfig,
     pub http: HttpConfig,
     pub metrics: MetricsConfig,
+}
+
+/// How the models of a battle are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Matchmaking {
+    /// In proportion to the models' weights.
+    #[default]
+    Uniform,
+    /// By the expected reduction of the leaderboard's uncertainty about close pairs
+    /// (`arena_evaluator::matchmaking`), with a uniform share `exploration`.
+    Active,
 }
 
 /// The shortest admin token accepted: a guessable one would open every admin action.
@@ -313,6 +333,10 @@ impl ServeConfig {
             .find(|(_, w)| w.is_nan() || **w < 0.0)
         {
             bail!("model_weights.{slug} must be a non-negative number, not {w}");
+        }
+        let exploration = file.exploration.unwrap_or(0.2);
+        if !(0.0..=1.0).contains(&exploration) {
+            bail!("exploration must be between 0 and 1, not {exploration}");
         }
         let judge_key = judge_key(&file, &storage)?;
         file.queue.check()?;
@@ -364,6 +388,8 @@ impl ServeConfig {
             embedded_worker: !no_embedded_worker && file.embedded_worker.unwrap_or(true),
             embedded_worker_config: file.embedded_worker_config,
             model_weights: file.model_weights,
+            matchmaking: file.matchmaking.unwrap_or_default(),
+            exploration,
             queue: file.queue,
             moderation: file.moderation,
             http: file.http,
@@ -674,6 +700,33 @@ mod tests {
         let keyed = resolve("export_image_hashes = \"keyed\"").unwrap();
         assert_eq!(keyed.export_image_hashes, ImageHashes::Keyed);
         assert!(resolve("export_image_hashes = \"sha256\"").is_err());
+    }
+
+    #[test]
+    fn matchmaking_is_uniform_unless_told_active_and_exploration_is_a_share() {
+        let resolve = |text: &str| {
+            let storage =
+                Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default())?;
+            let file: FileConfig = toml::from_str(text)?;
+            let file = FileConfig {
+                judge_key: Some("ab".repeat(32)),
+                cookie_key: Some("cd".repeat(64)),
+                ..file
+            };
+            ServeConfig::resolve(storage, None, true, file)
+        };
+        let default = resolve("").unwrap();
+        assert_eq!(
+            (default.matchmaking, default.exploration),
+            (Matchmaking::Uniform, 0.2)
+        );
+        let active = resolve("matchmaking = \"active\"\nexploration = 0.1").unwrap();
+        assert_eq!(
+            (active.matchmaking, active.exploration),
+            (Matchmaking::Active, 0.1)
+        );
+        assert!(resolve("matchmaking = \"smart\"").is_err());
+        assert!(resolve("exploration = 1.5").is_err());
     }
 
     #[test]

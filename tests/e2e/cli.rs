@@ -111,6 +111,68 @@ fn a_data_dir_that_cannot_be_written_is_a_one_line_error() {
     assert!(err.contains("data directory"), "{err}");
 }
 
+#[test]
+fn simulate_compares_the_strategies_and_draws_their_curves() {
+    let dir = support::temp_dir("arena-simulate");
+    let svg = dir.join("figures");
+    let args = [
+        "simulate",
+        "--seeds",
+        "2",
+        "--models",
+        "6",
+        "--gap",
+        "80",
+        "--top-gap",
+        "40",
+        "--max-actions",
+        "4000",
+        "--output",
+        "json",
+        "--svg",
+        svg.to_str().unwrap(),
+    ];
+    let (code, out, err) = run(&args, &dir);
+    assert_eq!(code, 0, "{err}");
+    let reports: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let reports = reports.as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    for report in reports {
+        let labels: Vec<&str> = report["designs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            labels,
+            ["uniform pairs", "active pairs", "uniform K=4", "active K=4"]
+        );
+        let base = &report["designs"][0];
+        assert_eq!(base["runs"], 2);
+        assert_eq!(base["actions_vs_baseline"]["width"], 1.0);
+        assert!(base["median_actions"]["tau"].as_u64().unwrap() > 0);
+    }
+    for name in ["simulate-spread.svg", "simulate-close-top.svg"] {
+        let text = std::fs::read_to_string(svg.join(name)).unwrap();
+        assert!(
+            text.starts_with("<svg") && text.contains("active K=4"),
+            "{name}"
+        );
+        assert_eq!(text.matches("<polyline").count(), 4, "{name}");
+    }
+    // The table names every strategy; a bad option is a one-line error.
+    let (code, out, err) = run(&args[..11], &dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("active K=4") && out.contains("Kendall τ ≥ 0.9"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["simulate", "--tie-rate", "1.5"], &dir);
+    assert_eq!(code, 1);
+    assert!(err.contains("--tie-rate"), "{err}");
+}
+
 /// `arena leaderboard --output json` of `dir`'s database.
 fn board(dir: &std::path::Path) -> serde_json::Value {
     let (code, out, err) = run(&["leaderboard", "--output", "json"], dir);

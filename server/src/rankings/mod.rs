@@ -5,6 +5,7 @@ pub mod board;
 pub mod charts;
 pub mod cli;
 pub mod png;
+pub mod simulate;
 pub mod snapshot;
 
 use crate::store::StoreError;

@@ -1,19 +1,24 @@
 //! Battles as voters meet them: serve a blind pair, show it, take the vote, reveal.
 //! Shared by the JSON API and the HTML pages.
 
+use std::collections::HashMap;
+
 use arena_evaluator::Outcome;
+use arena_evaluator::matchmaking::ModelState;
 
 use super::axes::Axis;
 use super::live::{self, LiveState};
-use super::matchmaking::choose_pair;
+use super::matchmaking::{Active, choose_pair, model_states};
 use super::view::{
     BattleId, BattleStatus, BattleView, Images, LiveProgress, PowChallenge, Reveal, ServedBattle,
     image_url, image_urls, random_id,
 };
 use super::{Error, Result};
 use crate::app::App;
+use crate::config::Matchmaking;
 use crate::integrity::limits::{self, Action};
 use crate::integrity::{Requester, pow, view};
+use crate::rankings::board::BoardQuery;
 use crate::store::{NewBattle, NewVote, OVERALL, VoteOutcome};
 
 /// Parses the winner a vote names (the API's spelling: `a`, `b`, `tie`, `both_bad`).
@@ -57,6 +62,22 @@ pub fn parse_axis_answers<'a>(
 
 /// Serves a new pool battle to `who`, optionally from one prompt category; `None`
 /// when no prompt has images from two models yet (the pool is still being generated).
+/// With active matchmaking, what the cached default leaderboard knows of each model
+/// (never a refit per request: the board is the one the leaderboard page shows). If
+/// it cannot be had, the battle is drawn uniformly rather than not served.
+async fn active_states(app: &App) -> Option<HashMap<String, ModelState>> {
+    if app.config.matchmaking != Matchmaking::Active {
+        return None;
+    }
+    match app.rankings.get(&app.store, &BoardQuery::default()).await {
+        Ok(board) => Some(model_states(&board.leaderboard)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no leaderboard for active matchmaking; drawing uniformly");
+            None
+        }
+    }
+}
+
 pub async fn serve(
     app: &App,
     who: &Requester,
@@ -73,6 +94,11 @@ pub async fn serve(
         return Err(Error::UnknownCategory(category.to_string()));
     }
     limits::hit(app, who, Action::Battle).await?;
+    let states = active_states(app).await;
+    let active = states.as_ref().map(|states| Active {
+        states,
+        exploration: app.config.exploration,
+    });
     // A prompt drawn from the server's list may have lost its second model since (a
     // model disabled, an image retired); a few attempts, the list read again, make
     // that harmless.
@@ -81,7 +107,12 @@ pub async fn serve(
             return Ok(None);
         };
         let candidates = app.store.candidates(prompt_id).await?;
-        let pair = choose_pair(&candidates, &app.config.model_weights, &mut rand::rng());
+        let pair = choose_pair(
+            &candidates,
+            &app.config.model_weights,
+            active.as_ref(),
+            &mut rand::rng(),
+        );
         let Some(pair) = pair else {
             app.prompt_pool.forget().await;
             continue;

@@ -46,7 +46,13 @@ async fn live_candidates(app: &App) -> Result<Vec<Candidate>> {
 /// The battle page offers its prompt box only then.
 pub async fn available(app: &App) -> Result<bool> {
     let candidates = live_candidates(app).await?;
-    Ok(choose_pair(&candidates, &app.config.model_weights, &mut rand::rng()).is_some())
+    Ok(choose_pair(
+        &candidates,
+        &app.config.model_weights,
+        None,
+        &mut rand::rng(),
+    )
+    .is_some())
 }
 
 pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBattle> {
@@ -79,7 +85,12 @@ pub async fn start(app: &App, who: &Requester, prompt: &str) -> Result<ServedBat
     }
     limits::hit(app, who, Action::Live).await?;
     let candidates = live_candidates(app).await?;
-    let pair = choose_pair(&candidates, &app.config.model_weights, &mut rand::rng());
+    let pair = choose_pair(
+        &candidates,
+        &app.config.model_weights,
+        None,
+        &mut rand::rng(),
+    );
     let Some([a, b]) = pair else {
         return Err(Error::NoLiveModels);
     };

@@ -1,12 +1,16 @@
 //! Matchmaking: which two images a voter sees. A prompt is drawn uniformly from those
 //! with servable images of at least two models ([`PromptPool`]); two distinct models
-//! are drawn with probability proportional to their weights (uniform by default), one
-//! of each model's images is taken at random, and the sides are shuffled.
+//! are drawn with probability proportional to their weights (uniform by default) or,
+//! with `matchmaking = "active"`, where the cached leaderboard is least sure of a close
+//! order ([`arena_evaluator::matchmaking`]); one of each model's images is taken at
+//! random, and the sides are shuffled.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arena_evaluator::Leaderboard;
+use arena_evaluator::matchmaking::{ModelState, Strategy, choose};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use tokio::sync::Mutex;
@@ -60,11 +64,43 @@ impl PromptPool {
     }
 }
 
-/// Picks two images of distinct models from `candidates`, in display order (A, B).
+/// What active matchmaking knows of each model (by slug) from the cached default
+/// leaderboard, and the share of battles it draws uniformly all the same.
+pub struct Active<'s> {
+    pub states: &'s HashMap<String, ModelState>,
+    pub exploration: f64,
+}
+
+/// Each rated model's rating, standard error and battles, from a leaderboard.
+pub fn model_states(board: &Leaderboard) -> HashMap<String, ModelState> {
+    let z = 1.959_963_984_540_054;
+    board
+        .models
+        .iter()
+        .map(|e| {
+            let se = match (e.ci_low, e.ci_high) {
+                (Some(lo), Some(hi)) => (hi - lo) / (2.0 * z),
+                _ => f64::NAN,
+            };
+            let state = ModelState {
+                rating: e.rating,
+                se,
+                battles: e.battles,
+                weight: 1.0,
+            };
+            (e.model.clone(), state)
+        })
+        .collect()
+}
+
+/// Picks two images of distinct models from `candidates`, in display order (A, B):
+/// uniformly by weight, or with `active` by [`arena_evaluator::matchmaking::choose`]
+/// (a model the board does not rate yet counts as unmeasured, and is shown more).
 /// `None` when fewer than two models with a positive weight are present.
 pub fn choose_pair<'c>(
     candidates: &'c [Candidate],
     weights: &HashMap<String, f64>,
+    active: Option<&Active<'_>>,
     rng: &mut impl Rng,
 ) -> Option<[&'c Candidate; 2]> {
     let mut by_model: Vec<(i64, f64, Vec<&Candidate>)> = Vec::new();
@@ -80,6 +116,27 @@ pub fn choose_pair<'c>(
     }
     if by_model.len() < 2 {
         return None;
+    }
+    if let Some(active) = active {
+        let states: Vec<ModelState> = by_model
+            .iter()
+            .map(|(_, weight, images)| {
+                let known = active.states.get(&images[0].model_slug).copied();
+                ModelState {
+                    weight: *weight,
+                    ..known.unwrap_or(ModelState {
+                        rating: 1000.0,
+                        se: f64::NAN,
+                        battles: 0,
+                        weight: *weight,
+                    })
+                }
+            })
+            .collect();
+        let chosen = choose(&states, 2, Strategy::Active, active.exploration, rng)?;
+        let a = *by_model[chosen[0]].2.choose(rng)?;
+        let b = *by_model[chosen[1]].2.choose(rng)?;
+        return Some(if rng.random_bool(0.5) { [a, b] } else { [b, a] });
     }
     let first = draw_weighted(&by_model, rng);
     let (_, _, images) = by_model.swap_remove(first);
@@ -126,7 +183,7 @@ mod tests {
         ];
         let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..500 {
-            let [a, b] = choose_pair(&cands, &HashMap::new(), &mut rng).unwrap();
+            let [a, b] = choose_pair(&cands, &HashMap::new(), None, &mut rng).unwrap();
             assert_ne!(a.model_id, b.model_id);
         }
     }
@@ -134,7 +191,9 @@ mod tests {
     #[test]
     fn one_model_is_not_a_battle() {
         let cands = vec![cand(1, 1, 1.0), cand(2, 1, 1.0)];
-        assert!(choose_pair(&cands, &HashMap::new(), &mut StdRng::seed_from_u64(1)).is_none());
+        assert!(
+            choose_pair(&cands, &HashMap::new(), None, &mut StdRng::seed_from_u64(1)).is_none()
+        );
     }
 
     #[test]
@@ -145,7 +204,7 @@ mod tests {
         let mut model1_on_left = 0;
         let rounds = 6000;
         for _ in 0..rounds {
-            let [a, b] = choose_pair(&cands, &HashMap::new(), &mut rng).unwrap();
+            let [a, b] = choose_pair(&cands, &HashMap::new(), None, &mut rng).unwrap();
             appearances[(a.model_id - 1) as usize] += 1;
             appearances[(b.model_id - 1) as usize] += 1;
             model1_on_left += u32::from(a.model_id == 1);
@@ -163,8 +222,46 @@ mod tests {
         let weights = HashMap::from([("m3".to_string(), 0.0)]);
         let mut rng = StdRng::seed_from_u64(5);
         for _ in 0..200 {
-            let pair = choose_pair(&cands, &weights, &mut rng).unwrap();
+            let pair = choose_pair(&cands, &weights, None, &mut rng).unwrap();
             assert!(pair.iter().all(|c| c.model_id != 3));
+        }
+    }
+
+    #[test]
+    fn active_matchmaking_shows_an_unrated_model_more_and_keeps_weights() {
+        // Ten measured models close together, one model the board has never rated.
+        let mut board_states = HashMap::new();
+        for m in 1..=10 {
+            let state = ModelState {
+                rating: 1000.0 + 10.0 * m as f64,
+                se: 8.0,
+                battles: 5000,
+                weight: 1.0,
+            };
+            board_states.insert(format!("m{m}"), state);
+        }
+        let mut cands: Vec<Candidate> = (1..=11).map(|m| cand(m, m, 1.0)).collect();
+        // Two images of one model do not make it more likely.
+        cands.push(cand(100, 1, 1.0));
+        let active = Active {
+            states: &board_states,
+            exploration: 0.2,
+        };
+        let mut rng = StdRng::seed_from_u64(3);
+        let draws = 5000;
+        let mut new_model = 0;
+        for _ in 0..draws {
+            let [a, b] = choose_pair(&cands, &HashMap::new(), Some(&active), &mut rng).unwrap();
+            assert_ne!(a.model_id, b.model_id);
+            new_model += usize::from(a.model_id == 11 || b.model_id == 11);
+        }
+        let uniform = draws as f64 * 2.0 / 11.0;
+        assert!(new_model as f64 > 2.0 * uniform, "{new_model} vs {uniform}");
+        // A zero weight still excludes, whatever the board says.
+        let weights = HashMap::from([("m11".to_string(), 0.0)]);
+        for _ in 0..500 {
+            let pair = choose_pair(&cands, &weights, Some(&active), &mut rng).unwrap();
+            assert!(pair.iter().all(|c| c.model_id != 11));
         }
     }
 }
