@@ -57,6 +57,7 @@ impl VoteFilter {
     /// let vote = Vote {
     ///     model_a: "x", model_b: "y", outcome: Outcome::A, anony: Some(false),
     ///     tstamp: None, category: None, counts_for_leaderboard: None, judge: None, line: 1,
+    ///     kwise: None,
     /// };
     /// assert_eq!(VoteFilter::default().admits(&vote), Err(Exclusion::NotAnonymous));
     /// let everything = VoteFilter { anonymous_only: false, ..VoteFilter::default() };

@@ -261,6 +261,7 @@ pub fn leaderboard_from_path(
 ///         add(&Vote {
 ///             model_a: a, model_b: b, outcome, anony: None, tstamp: None, category: None,
 ///             counts_for_leaderboard: None, judge: None, line,
+///             kwise: None,
 ///         });
 ///     }
 ///     Ok::<(), arena_evaluator::Error>(())
@@ -300,6 +301,7 @@ pub fn leaderboard_from_votes<E: From<Error>>(
 ///         let vote = Vote {
 ///             model_a: "x", model_b: "y", outcome, anony: Some(true), tstamp: None, category: None,
 ///             counts_for_leaderboard: None, judge: None, line,
+///             kwise: None,
 ///         };
 ///         add(&vote, &[("brightness".to_string(), Some(x))])?;
 ///     }
@@ -346,6 +348,7 @@ pub fn leaderboard_from_covariate_votes<E: From<Error>>(
 ///     let vote = Vote {
 ///         model_a: a, model_b: b, outcome, anony: None, tstamp: None, category: None,
 ///         counts_for_leaderboard: None, judge: None, line: 0,
+///         kwise: None,
 ///     };
 ///     tally.add(&options.filter, &vote);
 /// }

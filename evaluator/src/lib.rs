@@ -72,6 +72,8 @@ pub use leaderboard::{
 pub use matrices::{Matrices, matrices};
 pub use options::{Anchor, BothBad, CiMethod, Control, LeaderboardOptions, Method, Optimizer};
 pub use personal::{PRIOR_SD_POINTS, PersonalBoard, PersonalEntry, personal_board};
-pub use read::{Format, Tally, for_each_vote, read_counts, read_counts_from_path, reference};
+pub use read::{
+    Format, Tally, for_each_vote, read_counts, read_counts_from_path, reference, row_outcome,
+};
 pub use synth::Synthetic;
-pub use vote::{Outcome, Position, Vote};
+pub use vote::{Kwise, Outcome, Position, Vote};

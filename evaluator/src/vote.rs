@@ -274,6 +274,50 @@ pub struct Vote<'a> {
     pub judge: Option<&'a str>,
     /// 1-based line where the vote starts.
     pub line: u64,
+    /// The rest of a battle of three or four images (`None` for a pair). For such a
+    /// vote `outcome` is meaningless ([`Outcome::A`]); the choice is here.
+    pub kwise: Option<Kwise<'a>>,
+}
+
+/// What a vote on three or four images adds to `model_a` and `model_b`: the other
+/// models shown, the one chosen best and the one chosen worst (if any), as positions.
+///
+/// In files a K-wise vote is one row with `model_c` (and `model_d`), `winner` naming
+/// a position (`model_c`, or the arena's `c`) and an optional `worst` spelled alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kwise<'a> {
+    /// The third model.
+    pub model_c: &'a str,
+    /// The fourth model, in a battle of four.
+    pub model_d: Option<&'a str>,
+    /// The position chosen best.
+    pub best: Position,
+    /// The position chosen worst, if the voter chose one.
+    pub worst: Option<Position>,
+}
+
+impl Vote<'_> {
+    /// The models shown, in position order (two to four).
+    pub fn models(&self) -> impl Iterator<Item = &str> + '_ {
+        let rest = self.kwise.iter().flat_map(|k| [Some(k.model_c), k.model_d]);
+        [self.model_a, self.model_b]
+            .into_iter()
+            .chain(rest.flatten())
+    }
+}
+
+impl Position {
+    /// The position a winner (or worst) label of a K-wise vote names: `model_a` …
+    /// `model_d` (FastChat's spelling), `a` … `d` (the arena's).
+    pub(crate) fn from_label(label: &[u8]) -> Option<Position> {
+        match label {
+            b"model_a" | b"a" => Some(Position::A),
+            b"model_b" | b"b" => Some(Position::B),
+            b"model_c" | b"c" => Some(Position::C),
+            b"model_d" | b"d" => Some(Position::D),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -81,6 +81,51 @@ fn every_bad_input_case_is_refused_alike() {
         ),
         ("unknown CSV label", "model_a,model_b,winner\nx,y,model_c\n".into(), Format::Csv),
         (
+            "K-wise winner beyond the models shown",
+            format!("{good}{{\"model_a\": \"x\", \"model_b\": \"y\", \"model_c\": \"z\", \"winner\": \"model_d\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "K-wise tie",
+            format!("{good}{{\"model_a\": \"x\", \"model_b\": \"y\", \"model_c\": \"z\", \"winner\": \"tie\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "K-wise worst that is the best",
+            format!("{good}{{\"model_a\": \"x\", \"model_b\": \"y\", \"model_c\": \"z\", \"winner\": \"c\", \"worst\": \"model_c\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "K-wise model shown twice",
+            format!("{good}{{\"model_a\": \"x\", \"model_b\": \"y\", \"model_c\": \"x\", \"winner\": \"a\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "model_d without model_c",
+            format!("{good}{{\"model_a\": \"x\", \"model_b\": \"y\", \"model_d\": \"z\", \"winner\": \"a\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "worst in a pair",
+            format!("{good}{{\"model_a\": \"x\", \"model_b\": \"y\", \"worst\": \"b\", \"winner\": \"a\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "K-wise model_c a number",
+            format!("{good}{{\"model_a\": \"x\", \"model_b\": \"y\", \"model_c\": 3, \"winner\": \"a\"}}\n"),
+            Format::Jsonl,
+        ),
+        (
+            "CSV K-wise row with a tie",
+            "model_a,model_b,model_c,winner\nx,y,z,model_a\nx,y,z,tie\n".into(),
+            Format::Csv,
+        ),
+        (
+            "CSV K-wise model shown twice",
+            "model_a,model_b,model_c,model_d,winner,worst\nx,y,z,w,d,a\nx,y,z,y,d,a\n".into(),
+            Format::Csv,
+        ),
+        (
             "unknown FastChat label",
             "[{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"tie\"},\n{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"Tie\"}]".into(),
             Format::Fastchat,
@@ -185,9 +230,43 @@ const WINNERS: [&str; 6] = [
 /// duplicate keys.
 fn vote_object(rng: &mut StdRng) -> String {
     let mut fields: Vec<String> = Vec::new();
-    let (_, a) = name(rng);
+    let (plain_a, a) = name(rng);
     let (_, b) = name(rng);
-    if rng.random_bool(0.1) {
+    let kwise = rng.random_bool(0.15);
+    if kwise {
+        // Three or four different models, the best and maybe the worst by position.
+        let mut plain = vec![plain_a];
+        let mut json = vec![a];
+        while plain.len() < 3 + usize::from(rng.random_bool(0.5)) {
+            let (p, j) = name(rng);
+            if !plain.contains(&p) {
+                plain.push(p);
+                json.push(j);
+            }
+        }
+        let letters = ["a", "b", "c", "d"];
+        for (letter, j) in letters.iter().zip(&json) {
+            fields.push(format!("\"model_{letter}\": \"{j}\""));
+        }
+        let k = json.len();
+        let best = rng.random_range(0..k);
+        let spell = |p: usize, rng: &mut StdRng| {
+            if rng.random_bool(0.5) {
+                format!("model_{}", letters[p])
+            } else {
+                letters[p].to_string()
+            }
+        };
+        fields.push(format!("\"winner\": \"{}\"", spell(best, rng)));
+        match rng.random_range(0..3) {
+            0 => fields.push("\"worst\": null".into()),
+            1 => {
+                let worst = (best + rng.random_range(1..k)) % k;
+                fields.push(format!("\"worst\": \"{}\"", spell(worst, rng)));
+            }
+            _ => {}
+        }
+    } else if rng.random_bool(0.1) {
         // GenAI-Bench's names.
         fields.push(format!("\"left_model\": \"{a}\""));
         fields.push(format!("\"right_model\": \"{b}\""));
@@ -230,7 +309,10 @@ fn vote_object(rng: &mut StdRng) -> String {
         let v = extra_value(rng, 0);
         fields.push(format!("\"extra_{}\": {v}", rng.random_range(0..100)));
     }
-    if rng.random_bool(0.1) {
+    if !kwise && rng.random_bool(0.05) {
+        fields.push("\"model_c\": null".into());
+    }
+    if !kwise && rng.random_bool(0.1) {
         // A duplicate key: the last one counts, for both readers.
         let (_, c) = name(rng);
         fields.push(format!("\"model_b\": \"{c}\""));
@@ -285,12 +367,30 @@ fn odd_fastchat(rng: &mut StdRng, elements: usize) -> String {
 }
 
 fn odd_csv(rng: &mut StdRng, rows: usize) -> String {
-    let mut text = String::from("winner,extra,model_b,tstamp,\"model_a\",anony,category\r\n");
+    let mut text =
+        String::from("winner,extra,model_b,tstamp,\"model_a\",anony,category,worst,model_c\r\n");
     for _ in 0..rows {
         let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         let (a, _) = name(rng);
-        let (b, _) = name(rng);
-        let w = WINNERS[rng.random_range(0..WINNERS.len())];
+        let (mut b, _) = name(rng);
+        let mut w = WINNERS[rng.random_range(0..WINNERS.len())].to_string();
+        // A battle of three: three different models, the worst maybe named.
+        let mut kwise = (String::new(), String::new());
+        if rng.random_bool(0.2) {
+            while b == a {
+                b = name(rng).0;
+            }
+            let mut c = name(rng).0;
+            while c == a || c == b {
+                c = name(rng).0;
+            }
+            w = ["model_c", "a", "model_b"][rng.random_range(0..3)].to_string();
+            let worst = match w.as_str() {
+                "model_c" => "b",
+                _ => ["", "model_c"][rng.random_range(0..2)],
+            };
+            kwise = (worst.to_string(), quote(&c));
+        }
         let extra = [
             "",
             "plain",
@@ -300,7 +400,7 @@ fn odd_csv(rng: &mut StdRng, rows: usize) -> String {
         ][rng.random_range(0..5)];
         let _ = write!(
             text,
-            "{w},{extra},{},{},{},{},{}\r\n",
+            "{w},{extra},{},{},{},{},{},{},{}\r\n",
             quote(&b),
             ["", "1700000000", " 1.5 "][rng.random_range(0..3)],
             if rng.random_bool(0.5) {
@@ -310,6 +410,8 @@ fn odd_csv(rng: &mut StdRng, rows: usize) -> String {
             },
             ["", "true", "False", "1"][rng.random_range(0..4)],
             ["", "art", "\"a, b\""][rng.random_range(0..3)],
+            kwise.0,
+            kwise.1,
         );
     }
     text

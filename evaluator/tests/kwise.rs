@@ -282,3 +282,95 @@ fn a_tiny_comparison_reports_every_design_against_uniform_pairs() {
         "{report:#?}"
     );
 }
+
+#[test]
+fn kwise_rows_in_files_are_read_into_the_same_board() {
+    use arena_evaluator::{Format, leaderboard_from_reader};
+    let jsonl = "\
+{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"model_a\"}
+{\"model_a\": \"y\", \"model_b\": \"z\", \"model_c\": \"x\", \"model_d\": \"w\", \"winner\": \"model_c\", \"worst\": \"model_d\"}
+{\"model_a\": \"w\", \"model_b\": \"z\", \"model_c\": \"y\", \"winner\": \"b\", \"worst\": null}
+{\"model_a\": \"z\", \"model_b\": \"w\", \"model_c\": null, \"winner\": \"tie\"}
+{\"model_a\": \"x\", \"model_b\": \"w\", \"model_c\": \"z\", \"model_d\": \"y\", \"winner\": \"d\", \"worst\": \"a\"}
+{\"model_a\": \"w\", \"model_b\": \"x\", \"winner\": \"model_a\"}
+";
+    let csv = "\
+model_a,model_b,model_c,model_d,winner,worst
+x,y,,,model_a,
+y,z,x,w,model_c,model_d
+w,z,y,,b,
+z,w,,,tie,
+x,w,z,y,d,a
+w,x,,,model_a,
+";
+    let mut counts = Counts::new();
+    counts.add("x", "y", Outcome::A);
+    counts
+        .add_choice(&["y", "z", "x", "w"], 2, Some(3), 1)
+        .unwrap();
+    counts.add_choice(&["w", "z", "y"], 1, None, 1).unwrap();
+    counts.add("z", "w", Outcome::Tie);
+    counts
+        .add_choice(&["x", "w", "z", "y"], 3, Some(0), 1)
+        .unwrap();
+    counts.add("w", "x", Outcome::A);
+    let want = leaderboard_from_counts(&counts, &exact()).unwrap();
+    assert_eq!(want.n_votes, 6);
+    for (text, format) in [
+        (jsonl, Format::Jsonl),
+        (csv, Format::Csv),
+        (jsonl, Format::Auto),
+    ] {
+        let got = leaderboard_from_reader(text.as_bytes(), format, &exact()).unwrap();
+        assert_eq!(got, want, "{format:?}");
+    }
+    // A FastChat array of the same objects.
+    let array = format!("[{}]", jsonl.trim().lines().collect::<Vec<_>>().join(",\n"));
+    let got = leaderboard_from_reader(array.as_bytes(), Format::Fastchat, &exact()).unwrap();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn bad_kwise_rows_are_refused_at_their_line() {
+    use arena_evaluator::{Format, leaderboard_from_reader};
+    let good = "{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"model_a\"}\n";
+    for (row, expect) in [
+        (
+            r#"{"model_a": "x", "model_b": "y", "model_c": "z", "winner": "tie"}"#,
+            "winner \"tie\" of a battle of 3 images must name one of them (model_a … model_c)",
+        ),
+        (
+            r#"{"model_a": "x", "model_b": "y", "model_c": "z", "winner": "model_d"}"#,
+            "winner \"model_d\" of a battle of 3 images",
+        ),
+        (
+            r#"{"model_a": "x", "model_b": "y", "model_c": "z", "winner": "a", "worst": "a"}"#,
+            "the worst image cannot also be the best",
+        ),
+        (
+            r#"{"model_a": "x", "model_b": "y", "model_c": "y", "winner": "a"}"#,
+            "model \"y\" is shown twice in one battle",
+        ),
+        (
+            r#"{"model_a": "x", "model_b": "y", "model_d": "z", "winner": "a"}"#,
+            "field model_d needs a model_c",
+        ),
+        (
+            r#"{"model_a": "x", "model_b": "y", "winner": "a", "worst": "b"}"#,
+            "field worst belongs to battles of three or four images",
+        ),
+        (
+            r#"{"model_a": "x", "model_b": "y", "model_c": "", "winner": "a"}"#,
+            "field model_c is empty",
+        ),
+    ] {
+        let text = format!("{good}{good}{row}\n");
+        let err = leaderboard_from_reader(text.as_bytes(), Format::Jsonl, &exact())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("line 3: ") && err.contains(expect),
+            "{row}: {err}"
+        );
+    }
+}

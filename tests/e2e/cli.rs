@@ -150,7 +150,7 @@ fn simulate_compares_the_strategies_and_draws_their_curves() {
         );
         let base = &report["designs"][0];
         assert_eq!(base["runs"], 2);
-        assert_eq!(base["actions_vs_baseline"]["width"], 1.0);
+        assert_eq!(base["actions_vs_baseline"]["tau"], 1.0);
         assert!(base["median_actions"]["tau"].as_u64().unwrap() > 0);
     }
     for name in ["simulate-spread.svg", "simulate-close-top.svg"] {
@@ -171,6 +171,50 @@ fn simulate_compares_the_strategies_and_draws_their_curves() {
     let (code, _, err) = run(&["simulate", "--tie-rate", "1.5"], &dir);
     assert_eq!(code, 1);
     assert!(err.contains("--tie-rate"), "{err}");
+}
+
+/// A vote file with battles of four images: `arena leaderboard --input` rates them in
+/// one fit with the pairs; `arena import votes` refuses the file and imports nothing.
+#[test]
+fn kwise_vote_files_are_rated_offline_and_refused_by_import() {
+    let dir = support::temp_dir("arena-kwise-file");
+    let file = dir.join("kwise.jsonl");
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!(
+            "{{\"model_a\": \"x\", \"model_b\": \"y\", \"winner\": \"{}\"}}\n",
+            if i % 3 == 0 { "model_b" } else { "model_a" }
+        ));
+        text.push_str(&format!(
+            "{{\"model_a\": \"w\", \"model_b\": \"x\", \"model_c\": \"y\", \"model_d\": \"z\", \"winner\": \"{}\", \"worst\": \"{}\"}}\n",
+            ["model_b", "model_c", "model_b", "model_a"][i % 4],
+            ["model_d", "model_a", "model_d", "model_d"][i % 4],
+        ));
+    }
+    std::fs::write(&file, &text).unwrap();
+    let input = file.to_str().unwrap();
+    let (code, out, err) = run(&["leaderboard", "--input", input, "--output", "json"], &dir);
+    assert_eq!(code, 0, "{err}");
+    let board: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(board["n_votes"], 80);
+    let order: Vec<&str> = board["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(order[0], "x", "{out}");
+    assert_eq!(order[3], "z", "{out}");
+    let (code, _, err) = run(&["import", "votes", input], &dir);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("line 2") && err.contains("three or four images"),
+        "{err}"
+    );
+    let (code, out, err) = run(&["leaderboard", "--output", "json"], &dir);
+    assert_eq!(code, 0, "{err}");
+    let stored: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stored["n_votes"], 0, "{out}");
 }
 
 /// `arena leaderboard --output json` of `dir`'s database.

@@ -274,3 +274,77 @@ async fn web_leaderboard_matches_the_cli_and_arena_rank_on_sqlite() {
 async fn web_leaderboard_matches_the_cli_and_arena_rank_on_postgres() {
     web_leaderboard_matches_the_cli_and_arena_rank(Backend::Postgres).await;
 }
+
+/// `matchmaking = "active"`: pairs drawn from the cached leaderboard still make
+/// ordinary battles, every demo model keeps being shown, and every vote counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn active_matchmaking_serves_every_model_and_counts_every_vote() {
+    use crate::arena::Voter;
+    let dir = support::temp_dir("arena-active");
+    std::fs::write(
+        dir.join("arena.toml"),
+        "image_size = 128\nmin_view_ms = 0\nmatchmaking = \"active\"\nexploration = 0.2\n\
+         [limits]\nenabled = false\n",
+    )
+    .unwrap();
+    let url = format!("sqlite:{}/arena.db", dir.display());
+    let server = ArenaProcess::start(&url, &dir).await;
+    let mut voter = Voter::new();
+    let mut shown = std::collections::HashMap::<String, usize>::new();
+    let battles = 80;
+    for i in 0..battles {
+        let (status, battle) = voter
+            .post(
+                &format!("{}/api/v1/battles", server.base),
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 201, "{battle}");
+        let id = battle["id"].as_str().unwrap();
+        let winner = if i % 3 == 0 { "b" } else { "a" };
+        let (status, reveal) = voter
+            .post(
+                &format!("{}/api/v1/battles/{id}/vote", server.base),
+                serde_json::json!({ "winner": winner }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{reveal}");
+        let (a, b) = (
+            reveal["model_a"].as_str().unwrap(),
+            reveal["model_b"].as_str().unwrap(),
+        );
+        assert_ne!(a, b);
+        for m in [a, b] {
+            *shown.entry(m.to_string()).or_default() += 1;
+        }
+    }
+    let demo = support::demo_slugs();
+    for slug in &demo {
+        let seen = shown.get(*slug).copied().unwrap_or(0);
+        assert!(seen > 0, "{slug} never shown: {shown:?}");
+    }
+    let board: serde_json::Value = reqwest::get(format!("{}/api/v1/leaderboard", server.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The board is recomputed in the background; wait for it to count every vote.
+    let mut n_votes = board["n_votes"].as_u64().unwrap();
+    for _ in 0..100 {
+        if n_votes == battles {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let board: serde_json::Value = reqwest::get(format!("{}/api/v1/leaderboard", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        n_votes = board["n_votes"].as_u64().unwrap();
+    }
+    assert_eq!(n_votes, battles);
+}

@@ -8,6 +8,7 @@
 //! arena-bench-evaluator generate --models M --votes N [--seed S] [--tie-rate T] --out FILE
 //! arena-bench-evaluator run --input FILE [--method bt|elo] [--ci sandwich|bootstrap] [--rounds N]
 //!     [--optimizer arena-rank|exact] [--from-counts] [--repeat K]
+//! arena-bench-evaluator matchmaking [--models 20,100] [--draws N]
 //! ```
 
 use std::fs::File;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("generate") => generate(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("all") => all(&args[1..]),
+        Some("matchmaking") => matchmaking(&args[1..]),
         _ => Err(
             "usage: arena-bench-evaluator all|generate|run … (see the source header)".to_string(),
         ),
@@ -53,6 +55,47 @@ fn parsed<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Resu
         Some(v) => v.parse().map_err(|_| format!("bad value for {name}: {v}")),
         None => Ok(default),
     }
+}
+
+/// Time per battle drawn by each matchmaking strategy (pairs and four images) on
+/// `--models` models, from a fixed fit: what a server adds to every battle it serves.
+fn matchmaking(args: &[String]) -> Result<(), String> {
+    use arena_evaluator::matchmaking::{ModelState, Strategy, choose};
+    use rand::SeedableRng;
+    let sizes: Vec<usize> = flag(args, "--models")
+        .unwrap_or("20,100")
+        .split(',')
+        .map(|m| m.parse().map_err(|_| format!("bad --models {m}")))
+        .collect::<Result<_, _>>()?;
+    let draws: usize = parsed(args, "--draws", 100_000)?;
+    println!("| models | strategy | K | time per draw |");
+    println!("|---:|---|---:|---:|");
+    for &n in &sizes {
+        let models: Vec<ModelState> = (0..n)
+            .map(|m| ModelState {
+                rating: 1000.0 + 400.0 * (m as f64 / n as f64 - 0.5),
+                se: 5.0 + (m % 7) as f64,
+                battles: if m % 10 == 0 { 3 } else { 2000 },
+                weight: 1.0,
+            })
+            .collect();
+        for strategy in [Strategy::Uniform, Strategy::Active] {
+            for k in [2, 4] {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+                let start = Instant::now();
+                let mut sum = 0;
+                for _ in 0..draws {
+                    let pick =
+                        choose(&models, k, strategy, 0.2, &mut rng).ok_or("too few models")?;
+                    sum += pick[0];
+                }
+                let per = start.elapsed().as_secs_f64() / draws as f64;
+                std::hint::black_box(sum);
+                println!("| {n} | {strategy:?} | {k} | {:.2} µs |", per * 1e6);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn generate(args: &[String]) -> Result<(), String> {

@@ -4,7 +4,7 @@
 use super::Format;
 use super::reference::{self, MALFORMED_JSON};
 use crate::error::{Error, Result};
-use crate::vote::Vote;
+use crate::vote::{Kwise, Position, Vote};
 
 /// One vote with everything a reader hands out, owned, for comparing readers.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +18,8 @@ struct Seen {
     counts_for_leaderboard: Option<bool>,
     judge: Option<String>,
     line: u64,
+    /// (model_c, model_d, best, worst) of a K-wise vote.
+    kwise: Option<(String, Option<String>, Position, Option<Position>)>,
 }
 
 impl Seen {
@@ -32,6 +34,14 @@ impl Seen {
             counts_for_leaderboard: v.counts_for_leaderboard,
             judge: v.judge.map(str::to_owned),
             line: v.line,
+            kwise: v.kwise.map(|k| {
+                (
+                    k.model_c.to_owned(),
+                    k.model_d.map(str::to_owned),
+                    k.best,
+                    k.worst,
+                )
+            }),
         }
     }
 
@@ -46,6 +56,12 @@ impl Seen {
             counts_for_leaderboard: self.counts_for_leaderboard,
             judge: self.judge.as_deref(),
             line: self.line,
+            kwise: self.kwise.as_ref().map(|(c, d, best, worst)| Kwise {
+                model_c: c,
+                model_d: d.as_deref(),
+                best: *best,
+                worst: *worst,
+            }),
         }
     }
 }

@@ -1,16 +1,20 @@
 //! CSV with a header row. Column names follow the vote export (`model_a`, `model_b`,
-//! `winner`, `anony`, `tstamp`, `category`, `counts_for_leaderboard`, `judge`); LLMFAO's
+//! `winner`, `anony`, `tstamp`, `category`, `counts_for_leaderboard`, `judge`, and for
+//! battles of three or four images `model_c`, `model_d`, `worst`); LLMFAO's
 //! `left`/`right` columns are accepted for the two models, and `task` for `category`.
 
 use std::io::Read;
 
-use super::{nonempty, parse_outcome};
+use super::{nonempty, row_outcome};
 use crate::error::{Error, Result};
 use crate::vote::Vote;
 
 struct Columns {
     model_a: usize,
     model_b: usize,
+    model_c: Option<usize>,
+    model_d: Option<usize>,
+    worst: Option<usize>,
     winner: usize,
     anony: Option<usize>,
     tstamp: Option<usize>,
@@ -47,6 +51,9 @@ where
     let cols = Columns {
         model_a: required(&["model_a", "left"])?,
         model_b: required(&["model_b", "right"])?,
+        model_c: find(&["model_c"]),
+        model_d: find(&["model_d"]),
+        worst: find(&["worst"]),
         winner: required(&["winner"])?,
         anony: find(&["anony"]),
         tstamp: find(&["tstamp"]),
@@ -79,10 +86,23 @@ where
                 )?),
                 None => None,
             };
+        let model_a = nonempty(text(cols.model_a, "model_a")?, "model_a", line)?;
+        let model_b = nonempty(text(cols.model_b, "model_b")?, "model_b", line)?;
+        let model_c = optional(cols.model_c, "model_c")?;
+        let model_d = optional(cols.model_d, "model_d")?;
+        let worst = optional(cols.worst, "worst")?;
+        let (outcome, kwise) = row_outcome(
+            [model_a, model_b],
+            model_c,
+            model_d,
+            text(cols.winner, "winner")?.trim().as_bytes(),
+            worst.map(str::as_bytes),
+            line,
+        )?;
         let vote = Vote {
-            model_a: nonempty(text(cols.model_a, "model_a")?, "model_a", line)?,
-            model_b: nonempty(text(cols.model_b, "model_b")?, "model_b", line)?,
-            outcome: parse_outcome(text(cols.winner, "winner")?.trim().as_bytes(), line)?,
+            model_a,
+            model_b,
+            outcome,
             anony: parse_bool(optional(cols.anony, "anony")?, "anony", line)?,
             tstamp,
             category: optional(cols.category, "category")?,
@@ -93,6 +113,7 @@ where
             )?,
             judge: optional(cols.judge, "judge")?,
             line,
+            kwise,
         };
         f(&vote)?;
     }

@@ -13,6 +13,10 @@ use super::layout::Layout;
 pub(crate) struct RawVote<'a> {
     pub model_a: Option<Cow<'a, str>>,
     pub model_b: Option<Cow<'a, str>>,
+    /// The third and fourth models and the worst of a K-wise vote.
+    pub model_c: Option<Cow<'a, str>>,
+    pub model_d: Option<Cow<'a, str>>,
+    pub worst: Option<Cow<'a, str>>,
     pub winner: Option<Cow<'a, str>>,
     pub anony: Option<bool>,
     pub tstamp: Option<f64>,
@@ -39,6 +43,9 @@ pub(crate) struct RawVote<'a> {
 pub(super) enum Field {
     ModelA,
     ModelB,
+    ModelC,
+    ModelD,
+    Worst,
     Winner,
     Anony,
     Tstamp,
@@ -58,6 +65,9 @@ impl Field {
         match key {
             b"model_a" => Field::ModelA,
             b"model_b" => Field::ModelB,
+            b"model_c" => Field::ModelC,
+            b"model_d" => Field::ModelD,
+            b"worst" => Field::Worst,
             b"winner" => Field::Winner,
             b"anony" => Field::Anony,
             b"tstamp" => Field::Tstamp,
@@ -195,6 +205,9 @@ impl<'a> Scanner<'a> {
         match field {
             Field::ModelA => vote.model_a = self.string_or_null("model_a")?,
             Field::ModelB => vote.model_b = self.string_or_null("model_b")?,
+            Field::ModelC => vote.model_c = self.string_or_null("model_c")?,
+            Field::ModelD => vote.model_d = self.string_or_null("model_d")?,
+            Field::Worst => vote.worst = self.string_or_null("worst")?,
             Field::Winner => vote.winner = self.string_or_null("winner")?,
             Field::Category => vote.category = self.string_or_null("category")?,
             Field::Task => vote.task = self.string_or_null("task")?,

@@ -24,7 +24,7 @@ use crate::counts::Counts;
 use crate::error::{Error, Result};
 use crate::filter::{Excluded, VoteFilter};
 use crate::options::Control;
-use crate::vote::{Outcome, Vote};
+use crate::vote::{Kwise, Outcome, Position, Vote};
 
 /// The layout of a vote file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -532,6 +532,7 @@ impl Tally {
     /// let vote = Vote {
     ///     model_a: "x", model_b: "y", outcome: Outcome::A, anony: Some(false),
     ///     tstamp: None, category: None, counts_for_leaderboard: None, judge: None, line: 1,
+    ///     kwise: None,
     /// };
     /// assert_eq!(tally.add(&VoteFilter::default(), &vote), None);
     /// assert_eq!(tally.excluded.not_anonymous, 1);
@@ -539,6 +540,15 @@ impl Tally {
     pub fn add(&mut self, filter: &VoteFilter, vote: &Vote<'_>) -> Option<(u32, u32)> {
         if let Err(reason) = filter.admits(vote) {
             self.excluded.record(reason);
+            return None;
+        }
+        if let Some(k) = &vote.kwise {
+            // Counted as a choice; not a pair, so no indices for online Elo or rows.
+            let models: Vec<&str> = vote.models().collect();
+            let added =
+                self.counts
+                    .add_choice(&models, k.best.index(), k.worst.map(Position::index), 1);
+            debug_assert!(added.is_ok(), "the readers check K-wise votes: {added:?}");
             return None;
         }
         let a = self.counts.intern(vote.model_a);
@@ -575,13 +585,37 @@ pub(crate) fn raw_to_vote<'a>(raw: &'a json::RawVote<'_>, line: u64) -> Result<V
     };
     let model_a = nonempty(model_a, "model_a", line)?;
     let model_b = nonempty(model_b, "model_b", line)?;
-    let outcome = if genai_bench {
-        Outcome::parse_genai_bench(label).map_err(|e| Error::Parse {
+    let model_c = raw
+        .model_c
+        .as_deref()
+        .map(|m| nonempty(m, "model_c", line))
+        .transpose()?;
+    let model_d = raw
+        .model_d
+        .as_deref()
+        .map(|m| nonempty(m, "model_d", line))
+        .transpose()?;
+    let (outcome, kwise) = if genai_bench {
+        if model_c.is_some() {
+            return Err(Error::Parse {
+                line,
+                message: "a battle of three or four images names its best in field winner".into(),
+            });
+        }
+        let outcome = Outcome::parse_genai_bench(label).map_err(|e| Error::Parse {
             line,
             message: e.to_string(),
-        })?
+        })?;
+        (outcome, None)
     } else {
-        parse_outcome(label.as_bytes(), line)?
+        row_outcome(
+            [model_a, model_b],
+            model_c,
+            model_d,
+            label.as_bytes(),
+            raw.worst.as_deref().map(str::as_bytes),
+            line,
+        )?
     };
     Ok(Vote {
         model_a,
@@ -593,7 +627,80 @@ pub(crate) fn raw_to_vote<'a>(raw: &'a json::RawVote<'_>, line: u64) -> Result<V
         counts_for_leaderboard: raw.counts_for_leaderboard,
         judge: raw.judge.as_deref().or(raw.voter.as_deref()),
         line,
+        kwise,
     })
+}
+
+/// The outcome of a row: a pairwise outcome, or for a row that names `model_c` (and
+/// `model_d`) the K-wise choice — `winner` and `worst` naming positions (`model_c`, or
+/// the arena's `c`), all models different. Every reader decides through this; a
+/// reader of another format (the server's Parquet reader) should too.
+///
+/// # Examples
+///
+/// ```
+/// use arena_evaluator::{row_outcome, Outcome, Position};
+/// let (outcome, kwise) = row_outcome(["x", "y"], None, None, b"tie", None, 1).unwrap();
+/// assert_eq!((outcome, kwise), (Outcome::Tie, None));
+/// let (_, kwise) = row_outcome(["x", "y"], Some("z"), None, b"model_c", Some(b"a"), 2).unwrap();
+/// let kwise = kwise.unwrap();
+/// assert_eq!((kwise.best, kwise.worst), (Position::C, Some(Position::A)));
+/// assert!(row_outcome(["x", "y"], Some("z"), None, b"tie", None, 3).is_err());
+/// assert!(row_outcome(["x", "y"], Some("x"), None, b"a", None, 4).is_err());
+/// ```
+pub fn row_outcome<'a>(
+    [model_a, model_b]: [&'a str; 2],
+    model_c: Option<&'a str>,
+    model_d: Option<&'a str>,
+    winner: &[u8],
+    worst: Option<&[u8]>,
+    line: u64,
+) -> Result<(Outcome, Option<Kwise<'a>>)> {
+    let error = |message: String| Error::Parse { line, message };
+    let Some(model_c) = model_c else {
+        if model_d.is_some() {
+            return Err(error("field model_d needs a model_c".into()));
+        }
+        if worst.is_some() {
+            return Err(error(
+                "field worst belongs to battles of three or four images (model_c)".into(),
+            ));
+        }
+        return Ok((parse_outcome(winner, line)?, None));
+    };
+    let models = [Some(model_a), Some(model_b), Some(model_c), model_d];
+    let k = if model_d.is_some() { 4 } else { 3 };
+    let position = |label: &[u8], field: &str| {
+        Position::from_label(label)
+            .filter(|p| p.index() < k)
+            .ok_or_else(|| {
+                let last = Position::new(k - 1).expect("k <= 4").letter();
+                error(format!(
+                    "{field} {:?} of a battle of {k} images must name one of them (model_a … model_{last})",
+                    String::from_utf8_lossy(label)
+                ))
+            })
+    };
+    let best = position(winner, "winner")?;
+    let worst = worst.map(|w| position(w, "worst")).transpose()?;
+    if worst == Some(best) {
+        return Err(error("the worst image cannot also be the best".into()));
+    }
+    for (i, m) in models.iter().enumerate().take(k) {
+        if models[..i].contains(m) {
+            return Err(error(format!(
+                "model {:?} is shown twice in one battle",
+                m.unwrap_or_default()
+            )));
+        }
+    }
+    let kwise = Kwise {
+        model_c,
+        model_d,
+        best,
+        worst,
+    };
+    Ok((Outcome::A, Some(kwise)))
 }
 
 pub(crate) fn nonempty<'a>(name: &'a str, field: &str, line: u64) -> Result<&'a str> {

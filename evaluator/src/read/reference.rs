@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 use super::csv::{csv_error, parse_bool};
 use super::json::RawVote;
-use super::{Format, nonempty, parse_outcome, raw_to_vote, resolve};
+use super::{Format, nonempty, parse_outcome, raw_to_vote, resolve, row_outcome};
 use crate::error::{Error, Result};
 use crate::vote::{Outcome, Vote};
 
@@ -270,6 +270,9 @@ impl<'de> Visitor<'de> for VoteSeed<'_> {
             let checked = match key.as_str() {
                 "model_a" => string_or_null(kept(&mut map)?, "model_a").map(|v| raw.model_a = v),
                 "model_b" => string_or_null(kept(&mut map)?, "model_b").map(|v| raw.model_b = v),
+                "model_c" => string_or_null(kept(&mut map)?, "model_c").map(|v| raw.model_c = v),
+                "model_d" => string_or_null(kept(&mut map)?, "model_d").map(|v| raw.model_d = v),
+                "worst" => string_or_null(kept(&mut map)?, "worst").map(|v| raw.worst = v),
                 "winner" => string_or_null(kept(&mut map)?, "winner").map(|v| raw.winner = v),
                 "category" => string_or_null(kept(&mut map)?, "category").map(|v| raw.category = v),
                 "task" => string_or_null(kept(&mut map)?, "task").map(|v| raw.task = v),
@@ -469,6 +472,9 @@ where
     let model_a = required(&["model_a", "left"])?;
     let model_b = required(&["model_b", "right"])?;
     let winner = required(&["winner"])?;
+    let model_c = column(&["model_c"]);
+    let model_d = column(&["model_d"]);
+    let worst = column(&["worst"]);
     let anony = column(&["anony"]);
     let tstamp = column(&["tstamp"]);
     let category = column(&["category", "task"]);
@@ -523,7 +529,17 @@ where
         let a = nonempty(&a, "model_a", line)?;
         let b = cell(model_b, "model_b")?;
         let b = nonempty(&b, "model_b", line)?;
-        let outcome = parse_outcome(cell(winner, "winner")?.trim().as_bytes(), line)?;
+        let c = optional(model_c, "model_c")?;
+        let d = optional(model_d, "model_d")?;
+        let worst_value = optional(worst, "worst")?;
+        let (outcome, kwise) = row_outcome(
+            [a, b],
+            c.as_deref(),
+            d.as_deref(),
+            cell(winner, "winner")?.trim().as_bytes(),
+            worst_value.as_deref().map(str::as_bytes),
+            line,
+        )?;
         let anony_value = parse_bool(optional(anony, "anony")?.as_deref(), "anony", line)?;
         let category_value = optional(category, "category")?;
         let counts_value = parse_bool(
@@ -542,6 +558,7 @@ where
             counts_for_leaderboard: counts_value,
             judge: judge_value.as_deref(),
             line,
+            kwise,
         };
         let number = |i: usize| {
             std::str::from_utf8(record.get(i).unwrap_or_default())

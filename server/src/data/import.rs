@@ -210,6 +210,16 @@ pub async fn import_votes(
         let mut bad_time = None;
         for_each_vote(open(&owned)?, format, |v| {
             read += 1;
+            if v.kwise.is_some() {
+                // The arena stores votes of three or four images only as its own
+                // battles; an imported one would lose its other models.
+                return Err(arena_evaluator::Error::Parse {
+                    line: v.line,
+                    message: "a vote on three or four images (model_c) cannot be imported: \
+                              imports take pairwise votes"
+                        .into(),
+                });
+            }
             if !(filter.admits(v.model_a) && filter.admits(v.model_b)) {
                 left_out += 1;
                 return Ok(());

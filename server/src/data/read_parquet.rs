@@ -13,7 +13,7 @@ use anyhow::{Context, anyhow, bail};
 use arena_evaluator::reference::answer_on_axis;
 use arena_evaluator::{
     Leaderboard, LeaderboardOptions, Method, Outcome, Tally, Vote, leaderboard_from_tally,
-    leaderboard_from_votes,
+    leaderboard_from_votes, row_outcome,
 };
 use parquet::column::reader::{ColumnReaderImpl, get_typed_column_reader};
 use parquet::data_type::{BoolType, ByteArrayType, DataType, DoubleType, Int32Type, Int64Type};
@@ -131,6 +131,11 @@ pub fn leaderboard(path: &Path, options: &LeaderboardOptions) -> anyhow::Result<
 struct Columns {
     model_a: usize,
     model_b: usize,
+    /// A battle of three or four images: its other models and the worst, when the
+    /// file has them.
+    model_c: Option<usize>,
+    model_d: Option<usize>,
+    worst: Option<usize>,
     winner: usize,
     anony: Option<usize>,
     counts_for_leaderboard: Option<usize>,
@@ -165,6 +170,9 @@ impl Columns {
         Ok(Columns {
             model_a: required(&["model_a", "left_model"])?,
             model_b: required(&["model_b", "right_model"])?,
+            model_c: find(&["model_c"]),
+            model_d: find(&["model_d"]),
+            worst: find(&["worst"]),
             winner: required(&["winner"])?,
             anony: find(&["anony"]),
             counts_for_leaderboard: find(&["counts_for_leaderboard"]),
@@ -197,6 +205,9 @@ fn read_groups(
         let mut model_a = strings(columns.model_a)?;
         let mut model_b = strings(columns.model_b)?;
         let mut winner = strings(columns.winner)?;
+        let mut model_c = columns.model_c.map(strings).transpose()?;
+        let mut model_d = columns.model_d.map(strings).transpose()?;
+        let mut worst = columns.worst.map(strings).transpose()?;
         let mut category = columns.category.map(strings).transpose()?;
         let mut axes = columns.axes.map(strings).transpose()?;
         let mut anony = columns
@@ -217,6 +228,9 @@ fn read_groups(
                 .into_iter()
                 .chain(category.as_mut())
                 .chain(axes.as_mut())
+                .chain(model_c.as_mut())
+                .chain(model_d.as_mut())
+                .chain(worst.as_mut())
             {
                 other.next_batch_of(n)?;
             }
@@ -228,10 +242,41 @@ fn read_groups(
             }
             for i in 0..n {
                 let label = text(&winner, i, "winner", row)?.unwrap_or_default();
-                let mut outcome: Outcome = label
-                    .trim()
-                    .parse()
-                    .map_err(|e| anyhow!("row {row}: {e}"))?;
+                let model_a = model(&model_a, i, "model_a", row)?;
+                let model_b = model(&model_b, i, "model_b", row)?;
+                let c = optional_text(model_c.as_ref(), i, "model_c", row)?;
+                let d = optional_text(model_d.as_ref(), i, "model_d", row)?;
+                let kwise_row = c.is_some() || d.is_some();
+                if kwise_row && axis.is_some() {
+                    // Other questions are asked of pairs only.
+                    *no_answer += 1;
+                    row += 1;
+                    continue;
+                }
+                // Three or four images: the same checks as every reader makes.
+                let (mut outcome, kwise) = if kwise_row {
+                    let worst_label = optional_text(worst.as_ref(), i, "worst", row)?;
+                    row_outcome(
+                        [model_a, model_b],
+                        c,
+                        d,
+                        label.trim().as_bytes(),
+                        worst_label.map(str::as_bytes),
+                        row,
+                    )
+                    .map_err(|e| match e {
+                        arena_evaluator::Error::Parse { message, .. } => {
+                            anyhow!("row {row}: {message}")
+                        }
+                        other => anyhow!(other),
+                    })?
+                } else {
+                    let outcome: Outcome = label
+                        .trim()
+                        .parse()
+                        .map_err(|e| anyhow!("row {row}: {e}"))?;
+                    (outcome, None)
+                };
                 if let (Some(axis), Some(axes)) = (axis, &axes) {
                     let answers = text(axes, i, "axes", row)?;
                     let answer = answer_on_axis(answers, axis, row).map_err(|e| match e {
@@ -250,8 +295,8 @@ fn read_groups(
                     }
                 }
                 let vote = Vote {
-                    model_a: model(&model_a, i, "model_a", row)?,
-                    model_b: model(&model_b, i, "model_b", row)?,
+                    model_a,
+                    model_b,
                     outcome,
                     anony: anony.as_ref().and_then(|c| c.get(i).copied()),
                     tstamp: tstamp.as_ref().and_then(|t| t.get(i)),
@@ -262,6 +307,7 @@ fn read_groups(
                     counts_for_leaderboard: counts.as_ref().and_then(|c| c.get(i).copied()),
                     judge: None,
                     line: row,
+                    kwise,
                 };
                 add(&vote);
                 row += 1;
@@ -282,6 +328,22 @@ fn text<'c>(
         .map(|v| std::str::from_utf8(v.data()))
         .transpose()
         .map_err(|_| anyhow!("row {row}: {name} is not valid UTF-8"))
+}
+
+/// The trimmed string in row `i` of an optional column; `None` when the column is
+/// absent, the value null or blank.
+fn optional_text<'c>(
+    col: Option<&'c Column<ByteArrayType>>,
+    i: usize,
+    name: &str,
+    row: u64,
+) -> anyhow::Result<Option<&'c str>> {
+    match col {
+        Some(c) => Ok(text(c, i, name, row)?
+            .map(str::trim)
+            .filter(|t| !t.is_empty())),
+        None => Ok(None),
+    }
 }
 
 /// A model name: present and not blank.
@@ -404,5 +466,100 @@ impl Time {
             Time::Long(c) => c.get(row).map(|&t| t as f64),
             Time::Int(c) => c.get(row).map(|&t| f64::from(t)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arena_evaluator::{Counts, Optimizer, leaderboard_from_counts};
+    use parquet::data_type::ByteArray;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    use super::*;
+
+    /// A Parquet file of string columns, each row's cells in column order (`None`:
+    /// null).
+    fn write(path: &Path, columns: &[&str], rows: &[Vec<Option<&str>>]) {
+        let fields: String = columns
+            .iter()
+            .map(|c| format!("optional binary {c} (UTF8);"))
+            .collect();
+        let schema =
+            Arc::new(parse_message_type(&format!("message votes {{ {fields} }}")).unwrap());
+        let file = File::create(path).unwrap();
+        let mut writer =
+            SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::default())).unwrap();
+        let mut group = writer.next_row_group().unwrap();
+        for c in 0..columns.len() {
+            let cells: Vec<Option<&str>> = rows.iter().map(|r| r[c]).collect();
+            let values: Vec<ByteArray> = cells
+                .iter()
+                .flatten()
+                .map(|v| ByteArray::from(*v))
+                .collect();
+            let defs: Vec<i16> = cells.iter().map(|v| i16::from(v.is_some())).collect();
+            let mut col = group.next_column().unwrap().unwrap();
+            col.typed::<ByteArrayType>()
+                .write_batch(&values, Some(&defs), None)
+                .unwrap();
+            col.close().unwrap();
+        }
+        group.close().unwrap();
+        writer.close().unwrap();
+    }
+
+    #[test]
+    fn kwise_rows_read_as_every_other_format_reads_them() {
+        let dir = std::env::temp_dir().join(format!("arena-parquet-kwise-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("votes.parquet");
+        let columns = [
+            "model_a", "model_b", "model_c", "model_d", "winner", "worst",
+        ];
+        let rows = vec![
+            vec![Some("x"), Some("y"), None, None, Some("model_a"), None],
+            vec![
+                Some("y"),
+                Some("z"),
+                Some("x"),
+                Some("w"),
+                Some("model_c"),
+                Some("model_d"),
+            ],
+            vec![Some("w"), Some("z"), Some("y"), None, Some("b"), None],
+            vec![Some("z"), Some("w"), Some(""), None, Some("tie"), None],
+            vec![Some("w"), Some("x"), None, None, Some("model_a"), None],
+        ];
+        write(&path, &columns, &rows);
+        let options = LeaderboardOptions {
+            optimizer: Optimizer::Exact,
+            ..LeaderboardOptions::default()
+        };
+        let mut counts = Counts::new();
+        counts.add("x", "y", Outcome::A);
+        counts
+            .add_choice(&["y", "z", "x", "w"], 2, Some(3), 1)
+            .unwrap();
+        counts.add_choice(&["w", "z", "y"], 1, None, 1).unwrap();
+        counts.add("z", "w", Outcome::Tie);
+        counts.add("w", "x", Outcome::A);
+        let want = leaderboard_from_counts(&counts, &options).unwrap();
+        assert_eq!(leaderboard(&path, &options).unwrap(), want);
+
+        // The checks every reader makes: a K-wise tie is refused at its row.
+        let bad = dir.join("bad.parquet");
+        let mut rows = rows;
+        rows[2][4] = Some("tie");
+        write(&bad, &columns, &rows);
+        let err = leaderboard(&bad, &options).unwrap_err().to_string();
+        assert!(
+            err.starts_with("row 3: winner \"tie\" of a battle of 3 images"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -339,6 +339,7 @@ fn fit_styled(
                 counts_for_leaderboard: None,
                 judge: None,
                 line,
+                kwise: None,
             };
             add(&vote, &covariates)?;
         }
