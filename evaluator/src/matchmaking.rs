@@ -107,32 +107,33 @@ pub fn choose(
     };
     let e = eligible.len();
     let var: Vec<f64> = eligible.iter().map(|&m| variance(&models[m])).collect();
-    // gain[x * e + y] for eligible models x, y.
-    let mut gain = vec![0.0; e * e];
+    // Strengths exp(θ) once per model (centred, so none overflows): a pair's win
+    // probability is then sᵢ / (sᵢ + sⱼ), without an exponential per pair.
+    let mean = eligible.iter().map(|&m| models[m].rating).sum::<f64>() / e as f64;
+    let strength: Vec<f64> = eligible
+        .iter()
+        .map(|&m| {
+            ((models[m].rating - mean) * logit)
+                .clamp(-300.0, 300.0)
+                .exp()
+        })
+        .collect();
+    let weight: Vec<f64> = eligible.iter().map(|&m| models[m].weight).collect();
+    let pair_gain = |x: usize, y: usize| {
+        let (sx, sy) = (strength[x], strength[y]);
+        let info = sx * sy / ((sx + sy) * (sx + sy));
+        let v = var[x] + var[y];
+        weight[x] * weight[y] * v * v * info / (1.0 + v * info)
+    };
+    let mut pairs = Vec::with_capacity(e * (e - 1) / 2);
     let mut pair_weights = Vec::with_capacity(e * (e - 1) / 2);
     for x in 0..e {
         for y in x + 1..e {
-            let (a, b) = (&models[eligible[x]], &models[eligible[y]]);
-            let p = 1.0 / (1.0 + ((b.rating - a.rating) * logit).exp());
-            let info = p * (1.0 - p);
-            let v = var[x] + var[y];
-            let g = a.weight * b.weight * v * v * info / (1.0 + v * info);
-            gain[x * e + y] = g;
-            gain[y * e + x] = g;
-            pair_weights.push(g);
+            pairs.push((x, y));
+            pair_weights.push(pair_gain(x, y));
         }
     }
-    let mut pick = draw(&pair_weights, rng);
-    let mut first = (0, 1);
-    'find: for x in 0..e {
-        for y in x + 1..e {
-            if pick == 0 {
-                first = (x, y);
-                break 'find;
-            }
-            pick -= 1;
-        }
-    }
+    let first = pairs[draw(&pair_weights, rng)];
     let mut chosen = vec![first.0, first.1];
     while chosen.len() < k {
         let weights: Vec<f64> = (0..e)
@@ -140,7 +141,7 @@ pub fn choose(
                 if chosen.contains(&x) {
                     0.0
                 } else {
-                    chosen.iter().map(|&c| gain[x * e + c]).sum()
+                    chosen.iter().map(|&c| pair_gain(x, c)).sum()
                 }
             })
             .collect();
