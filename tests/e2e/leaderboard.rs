@@ -347,4 +347,15 @@ async fn active_matchmaking_serves_every_model_and_counts_every_vote() {
         n_votes = board["n_votes"].as_u64().unwrap();
     }
     assert_eq!(n_votes, battles);
+    // The methodology page says how this arena draws.
+    let page = reqwest::get(format!("{}/leaderboard/methodology", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("This arena draws actively</strong>, 20% of"),
+        "{page}"
+    );
 }

@@ -879,6 +879,9 @@ struct MethodologyPage {
     /// whose images have statistics).
     effects: Vec<EffectRow>,
     style_control_reg: f64,
+    /// `matchmaking = "active"` in this arena's config, with its uniform share.
+    active_matchmaking: bool,
+    exploration_percent: f64,
 }
 
 impl MethodologyPage {
@@ -911,6 +914,8 @@ async fn methodology_page(
     };
     let effects = effect_rows(&state.rankings.get(&state.store, &styled).await?.leaderboard);
     Ok(MethodologyPage {
+        active_matchmaking: state.config.matchmaking == crate::config::Matchmaking::Active,
+        exploration_percent: (state.config.exploration * 100.0).round(),
         effects,
         style_control_reg: state.config.style_control_reg,
         bootstrap_rounds: options.bootstrap_rounds,
