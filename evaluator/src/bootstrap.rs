@@ -48,11 +48,8 @@ pub(crate) fn bootstrap(
         || (pairs.to_vec(), choices.to_vec()),
         |(sample, sample_choices), rng| {
             cells.resample(rng, sample, sample_choices);
-            let separated = if sample_choices.is_empty() {
-                bt::separation(sample, n).is_some()
-            } else {
-                bt::separation(&choice::graph_pairs(sample, sample_choices), n).is_some()
-            };
+            let separated =
+                bt::separation(&choice::graph_pairs(sample, sample_choices), n).is_some();
             let ridge = if ridge > 0.0 {
                 ridge
             } else if separated {

@@ -48,11 +48,7 @@ pub(crate) fn fit(
     tolerance: f64,
 ) -> Fit {
     let mut theta = start.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
-    let component = if choices.is_empty() {
-        components(pairs, n)
-    } else {
-        components(&choice::graph_pairs(pairs, choices), n)
-    };
+    let component = components(&choice::graph_pairs(pairs, choices), n);
     let mut hess = vec![0.0; n * n];
     let mut grad = vec![0.0; n];
     let mut candidate = vec![0.0; n];

@@ -14,6 +14,8 @@
 //! negated Hessian `diag(π) − ππᵀ`, the worst stage likewise with the probabilities of
 //! `−θ`; Newton's method, the sandwich and the bootstrap use them beside the pairs'.
 
+use std::borrow::Cow;
+
 use crate::counts::Pair;
 
 /// Most images a battle shows.
@@ -131,13 +133,33 @@ impl Choice {
     }
 }
 
-/// `pairs` and the comparisons `choices` imply, for the graph algorithms.
-pub(crate) fn graph_pairs(pairs: &[Pair], choices: &[Choice]) -> Vec<Pair> {
+/// What makes a choice among `models` impossible, if anything: the same model shown
+/// twice, or the worst also the best (positions already known to be in range). The
+/// readers and [`crate::Counts::add_choice`] both refuse through this.
+pub(crate) fn check(models: &[&str], best: usize, worst: Option<usize>) -> Result<(), String> {
+    if worst == Some(best) {
+        return Err("the worst image cannot also be the best".into());
+    }
+    match (1..models.len()).find(|&x| models[..x].contains(&models[x])) {
+        Some(x) => Err(format!(
+            "model {:?} is shown twice in one battle",
+            models[x]
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `pairs` and the comparisons `choices` imply, for the graph algorithms (`pairs`
+/// themselves when there are no choices).
+pub(crate) fn graph_pairs<'p>(pairs: &'p [Pair], choices: &[Choice]) -> Cow<'p, [Pair]> {
+    if choices.is_empty() {
+        return Cow::Borrowed(pairs);
+    }
     let mut all = pairs.to_vec();
     for c in choices.iter().filter(|c| c.count > 0) {
         all.extend(c.implied_pairs());
     }
-    all
+    Cow::Owned(all)
 }
 
 /// Adds the weighted log-likelihood of `choices` at `theta`.

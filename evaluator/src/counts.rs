@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::choice::{Choice, MAX_K};
+use crate::choice::{self, Choice, MAX_K};
 use crate::error::{Error, Result};
 use crate::options::BothBad;
 use crate::vote::Outcome;
@@ -224,18 +224,13 @@ impl Counts {
                 "a battle shows 2 to {MAX_K} models, not {k}"
             )));
         }
-        if best >= k || worst.is_some_and(|w| w >= k || w == best) {
-            return Err(Error::InvalidOption(
-                "the best and the worst must be two different models of the battle".into(),
-            ));
+        if best >= k || worst.is_some_and(|w| w >= k) {
+            return Err(Error::InvalidOption(format!(
+                "the best and the worst must be models of the battle (0 to {})",
+                k - 1
+            )));
         }
-        for (x, a) in models.iter().enumerate() {
-            if models[..x].contains(a) {
-                return Err(Error::InvalidOption(format!(
-                    "model {a:?} is shown twice in one battle"
-                )));
-            }
-        }
+        choice::check(models, best, worst).map_err(Error::InvalidOption)?;
         let indices: Vec<u32> = models.iter().map(|m| self.intern(m)).collect();
         if k == 2 {
             let outcome = if best == 0 { Outcome::A } else { Outcome::B };
@@ -668,11 +663,7 @@ impl Table {
 
     /// The pairs and the comparisons the K-wise votes imply, for the graph algorithms.
     pub fn graph_pairs(&self) -> std::borrow::Cow<'_, [Pair]> {
-        if self.choices.is_empty() {
-            std::borrow::Cow::Borrowed(&self.pairs)
-        } else {
-            std::borrow::Cow::Owned(crate::choice::graph_pairs(&self.pairs, &self.choices))
-        }
+        crate::choice::graph_pairs(&self.pairs, &self.choices)
     }
 }
 

@@ -26,6 +26,9 @@
 
 use rand::Rng;
 
+use crate::leaderboard::LeaderboardEntry;
+use crate::stats::normal_quantile;
+
 /// What matchmaking knows about a model from the last fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelState {
@@ -37,6 +40,24 @@ pub struct ModelState {
     pub battles: u64,
     /// The operator's weight (0 never shows the model).
     pub weight: f64,
+}
+
+impl ModelState {
+    /// What a leaderboard row says of its model (weight 1): the standard error is
+    /// read off the interval, whose confidence level the board gives.
+    pub fn from_entry(entry: &LeaderboardEntry, level: f64) -> ModelState {
+        let z = normal_quantile(0.5 + level / 2.0);
+        let se = match (entry.ci_low, entry.ci_high) {
+            (Some(lo), Some(hi)) => (hi - lo) / (2.0 * z),
+            _ => f64::NAN,
+        };
+        ModelState {
+            rating: entry.rating,
+            se,
+            battles: entry.battles,
+            weight: 1.0,
+        }
+    }
 }
 
 /// How the next battle's models are chosen.
@@ -162,7 +183,7 @@ fn uniform(models: &[ModelState], eligible: &[usize], k: usize, rng: &mut impl R
 }
 
 /// An index drawn in proportion to `weights` (uniformly when they are all zero).
-fn draw(weights: &[f64], rng: &mut impl Rng) -> usize {
+pub(crate) fn draw(weights: &[f64], rng: &mut impl Rng) -> usize {
     let total: f64 = weights.iter().sum();
     if !(total > 0.0 && total.is_finite()) {
         let open: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] >= 0.0).collect();

@@ -256,12 +256,7 @@ pub fn simulate(scenario: &Scenario, design: Design, settings: &Settings) -> Run
         }
         for (m, s) in state.iter_mut().enumerate() {
             if let Some(e) = board.entry(&names[m]) {
-                s.rating = e.rating;
-                s.battles = e.battles;
-                s.se = match (e.ci_low, e.ci_high) {
-                    (Some(lo), Some(hi)) => (hi - lo) / (2.0 * 1.959_963_984_540_054),
-                    _ => f64::NAN,
-                };
+                *s = ModelState::from_entry(e, board.level);
             }
         }
     }
@@ -288,19 +283,8 @@ fn vote(
         counts.add(&names[a], &names[b], outcome);
         return;
     }
-    let pick = |weights: &[f64], rng: &mut ChaCha8Rng| {
-        let total: f64 = weights.iter().sum();
-        let mut x = rng.random::<f64>() * total;
-        for (q, w) in weights.iter().enumerate() {
-            if x < *w {
-                return q;
-            }
-            x -= w;
-        }
-        weights.len() - 1
-    };
-    let best = pick(&shown.iter().map(|&m| strength[m]).collect::<Vec<_>>(), rng);
-    let worst = pick(
+    let best = matchmaking::draw(&shown.iter().map(|&m| strength[m]).collect::<Vec<_>>(), rng);
+    let worst = matchmaking::draw(
         &shown
             .iter()
             .enumerate()

@@ -681,19 +681,20 @@ mod tests {
         assert!(toml::from_str::<FileConfig>("bnid = \"x\"").is_err());
     }
 
+    /// The serve configuration of a config file's text, keys given.
+    fn resolve(text: &str) -> anyhow::Result<ServeConfig> {
+        let storage = Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default())?;
+        let file: FileConfig = toml::from_str(text)?;
+        let file = FileConfig {
+            judge_key: Some("ab".repeat(32)),
+            cookie_key: Some("cd".repeat(64)),
+            ..file
+        };
+        ServeConfig::resolve(storage, None, true, file)
+    }
+
     #[test]
     fn exports_name_images_by_keyed_hashes_unless_told_plain() {
-        let resolve = |text: &str| {
-            let storage =
-                Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default())?;
-            let file: FileConfig = toml::from_str(text)?;
-            let file = FileConfig {
-                judge_key: Some("ab".repeat(32)),
-                cookie_key: Some("cd".repeat(64)),
-                ..file
-            };
-            ServeConfig::resolve(storage, None, true, file)
-        };
         assert_eq!(resolve("").unwrap().export_image_hashes, ImageHashes::Keyed);
         let plain = resolve("export_image_hashes = \"plain\"").unwrap();
         assert_eq!(plain.export_image_hashes, ImageHashes::Plain);
@@ -704,17 +705,6 @@ mod tests {
 
     #[test]
     fn matchmaking_is_uniform_unless_told_active_and_exploration_is_a_share() {
-        let resolve = |text: &str| {
-            let storage =
-                Storage::resolve(None, Some(std::env::temp_dir()), &FileConfig::default())?;
-            let file: FileConfig = toml::from_str(text)?;
-            let file = FileConfig {
-                judge_key: Some("ab".repeat(32)),
-                cookie_key: Some("cd".repeat(64)),
-                ..file
-            };
-            ServeConfig::resolve(storage, None, true, file)
-        };
         let default = resolve("").unwrap();
         assert_eq!(
             (default.matchmaking, default.exploration),

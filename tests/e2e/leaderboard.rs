@@ -325,26 +325,19 @@ async fn active_matchmaking_serves_every_model_and_counts_every_vote() {
         let seen = shown.get(*slug).copied().unwrap_or(0);
         assert!(seen > 0, "{slug} never shown: {shown:?}");
     }
-    let board: serde_json::Value = reqwest::get(format!("{}/api/v1/leaderboard", server.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     // The board is recomputed in the background; wait for it to count every vote.
-    let mut n_votes = board["n_votes"].as_u64().unwrap();
+    let mut n_votes = 0;
     for _ in 0..100 {
+        let (status, board) = voter
+            .get(&format!("{}/api/v1/leaderboard", server.base))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{board}");
+        n_votes = board["n_votes"].as_u64().unwrap();
         if n_votes == battles {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let board: serde_json::Value = reqwest::get(format!("{}/api/v1/leaderboard", server.base))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        n_votes = board["n_votes"].as_u64().unwrap();
     }
     assert_eq!(n_votes, battles);
     // The methodology page says how this arena draws.

@@ -668,8 +668,11 @@ pub fn row_outcome<'a>(
         }
         return Ok((parse_outcome(winner, line)?, None));
     };
-    let models = [Some(model_a), Some(model_b), Some(model_c), model_d];
-    let k = if model_d.is_some() { 4 } else { 3 };
+    let shown: Vec<&str> = [model_a, model_b, model_c]
+        .into_iter()
+        .chain(model_d)
+        .collect();
+    let k = shown.len();
     let position = |label: &[u8], field: &str| {
         Position::from_label(label)
             .filter(|p| p.index() < k)
@@ -683,17 +686,7 @@ pub fn row_outcome<'a>(
     };
     let best = position(winner, "winner")?;
     let worst = worst.map(|w| position(w, "worst")).transpose()?;
-    if worst == Some(best) {
-        return Err(error("the worst image cannot also be the best".into()));
-    }
-    for (i, m) in models.iter().enumerate().take(k) {
-        if models[..i].contains(m) {
-            return Err(error(format!(
-                "model {:?} is shown twice in one battle",
-                m.unwrap_or_default()
-            )));
-        }
-    }
+    crate::choice::check(&shown, best.index(), worst.map(Position::index)).map_err(error)?;
     let kwise = Kwise {
         model_c,
         model_d,

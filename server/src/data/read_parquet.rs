@@ -264,12 +264,7 @@ fn read_groups(
                         worst_label.map(str::as_bytes),
                         row,
                     )
-                    .map_err(|e| match e {
-                        arena_evaluator::Error::Parse { message, .. } => {
-                            anyhow!("row {row}: {message}")
-                        }
-                        other => anyhow!(other),
-                    })?
+                    .map_err(|e| at_row(row, e))?
                 } else {
                     let outcome: Outcome = label
                         .trim()
@@ -279,12 +274,7 @@ fn read_groups(
                 };
                 if let (Some(axis), Some(axes)) = (axis, &axes) {
                     let answers = text(axes, i, "axes", row)?;
-                    let answer = answer_on_axis(answers, axis, row).map_err(|e| match e {
-                        arena_evaluator::Error::Parse { message, .. } => {
-                            anyhow!("row {row}: {message}")
-                        }
-                        other => anyhow!(other),
-                    })?;
+                    let answer = answer_on_axis(answers, axis, row).map_err(|e| at_row(row, e))?;
                     match answer {
                         Some(answer) => outcome = answer,
                         None => {
@@ -328,6 +318,14 @@ fn text<'c>(
         .map(|v| std::str::from_utf8(v.data()))
         .transpose()
         .map_err(|_| anyhow!("row {row}: {name} is not valid UTF-8"))
+}
+
+/// An evaluator error about row `row`, worded as this reader's own errors are.
+fn at_row(row: u64, e: arena_evaluator::Error) -> anyhow::Error {
+    match e {
+        arena_evaluator::Error::Parse { message, .. } => anyhow!("row {row}: {message}"),
+        other => anyhow!(other),
+    }
 }
 
 /// The trimmed string in row `i` of an optional column; `None` when the column is

@@ -73,23 +73,10 @@ pub struct Active<'s> {
 
 /// Each rated model's rating, standard error and battles, from a leaderboard.
 pub fn model_states(board: &Leaderboard) -> HashMap<String, ModelState> {
-    let z = 1.959_963_984_540_054;
     board
         .models
         .iter()
-        .map(|e| {
-            let se = match (e.ci_low, e.ci_high) {
-                (Some(lo), Some(hi)) => (hi - lo) / (2.0 * z),
-                _ => f64::NAN,
-            };
-            let state = ModelState {
-                rating: e.rating,
-                se,
-                battles: e.battles,
-                weight: 1.0,
-            };
-            (e.model.clone(), state)
-        })
+        .map(|e| (e.model.clone(), ModelState::from_entry(e, board.level)))
         .collect()
 }
 
