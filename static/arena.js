@@ -24,6 +24,12 @@
   let step = 0;
   let winner = null;
   const answers = {};
+  // A battle of three or four images: keys 1–4 (or taps) pick the best, then the
+  // worst, which can be skipped. Without this script the worst is a radio row.
+  const kwise = form.classList.contains("kwise");
+  const letters = ["a", "b", "c", "d"].slice(0, kwise ? Number(form.dataset.size) : 2);
+  let best = null;
+  if (kwise) document.getElementById("worst-question").hidden = true;
   let voting = false;
   // When the arena asks for a proof of work, solve it while the voter looks.
   const proof = arena.dataset.powChallenge
@@ -57,17 +63,36 @@
       skip.hidden = false;
       return;
     }
-    vote();
+    const body = { winner: winner };
+    if (extra.length) body.axes = answers;
+    vote(body);
   }
 
-  async function vote() {
+  // One pick in a K-wise battle: the best first, then the worst (`null`: skipped).
+  function choose(letter) {
+    if (voting || voted()) return;
+    if (best === null) {
+      if (letter === null) return;
+      best = letter;
+      document.getElementById("side-" + letter).classList.add("picked");
+      document.getElementById("best-" + letter).disabled = true;
+      question.textContent = "And which image is worst? (optional)";
+      question.classList.add("further");
+      skip.hidden = false;
+      return;
+    }
+    if (letter === best) return;
+    const body = { best: best };
+    if (letter !== null) body.worst = letter;
+    vote(body);
+  }
+
+  async function vote(body) {
     if (voting || voted()) return;
     voting = true;
     form.querySelectorAll("button").forEach((b) => (b.disabled = true));
     try {
       const nonce = await proof;
-      const body = { winner: winner };
-      if (extra.length) body.axes = answers;
       if (nonce !== null) body.pow_nonce = nonce;
       const response = await fetch("/api/v1/battles/" + battleId + "/vote", {
         method: "POST",
@@ -89,11 +114,29 @@
 
   function show(result) {
     arena.dataset.status = "voted";
-    document.getElementById("name-a").textContent = result.model_a_name;
-    document.getElementById("name-b").textContent = result.model_b_name;
-    document.getElementById("reveal-a").textContent = result.model_a_name;
-    document.getElementById("reveal-b").textContent = result.model_b_name;
-    document.getElementById("reveal-winner").textContent = labels[result.winner] || result.winner;
+    letters.forEach((l) => {
+      const name = result["model_" + l + "_name"];
+      document.getElementById("name-" + l).textContent = name;
+      document.getElementById("reveal-" + l).textContent = name;
+    });
+    if (kwise) {
+      let said = result.best.toUpperCase() + " is best";
+      if (result.worst) said += ", " + result.worst.toUpperCase() + " is worst";
+      document.getElementById("reveal-winner").textContent = said;
+      [[result.best, "best"], [result.worst, "worst"]].forEach(([l, kind]) => {
+        if (!l) return;
+        const side = document.getElementById("side-" + l);
+        side.classList.remove("picked");
+        side.classList.add(kind);
+        const mark = document.createElement("span");
+        mark.className = kind === "best" ? "mark" : "mark worst";
+        mark.id = "mark-" + l;
+        mark.textContent = kind;
+        side.querySelector("figcaption").append(" ", mark);
+      });
+    } else {
+      document.getElementById("reveal-winner").textContent = labels[result.winner] || result.winner;
+    }
     if (extra.length) {
       const list = document.getElementById("reveal-axes");
       list.replaceChildren(...extra.map((q) => {
@@ -116,9 +159,11 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const button = event.submitter;
-    if (button && button.value) answer(button.value);
+    if (!button || !button.value) return;
+    if (kwise) choose(button.value);
+    else answer(button.value);
   });
-  if (skip) skip.addEventListener("click", () => answer(null));
+  if (skip) skip.addEventListener("click", () => (kwise ? choose(null) : answer(null)));
 
   const keys = { ArrowLeft: "a", ArrowRight: "b", ArrowUp: "tie", ArrowDown: "both_bad" };
   document.addEventListener("keydown", (event) => {
@@ -130,6 +175,12 @@
       return;
     }
     if (pair.classList.contains("loading")) return;
+    if (kwise) {
+      const picked = letters[Number(event.key) - 1];
+      if (picked) { event.preventDefault(); choose(picked); }
+      else if ((event.key === "s" || event.key === "S") && best !== null) { event.preventDefault(); choose(null); }
+      return;
+    }
     const choice = keys[event.key];
     if (choice) { event.preventDefault(); answer(choice); }
     else if ((event.key === "s" || event.key === "S") && step > 0) { event.preventDefault(); answer(null); }

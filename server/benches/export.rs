@@ -192,6 +192,7 @@ async fn child(args: &[String]) -> anyhow::Result<()> {
         filter: ExportFilter {
             since: Some(since),
             include_excluded: false,
+            pairs_only: false,
         },
         judge_key: vec![7; 32],
         image_hashes: Default::default(),

@@ -19,6 +19,7 @@ use arena_server::config::{FileConfig, ServeConfig, Storage};
 use arena_server::integrity::config::LimitsConfig;
 use arena_server::integrity::{ClientAddress, Requester};
 use arena_server::rankings::board::{BoardQuery, compute};
+use arena_server::store::Answer;
 use arena_server::voting::battles;
 use arena_server::voting::view::BattleId;
 use arena_server::{App, http};
@@ -189,7 +190,11 @@ async fn cast_votes(
                 };
                 let winner = Outcome::ALL[(g % 4) as usize];
                 let t = Instant::now();
-                battles::vote(&app, &who, &id, winner, Vec::new(), None).await?;
+                let answer = Answer::Pair {
+                    winner,
+                    axes: Vec::new(),
+                };
+                battles::vote(&app, &who, &id, answer, None).await?;
                 latencies.push(t.elapsed());
             }
             Ok::<_, anyhow::Error>(latencies)

@@ -58,6 +58,11 @@ pub struct FileConfig {
     pub matchmaking: Option<Matchmaking>,
     /// Share of active battles drawn uniformly all the same (default 0.2).
     pub exploration: Option<f64>,
+    /// Images in a K-wise battle: 3 or 4 (default 4). Served for a share
+    /// `kwise_share` of pool battles; the rest are pairs.
+    pub battle_size: Option<usize>,
+    /// Share of pool battles that show `battle_size` images (default 0: pairs only).
+    pub kwise_share: Option<f64>,
     /// `[queue]`: leases, attempts, live-battle timeout, pool refill.
     #[serde(default)]
     pub queue: QueueConfig,
@@ -287,6 +292,10 @@ pub struct ServeConfig {
     pub matchmaking: Matchmaking,
     /// Share of active battles drawn uniformly.
     pub exploration: f64,
+    /// Images in a K-wise battle (3 or 4).
+    pub battle_size: usize,
+    /// Share of pool battles that are K-wise (0: pairs only).
+    pub kwise_share: f64,
     pub queue: QueueConfig,
     pub moderation: ModerationConfig,
     pub judge_key: Vec<u8>,
@@ -337,6 +346,14 @@ impl ServeConfig {
         let exploration = file.exploration.unwrap_or(0.2);
         if !(0.0..=1.0).contains(&exploration) {
             bail!("exploration must be between 0 and 1, not {exploration}");
+        }
+        let battle_size = file.battle_size.unwrap_or(4);
+        if !(3..=4).contains(&battle_size) {
+            bail!("battle_size must be 3 or 4 (images in a K-wise battle), not {battle_size}");
+        }
+        let kwise_share = file.kwise_share.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&kwise_share) {
+            bail!("kwise_share must be between 0 and 1, not {kwise_share}");
         }
         let judge_key = judge_key(&file, &storage)?;
         file.queue.check()?;
@@ -390,6 +407,8 @@ impl ServeConfig {
             model_weights: file.model_weights,
             matchmaking: file.matchmaking.unwrap_or_default(),
             exploration,
+            battle_size,
+            kwise_share,
             queue: file.queue,
             moderation: file.moderation,
             http: file.http,
@@ -717,6 +736,18 @@ mod tests {
         );
         assert!(resolve("matchmaking = \"smart\"").is_err());
         assert!(resolve("exploration = 1.5").is_err());
+    }
+
+    #[test]
+    fn battles_are_pairs_unless_a_kwise_share_is_set() {
+        let default = resolve("").unwrap();
+        assert_eq!((default.battle_size, default.kwise_share), (4, 0.0));
+        let three = resolve("battle_size = 3\nkwise_share = 0.5").unwrap();
+        assert_eq!((three.battle_size, three.kwise_share), (3, 0.5));
+        assert!(resolve("battle_size = 2").is_err());
+        assert!(resolve("battle_size = 5").is_err());
+        assert!(resolve("kwise_share = -0.1").is_err());
+        assert!(resolve("kwise_share = 2").is_err());
     }
 
     #[test]

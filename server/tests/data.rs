@@ -81,6 +81,7 @@ fn everything() -> ExportFilter {
     ExportFilter {
         since: None,
         include_excluded: true,
+        pairs_only: false,
     }
 }
 

@@ -37,6 +37,7 @@ async fn stored_vote(arena: &TestArena, id: &str) -> (bool, Option<String>) {
     let filter = arena_server::store::ExportFilter {
         since: None,
         include_excluded: true,
+        pairs_only: false,
     };
     let rows: Vec<_> =
         futures_util::TryStreamExt::try_collect::<Vec<_>>(arena.app.store.export_rows(&filter))

@@ -480,9 +480,9 @@ async fn the_schema_check_refuses_bodies_that_differ_from_the_document() {
     let changes: [(&str, Value); 6] = [
         ("/status", json!("lost")),
         ("/prompt", json!(7)),
-        ("/images/c", json!("/images/z")),
+        ("/images/e", json!("/images/z")),
         ("/reveal/winner", json!("left")),
-        ("/reveal/model_c", json!("o")),
+        ("/reveal/model_e", json!("o")),
         ("/extra", json!(true)),
     ];
     for (at, value) in changes {
@@ -494,6 +494,23 @@ async fn the_schema_check_refuses_bodies_that_differ_from_the_document() {
             "{at} passed"
         );
     }
+    // A battle of four images, voted best and worst, is what the document says.
+    let mut four = view.clone();
+    four["images"]["c"] = json!("/images/z");
+    four["images"]["d"] = json!("/images/w");
+    let reveal = four["reveal"].as_object_mut().unwrap();
+    reveal.remove("winner");
+    for (key, value) in [
+        ("best", "c"),
+        ("worst", "a"),
+        ("model_c", "o"),
+        ("model_c_name", "O"),
+        ("model_d", "p"),
+        ("model_d_name", "P"),
+    ] {
+        reveal.insert(key.into(), json!(value));
+    }
+    assert_eq!(schema_errors(&doc, pointer, &four), Vec::<String>::new());
     let mut missing = view.clone();
     missing["reveal"].as_object_mut().unwrap().remove("model_b");
     assert!(!schema_errors(&doc, pointer, &missing).is_empty());

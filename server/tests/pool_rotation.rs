@@ -344,6 +344,7 @@ async fn export_file(app: &App, format: ExportFormat, name: &str, images: bool) 
         filter: ExportFilter {
             since: None,
             include_excluded: true,
+            pairs_only: false,
         },
         judge_key: app.config.judge_key.clone(),
         image_hashes: app.config.export_image_hashes,

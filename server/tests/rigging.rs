@@ -352,6 +352,7 @@ async fn simulate(backend: Backend) {
         .export_rows(&ExportFilter {
             since: None,
             include_excluded: true,
+            pairs_only: false,
         })
         .try_collect()
         .await

@@ -31,6 +31,15 @@ impl Drop for Driver {
 
 /// A headless browser session, or `None` (after a loud message) where there is none.
 pub async fn browser() -> Option<(Driver, Client)> {
+    browser_with(true).await
+}
+
+/// [`browser`] with JavaScript switched off: what a voter without scripts gets.
+pub async fn browser_without_javascript() -> Option<(Driver, Client)> {
+    browser_with(false).await
+}
+
+async fn browser_with(javascript: bool) -> Option<(Driver, Client)> {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
         support::skip_or_fail(
             "Chromium and chromedriver (apt-get install chromium chromium-driver)",
@@ -59,6 +68,9 @@ pub async fn browser() -> Option<(Driver, Client)> {
             "binary": CHROMIUM,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1280,1000"],
+            "prefs": {
+                "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
+            },
         }),
     );
     let deadline = Instant::now() + Duration::from_secs(30);

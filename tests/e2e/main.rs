@@ -12,6 +12,7 @@ mod cli;
 mod data;
 mod durability;
 mod hardening;
+mod kwise;
 mod leaderboard;
 mod live;
 mod mixed_worker;

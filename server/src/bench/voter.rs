@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use reqwest::header;
 use serde::Deserialize;
@@ -49,10 +49,13 @@ struct Battle {
     pow: Option<Pow>,
 }
 
+/// A pair's images, or three or four (`c`, `d`) in a K-wise battle.
 #[derive(Debug, Deserialize)]
 struct Images {
     a: String,
     b: String,
+    c: Option<String>,
+    d: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,14 +104,34 @@ async fn round(
         return Err(Refused::default());
     };
     // A voter does not vote on a battle whose images did not load.
-    for url in [&images.a, &images.b] {
+    let urls: Vec<&String> = [
+        Some(&images.a),
+        Some(&images.b),
+        images.c.as_ref(),
+        images.d.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for url in &urls {
         session
             .call(recorder, Endpoint::Image, session.get(url))
             .await?;
     }
     // People take their own time: half to one and a half times the think time.
     tokio::time::sleep(plan.think.mul_f64(rng.random_range(0.5..1.5))).await;
-    let mut vote = serde_json::json!({ "winner": WINNERS.choose(rng).expect("not empty") });
+    let mut vote = match urls.len() {
+        2 => serde_json::json!({ "winner": WINNERS.choose(rng).expect("not empty") }),
+        // A K-wise battle: the best, and the worst two times in three.
+        k => {
+            let mut letters: Vec<&str> = ["a", "b", "c", "d"][..k].to_vec();
+            letters.shuffle(rng);
+            match rng.random_bool(2.0 / 3.0) {
+                true => serde_json::json!({ "best": letters[0], "worst": letters[1] }),
+                false => serde_json::json!({ "best": letters[0] }),
+            }
+        }
+    };
     if let Some(challenge) = battle.pow {
         // About 2^bits hashes: off the async threads, so other voters keep going.
         let nonce =

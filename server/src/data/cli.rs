@@ -97,6 +97,7 @@ pub async fn export(
         filter: ExportFilter {
             since: args.since,
             include_excluded: args.include_excluded,
+            pairs_only: false,
         },
         judge_key,
         image_hashes: file.export_image_hashes.unwrap_or_default(),

@@ -92,6 +92,7 @@ impl ExportQuery {
             ExportFilter {
                 since,
                 include_excluded: q.include_excluded,
+                pairs_only: false,
             },
         ))
     }
@@ -259,13 +260,17 @@ async fn card_text(
     format: ExportFormat,
     filter: &ExportFilter,
 ) -> Result<String> {
+    let filter = &ExportFilter {
+        pairs_only: !format.holds_kwise(),
+        ..filter.clone()
+    };
     let summary = state.store.export_summary(filter).await?;
     Ok(card::render(&card::CardInput {
         file_name: format.file_name(),
         format,
         filter,
         image_hashes: state.config.export_image_hashes,
-        stats: &CardStats::from_summary(&summary),
+        stats: &CardStats::from_summary(&summary, format),
         generated_at: Utc::now(),
     }))
 }
@@ -322,9 +327,10 @@ async fn data_page(State(state): State<AppState>) -> std::result::Result<DataPag
     let everything = ExportFilter {
         since: None,
         include_excluded: true,
+        pairs_only: false,
     };
     let summary = state.store.export_summary(&everything).await?;
-    let stats = CardStats::from_summary(&summary);
+    let stats = CardStats::from_summary(&summary, ExportFormat::Jsonl);
     // What a download holds by default: the votes that count.
     let download = ExportOptions {
         format: ExportFormat::Jsonl,

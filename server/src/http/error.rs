@@ -124,6 +124,7 @@ impl From<voting::Error> for AppError {
             E::BattleExpired => (StatusCode::GONE, "battle_expired"),
             E::InvalidWinner(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_winner"),
             E::InvalidAxis(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_axis"),
+            E::InvalidChoice(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_choice"),
             E::UnknownCategory(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_category"),
             E::NoBattleReady => (StatusCode::SERVICE_UNAVAILABLE, "no_battle_ready"),
             E::InvalidPromptLength { .. } => {

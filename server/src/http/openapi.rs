@@ -64,7 +64,7 @@ error_responses! {
         (`payload_too_large`, `image_too_large`).";
     UnsupportedMediaType "415" false "The body is not `application/json` \
         (`unsupported_media_type`).";
-    Unprocessable "422" false "Well-formed but not acceptable: `invalid_winner`, \
+    Unprocessable "422" false "Well-formed but not acceptable: `invalid_winner`, `invalid_choice`, \
         `invalid_prompt_length`, `invalid_prompt_characters`, `prompt_rejected`, \
         `unknown_category`, `invalid_parameter`, `proof_of_work_required`, `invalid_image`, \
         `no_models`, `unknown_model`.";

@@ -882,6 +882,9 @@ struct MethodologyPage {
     /// `matchmaking = "active"` in this arena's config, with its uniform share.
     active_matchmaking: bool,
     exploration_percent: f64,
+    /// `kwise_share` as a percentage (0: pairs only) and `battle_size`.
+    kwise_percent: f64,
+    battle_size: usize,
 }
 
 impl MethodologyPage {
@@ -916,6 +919,8 @@ async fn methodology_page(
     Ok(MethodologyPage {
         active_matchmaking: state.config.matchmaking == crate::config::Matchmaking::Active,
         exploration_percent: (state.config.exploration * 100.0).round(),
+        kwise_percent: (state.config.kwise_share * 100.0).round(),
+        battle_size: state.config.battle_size,
         effects,
         style_control_reg: state.config.style_control_reg,
         bootstrap_rounds: options.bootstrap_rounds,

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use arena_evaluator::Outcome;
+use arena_evaluator::{Outcome, Position};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
@@ -58,14 +58,48 @@ struct BattlePage {
     live_available: bool,
 }
 
+/// One image of the battle page, in display order.
+struct Side<'a> {
+    /// `a` to `d`: element ids and form values.
+    letter: &'static str,
+    /// `A` to `D`: what the page shows.
+    label: String,
+    url: &'a str,
+    /// The model's name, once revealed (empty before the vote).
+    name: &'a str,
+    /// A K-wise battle's image chosen best, or worst (once revealed).
+    best: bool,
+    worst: bool,
+}
+
 impl BattlePage {
-    /// The URL of image A (0) or B (1); the page is only rendered once both exist.
-    fn image(&self, slot: usize) -> &str {
-        match (&self.battle.images, slot) {
-            (Some(i), 0) => &i.a,
-            (Some(i), _) => &i.b,
-            (None, _) => "",
-        }
+    /// A battle of three or four images.
+    fn is_kwise(&self) -> bool {
+        self.battle.size() > 2
+    }
+
+    /// The images in display order; the page is only rendered once all exist.
+    fn sides(&self) -> Vec<Side<'_>> {
+        let Some(images) = &self.battle.images else {
+            return Vec::new();
+        };
+        let names = self.reveal.as_ref().map(Reveal::names).unwrap_or_default();
+        let marked = |field: Option<&String>, letter: &str| field.is_some_and(|l| l == letter);
+        images
+            .urls()
+            .enumerate()
+            .filter_map(|(i, url)| {
+                let letter = Position::new(i)?.letter();
+                Some(Side {
+                    letter,
+                    label: letter.to_uppercase(),
+                    url,
+                    name: names.get(i).copied().unwrap_or_default(),
+                    best: marked(self.reveal.as_ref().and_then(|r| r.best.as_ref()), letter),
+                    worst: marked(self.reveal.as_ref().and_then(|r| r.worst.as_ref()), letter),
+                })
+            })
+            .collect()
     }
 
     /// Live battles' prompts are the voter's own, not a category of the prompt set.
@@ -76,8 +110,15 @@ impl BattlePage {
         }
     }
 
-    fn winner_label(&self) -> &'static str {
-        self.reveal.as_ref().map_or("", |r| answer_label(r.winner))
+    fn winner_label(&self) -> String {
+        let Some(reveal) = &self.reveal else {
+            return String::new();
+        };
+        match (reveal.winner, &reveal.best, &reveal.worst) {
+            (Some(winner), _, _) => answer_label(winner).to_string(),
+            (None, Some(best), worst) => choice_label(best, worst.as_deref()),
+            (None, None, _) => String::new(),
+        }
     }
 
     /// The questions after the overall one (the page asks them before the reveal).
@@ -101,6 +142,15 @@ impl BattlePage {
                 (q.label.as_str(), answer)
             })
             .collect()
+    }
+}
+
+/// A K-wise answer as the reveal words it: "C is best, A is worst".
+fn choice_label(best: &str, worst: Option<&str>) -> String {
+    let best = format!("{} is best", best.to_uppercase());
+    match worst {
+        Some(worst) => format!("{best}, {} is worst", worst.to_uppercase()),
+        None => best,
     }
 }
 
@@ -215,19 +265,23 @@ async fn vote_form(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let Some(winner) = field("winner") else {
-        return Err(
-            AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
-        );
-    };
-    let winner = battles::parse_winner(winner)?;
-    let axes = battles::parse_axis_answers(
+    // A K-wise battle's form has `best` buttons and a row of optional `worst` choices
+    // (empty: none chosen).
+    let answer = battles::parse_answer(
         &state.config.axes,
+        field("winner"),
+        field("best"),
+        field("worst").filter(|w| !w.is_empty()),
         fields
             .iter()
             .filter_map(|(k, v)| Some((k.strip_prefix(AXIS_FIELD)?, v.as_str()))),
     )?;
-    match battles::vote(&state, &who, &id, winner, axes, field("pow_nonce")).await {
+    let Some(answer) = answer else {
+        return Err(
+            AppError::unprocessable("invalid_winner", "Choose A, B, tie or both bad.").into(),
+        );
+    };
+    match battles::vote(&state, &who, &id, answer, field("pow_nonce")).await {
         // A form sent twice (the back button, a double click): the battle's page shows
         // the reveal of the vote that counts.
         Ok(_) | Err(voting::Error::AlreadyVoted) => {
@@ -249,9 +303,14 @@ struct CreateBattle {
 
 #[derive(Debug, Deserialize, ToSchema)]
 struct VoteBody {
-    /// The answer to the overall question ("Which image is better?").
-    #[schema(value_type = Outcome)]
-    winner: String,
+    /// A pair's answer to the overall question ("Which image is better?").
+    #[schema(value_type = Option<Outcome>)]
+    winner: Option<String>,
+    /// A battle of three or four images: the best one, `a` to `d` (instead of
+    /// `winner`).
+    best: Option<String>,
+    /// With `best`: the worst image, if the voter chose one.
+    worst: Option<String>,
     /// Answers on the battle's other `questions`, by axis (`{"prompt": "b"}`); each
     /// optional (absent or `null`: not answered).
     #[schema(value_type = Option<BTreeMap<String, Outcome>>)]
@@ -351,12 +410,6 @@ async fn vote(
     let id = BattleId::parse(&id)?;
     require_json(&headers)?;
     let body: VoteBody = parse_body(&body)?;
-    let winner = battles::parse_winner(&body.winner)?;
-    let answers = body
-        .axes
-        .iter()
-        .flatten()
-        .filter_map(|(axis, winner)| winner.as_deref().map(|w| (axis.as_str(), w)));
     // A JSON `""` is not a skipped question, as a form's empty field is: refuse it.
     if body
         .axes
@@ -366,8 +419,26 @@ async fn vote(
     {
         return Err(voting::Error::InvalidWinner(String::new()).into());
     }
-    let axes = battles::parse_axis_answers(&state.config.axes, answers)?;
-    let reveal = battles::vote(&state, &who, &id, winner, axes, body.pow_nonce.as_deref()).await?;
+    let answers = body
+        .axes
+        .iter()
+        .flatten()
+        .filter_map(|(axis, winner)| winner.as_deref().map(|w| (axis.as_str(), w)));
+    let answer = battles::parse_answer(
+        &state.config.axes,
+        body.winner.as_deref(),
+        body.best.as_deref(),
+        body.worst.as_deref(),
+        answers,
+    )?
+    .ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_json",
+            "The request body is not valid: send `winner` (a battle of two images) or `best` \
+             (three or four).",
+        )
+    })?;
+    let reveal = battles::vote(&state, &who, &id, answer, body.pow_nonce.as_deref()).await?;
     Ok(Json(reveal))
 }
 

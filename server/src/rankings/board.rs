@@ -363,6 +363,8 @@ pub struct Gathered {
     pub ordered: Vec<(u32, u32, Outcome)>,
     /// Slugs of the models `ordered` refers to.
     pub models: Vec<String>,
+    /// K-wise votes that online Elo leaves out (it rates pairs only).
+    pub kwise_left_out: u64,
 }
 
 /// Reads the counted votes on `axis` of `category`: per-pair counts aggregated by
@@ -429,17 +431,42 @@ async fn gather_for(
             ));
         }
     }
+    // K-wise battles answer the overall question only.
+    let mut choices: Vec<(Vec<u32>, usize, Option<usize>, u64)> = Vec::new();
+    if axis == OVERALL {
+        for c in store.choice_counts(category, include_excluded).await? {
+            let models = c.models.iter().map(|&id| index(id)).collect();
+            choices.push((models, c.best, c.worst, c.n as u64));
+        }
+    }
     for &(a, b, o) in &ordered {
         counts.add(&slugs[a as usize], &slugs[b as usize], o);
     }
     for (a, b, o, n) in pairs {
         counts.add_n(&slugs[a as usize], &slugs[b as usize], o, n);
     }
+    let mut kwise_left_out = 0;
+    for (models, best, worst, n) in choices {
+        if method == Method::Elo {
+            kwise_left_out += n;
+            continue;
+        }
+        let names: Vec<&str> = models.iter().map(|&m| slugs[m as usize].as_str()).collect();
+        counts
+            .add_choice(&names, best, worst, n)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
     Ok(Gathered {
         counts,
         ordered,
         models: slugs,
+        kwise_left_out,
     })
+}
+
+/// The warning of a board that leaves `n` K-wise votes out, and why.
+fn kwise_left_out_warning(n: u64, why: &str) -> String {
+    format!("{n} votes on battles of three or four images are left out: {why}")
 }
 
 /// Fits the gathered votes (CPU-bound: call off the async runtime).
@@ -455,7 +482,14 @@ pub fn fit(
                 .ordered
                 .iter()
                 .map(|&(a, b, o)| (slug(a), slug(b), o));
-            leaderboard_from_ordered_votes(votes, options)
+            let mut board = leaderboard_from_ordered_votes(votes, options)?;
+            if gathered.kwise_left_out > 0 {
+                board.warnings.push(kwise_left_out_warning(
+                    gathered.kwise_left_out,
+                    "online Elo rates pairs only",
+                ));
+            }
+            Ok(board)
         }
         (Method::Bt, Some(p)) => {
             leaderboard_from_counts_with_progress(&gathered.counts, options, p)
@@ -501,8 +535,23 @@ pub async fn compute_with(store: &Store, query: &BoardQuery, style: StyleControl
             .map(|(i, m)| (m.id, i as u32))
             .collect();
         let styled = gather_styled(store, &id_index, query).await?;
+        let kwise: i64 = match query.axis() {
+            OVERALL => store
+                .choice_counts(query.category.as_deref(), query.include_excluded)
+                .await?
+                .iter()
+                .map(|c| c.n)
+                .sum(),
+            _ => 0,
+        };
         tokio::task::spawn_blocking(move || {
-            let (board, counts) = fit_styled(&styled, &slugs, &options)?;
+            let (mut board, counts) = fit_styled(&styled, &slugs, &options)?;
+            if kwise > 0 {
+                board.warnings.push(kwise_left_out_warning(
+                    kwise as u64,
+                    "style control compares the two images of a pair",
+                ));
+            }
             let m = matrices(&counts, &board);
             Ok::<_, arena_evaluator::Error>((board, m))
         })
@@ -558,8 +607,11 @@ pub async fn compute_history(store: &Store) -> Result<History> {
     let models = store.list_models().await?;
     let slug_of: HashMap<i64, String> = models.iter().map(|m| (m.id, m.slug.clone())).collect();
     let rows = store.daily_pair_counts().await?;
+    let choice_rows = store.daily_choice_counts().await?;
     tokio::task::spawn_blocking(move || {
         let mut days: Vec<String> = rows.iter().map(|r| r.day.clone()).collect();
+        days.extend(choice_rows.iter().map(|r| r.day.clone()));
+        days.sort();
         days.dedup();
         let step = days.len().div_ceil(MAX_HISTORY_POINTS).max(1);
         let options = LeaderboardOptions {
@@ -572,6 +624,7 @@ pub async fn compute_history(store: &Store) -> Result<History> {
         };
         let mut counts = Counts::new();
         let mut rows = rows.iter().peekable();
+        let mut choice_rows = choice_rows.iter().peekable();
         // Models with votes since their last point: a model gets a point only for a
         // period in which it was voted on, so a quiet stretch shows as a gap.
         let mut voted: std::collections::HashSet<&str> = Default::default();
@@ -584,6 +637,19 @@ pub async fn compute_history(store: &Store) -> Result<History> {
                 };
                 counts.add_n(a, b, row.winner, row.n as u64);
                 voted.extend([a.as_str(), b.as_str()]);
+            }
+            while let Some(row) = choice_rows.next_if(|r| &r.day == day) {
+                let c = &row.count;
+                let Some(names) = c
+                    .models
+                    .iter()
+                    .map(|id| slug_of.get(id).map(String::as_str))
+                    .collect::<Option<Vec<&str>>>()
+                else {
+                    continue;
+                };
+                counts.add_choice(&names, c.best, c.worst, c.n as u64)?;
+                voted.extend(names);
             }
             if i % step != 0 && i + 1 != days.len() {
                 continue;

@@ -31,8 +31,9 @@ const SEED: &[u8] = b"arena vote log v1";
 
 /// A vote's row in the digest: battle, time (Unix seconds, six decimals), the two
 /// models, the winner as the export writes it and the voter's judge hash, then for
-/// each answer on another judgement axis (in axis order) `axis=winner`, tab
-/// separated, with a final newline.
+/// each answer on another judgement axis (in axis order) `axis=winner`, and for a
+/// battle of three or four images `model_c=…`, `model_d=…` and `worst=…` (those it
+/// has), tab separated, with a final newline.
 pub fn canonical_row<'a>(
     battle_id: &str,
     tstamp: f64,
@@ -51,6 +52,17 @@ pub fn canonical_row<'a>(
     }
     row.push('\n');
     row
+}
+
+/// The `(field, value)` entries a K-wise vote adds to its canonical row, in order,
+/// those it has.
+fn kwise_fields<'a>(
+    fields: Option<[(&'a str, Option<&'a str>); 3]>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    fields
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, value)| Some((name, value?)))
 }
 
 /// The hash chain over rows, one at a time.
@@ -91,14 +103,24 @@ pub async fn log_digest(store: &Store, judge_key: &[u8]) -> anyhow::Result<Chain
     while let Some(row) = rows.next().await {
         let row = row?;
         let r = Record::new(&row, judge_key, &namer);
+        let kwise = r.kwise.as_ref().map(|k| {
+            [
+                ("model_c", k.model_c),
+                ("model_d", k.model_d),
+                ("worst", k.worst),
+            ]
+        });
         chain.push(&canonical_row(
             r.battle_id,
             r.tstamp,
             r.model_a,
             r.model_b,
-            r.winner.fastchat_label(),
+            r.winner,
             &r.judge,
-            r.axes.iter().map(|(axis, w)| (*axis, w.fastchat_label())),
+            r.axes
+                .iter()
+                .map(|(axis, w)| (*axis, w.fastchat_label()))
+                .chain(kwise_fields(kwise)),
         ));
     }
     Ok(chain)
@@ -360,6 +382,10 @@ pub fn verify(snapshot: &Path, export: &Path) -> anyhow::Result<Verification> {
             }
         }
         axes.sort_by(|x, y| x.0.cmp(y.0));
+        let kwise = row
+            .get("model_c")
+            .and_then(|c| c.as_str())
+            .map(|_| ["model_c", "model_d", "worst"].map(|f| (f, row[f].as_str())));
         chain.push(&canonical_row(
             field("battle_id")?,
             tstamp,
@@ -367,7 +393,7 @@ pub fn verify(snapshot: &Path, export: &Path) -> anyhow::Result<Verification> {
             field("model_b")?,
             field("winner")?,
             field("judge")?,
-            axes,
+            axes.into_iter().chain(kwise_fields(kwise)),
         ));
         kept.extend_from_slice(line.as_bytes());
         kept.push(b'\n');

@@ -1,11 +1,13 @@
 //! The `battle` table: what was served to whom. A battle's images are in
-//! `battle_image` (see `battle_image.rs`); [`read`] fetches both, with the vote, in
-//! one query — what showing a battle and voting on it need.
+//! `battle_image` (see `battle_image.rs`): two for a pair, three or four for a K-wise
+//! battle. [`read`] fetches them with the vote (a pair's `vote` or a K-wise battle's
+//! `choice_vote`) in one query — what showing a battle and voting on it need.
 
 use arena_evaluator::{Outcome, Position};
 use chrono::{DateTime, Utc};
 
 use super::battle_image::{self, BattleImage};
+use super::choice_vote::KChoice;
 use super::sql::{Exec, sql};
 use super::{Result, Store, StoreError, generation, voter};
 
@@ -91,8 +93,10 @@ pub struct Battle {
     pub served_at: DateTime<Utc>,
     /// Its images in display order.
     pub images: Vec<BattleImage>,
-    /// The overall vote, once cast.
+    /// The overall vote of a pair, once cast.
     pub vote: Option<Outcome>,
+    /// The vote of a K-wise battle, once cast.
+    pub choice: Option<KChoice>,
     /// The answers on other axes cast with it, in the order stored.
     pub axis_votes: Vec<(String, Outcome)>,
 }
@@ -101,6 +105,11 @@ impl Battle {
     /// Whether every image exists (a live battle's may still be drawn).
     pub fn is_ready(&self) -> bool {
         !self.images.is_empty() && self.images.iter().all(|i| i.generation_id.is_some())
+    }
+
+    /// Whether it has its vote (a pair's or a K-wise one).
+    pub fn is_voted(&self) -> bool {
+        self.vote.is_some() || self.choice.is_some()
     }
 }
 
@@ -122,6 +131,8 @@ struct BattleImageRow {
     generation_id: Option<i64>,
     fetched_at: Option<DateTime<Utc>>,
     winner: Option<String>,
+    best: Option<i16>,
+    worst: Option<i16>,
 }
 
 /// The battle `id` with its images and its vote, in one query.
@@ -131,10 +142,11 @@ pub(super) async fn read(c: &mut impl Exec, id: &str) -> Result<Option<Battle>> 
             sql(
                 "select b.id, b.prompt_id, p.text as prompt, p.category, b.voter_id, b.mode, \
                  b.served_at, bi.slot, bi.token, bi.model_id, m.slug as model_slug, \
-                 m.display_name as model_name, bi.generation_id, bi.fetched_at, v.winner \
+                 m.display_name as model_name, bi.generation_id, bi.fetched_at, v.winner, cv.best, cv.worst \
                  from battle b left join prompt p on p.id = b.prompt_id \
                  join battle_image bi on bi.battle_id = b.id join model m on m.id = bi.model_id \
                  left join vote v on v.battle_id = b.id and v.axis = 'overall' \
+                 left join choice_vote cv on cv.battle_id = b.id \
                  where b.id = $1 order by bi.slot",
             )
             .bind(id),
@@ -149,6 +161,10 @@ pub(super) async fn read(c: &mut impl Exec, id: &str) -> Result<Option<Battle>> 
         .map(Outcome::parse_arena)
         .transpose()
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let choice = first
+        .best
+        .map(|best| KChoice::from_slots(best, first.worst))
+        .transpose()?;
     let mut battle = Battle {
         id: first.id.clone(),
         prompt_id: first.prompt_id,
@@ -159,6 +175,7 @@ pub(super) async fn read(c: &mut impl Exec, id: &str) -> Result<Option<Battle>> 
         served_at: first.served_at,
         images: Vec::with_capacity(rows.len()),
         vote,
+        choice,
         axis_votes: Vec::new(),
     };
     if battle.vote.is_some() {

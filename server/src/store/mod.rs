@@ -14,6 +14,7 @@
 mod audit;
 mod battle;
 mod battle_image;
+mod choice_vote;
 mod export;
 mod flag;
 mod generation;
@@ -39,6 +40,7 @@ mod worker;
 pub use audit::AuditEntry;
 pub use battle::{Battle, NewBattle};
 pub use battle_image::BattleImage;
+pub use choice_vote::KChoice;
 pub use export::{ExportFilter, ExportRow, ExportSummary};
 pub use flag::{Flag, FlagSubject, NewFlag};
 pub use generation::{Candidate, Generation};
@@ -53,10 +55,12 @@ pub use live::{LiveAdmission, LiveLimits, LiveSide, NewLiveBattle};
 pub use model::{Model, ModelStatus, NewModel};
 pub use prompt::{NewPrompt, Prompt, RejectedPrompt};
 pub use purge::Purged;
-pub use rankings::{DailyPairCount, IdPairCount, VoteMarker, VotedBattle};
+pub use rankings::{
+    DailyChoiceCount, DailyPairCount, IdChoiceCount, IdPairCount, VoteMarker, VotedBattle,
+};
 pub use sql::{Exec, Tx};
 pub use tally::OVERALL;
-pub use vote::{ExcludedVote, NewVote, PairCount, RecordedVote, Vote, VoteOutcome, exclusion};
+pub use vote::{Answer, ExcludedVote, NewVote, PairCount, RecordedVote, VoteOutcome, exclusion};
 pub use worker::Worker;
 
 use std::str::FromStr;

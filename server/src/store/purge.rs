@@ -10,7 +10,8 @@
 //! - A voter with no battle, vote, prompt or flag left, first seen before the cutoff,
 //!   goes too: a cookieless page view leaves a voter and a battle, and nothing else.
 //!
-//! Votes, their battles and everything a vote names are never deleted.
+//! Votes (a pair's or a K-wise battle's), their battles and everything a vote names
+//! are never deleted.
 
 use chrono::{DateTime, Utc};
 
@@ -57,6 +58,7 @@ impl Store {
                     sql(
                         "select b.id from battle b where b.served_at < $1 and b.mode <> 'imported' \
                          and not exists (select 1 from vote v where v.battle_id = b.id) \
+                         and not exists (select 1 from choice_vote cv where cv.battle_id = b.id) \
                          and not exists (select 1 from job j where j.battle_id = b.id \
                                          and j.state in ('queued', 'leased')) \
                          order by b.served_at limit $2",
@@ -87,6 +89,7 @@ impl Store {
                 sql("delete from voter where created_at < $1 \
                      and not exists (select 1 from battle b where b.voter_id = voter.id) \
                      and not exists (select 1 from vote v where v.voter_id = voter.id) \
+                     and not exists (select 1 from choice_vote cv where cv.voter_id = voter.id) \
                      and not exists (select 1 from prompt p where p.voter_id = voter.id) \
                      and not exists (select 1 from flag f where f.subject_kind = 'voter' \
                                      and f.subject = voter.id)")

@@ -6,8 +6,9 @@ use arena_evaluator::Outcome;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 
-use super::sql::{Exec, sql};
-use super::{OVERALL, Result, Store};
+use super::sql::{Exec, sql, sql_owned};
+use super::tally::parse_models_key;
+use super::{OVERALL, Result, Store, StoreError};
 
 /// Votes between two models (by id) with one outcome.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -46,13 +47,58 @@ pub struct VotedBattle {
     pub token_b: Option<String>,
 }
 
+/// Counted K-wise votes with the same models shown (by id, in display order), best
+/// and worst (slots).
+#[derive(Clone, Debug)]
+pub struct IdChoiceCount {
+    pub models: Vec<i64>,
+    pub best: usize,
+    pub worst: Option<usize>,
+    pub n: i64,
+}
+
+/// [`IdChoiceCount`] within one UTC day (`YYYY-MM-DD`).
+#[derive(Clone, Debug)]
+pub struct DailyChoiceCount {
+    pub day: String,
+    pub count: IdChoiceCount,
+}
+
+/// A K-wise tally row as read: `models` joined by commas, `worst` -1 for none; `key`
+/// the category or day.
+#[derive(sqlx::FromRow)]
+struct ChoiceCountRow {
+    key: String,
+    models: String,
+    best: i16,
+    worst: i16,
+    n: i64,
+}
+
+impl ChoiceCountRow {
+    fn parse(self) -> Result<(String, IdChoiceCount)> {
+        let slot = |s: i16| {
+            usize::try_from(s).map_err(|_| StoreError::Invalid(format!("choice slot {s}")))
+        };
+        let count = IdChoiceCount {
+            models: parse_models_key(&self.models)?,
+            best: slot(self.best)?,
+            worst: (self.worst >= 0).then(|| slot(self.worst)).transpose()?,
+            n: self.n,
+        };
+        Ok((self.key, count))
+    }
+}
+
 /// Identifies the state of the counted votes: changes whenever a vote is added.
 /// The count catches a vote whose transaction commits after one with a higher id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct VoteMarker {
-    /// Counted votes, from the tallies.
+    /// Counted votes, from the tallies (pairs and K-wise).
     pub votes: i64,
     pub last_id: Option<i64>,
+    /// The latest K-wise vote.
+    pub last_choice_id: Option<i64>,
     /// The latest audit entry: a vote excluded or restored changes the counted votes
     /// without adding one.
     pub last_audit: Option<i64>,
@@ -116,6 +162,52 @@ impl Store {
                 .bind(axis),
             )
             .await
+    }
+
+    /// Counted K-wise votes per (models shown, best, worst), from the running tallies
+    /// (of one prompt category); with `include_excluded`, every K-wise vote from the
+    /// votes themselves.
+    pub async fn choice_counts(
+        &self,
+        category: Option<&str>,
+        include_excluded: bool,
+    ) -> Result<Vec<IdChoiceCount>> {
+        let text = if include_excluded {
+            "select '' as key, cast(v.model_a_id as text) || ',' || cast(v.model_b_id as text) \
+             || ',' || cast(v.model_c_id as text) \
+             || coalesce(',' || cast(v.model_d_id as text), '') as models, \
+             v.best, cast(coalesce(v.worst, -1) as smallint) as worst, count(*) as n \
+             from choice_vote v join battle b on b.id = v.battle_id \
+             left join prompt p on p.id = b.prompt_id \
+             where (cast($1 as text) is null or p.category = $1) group by 2, 3, 4"
+        } else {
+            "select '' as key, models, best, worst, cast(sum(n) as bigint) as n \
+             from choice_tally where (cast($1 as text) is null or category = $1) \
+             group by models, best, worst"
+        };
+        let rows: Vec<ChoiceCountRow> = self
+            .pool()
+            .fetch_all(sql_owned(text.to_string()).bind(category))
+            .await?;
+        rows.into_iter()
+            .map(|r| r.parse().map(|(_, count)| count))
+            .collect()
+    }
+
+    /// Counted K-wise votes per UTC day, oldest first, from the running tallies.
+    pub async fn daily_choice_counts(&self) -> Result<Vec<DailyChoiceCount>> {
+        let rows: Vec<ChoiceCountRow> = self
+            .pool()
+            .fetch_all(sql(
+                "select day as key, models, best, worst, n from choice_daily_tally order by day",
+            ))
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                r.parse()
+                    .map(|(day, count)| DailyChoiceCount { day, count })
+            })
+            .collect()
     }
 
     /// Counted votes per UTC day, (model pair, outcome), oldest first, from the
@@ -265,8 +357,11 @@ impl Store {
     pub async fn vote_marker(&self) -> Result<VoteMarker> {
         self.pool()
             .fetch_one(sql(
-                "select (select coalesce(cast(sum(n) as bigint), 0) from vote_tally) as votes, \
-                 (select max(id) from vote) as last_id, (select max(id) from audit) as last_audit",
+                "select (select coalesce(cast(sum(n) as bigint), 0) from vote_tally) \
+                 + (select coalesce(cast(sum(n) as bigint), 0) from choice_tally) as votes, \
+                 (select max(id) from vote) as last_id, \
+                 (select max(id) from choice_vote) as last_choice_id, \
+                 (select max(id) from audit) as last_audit",
             ))
             .await
     }

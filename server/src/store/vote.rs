@@ -1,5 +1,6 @@
-//! The `vote` table: one judgement per battle (and axis), stored before it is
-//! acknowledged.
+//! The `vote` table: one judgement per pairwise battle (and axis), stored before it
+//! is acknowledged; and whether votes count — a pair's or a K-wise battle's
+//! (`choice_vote.rs`) — as flags and operators decide.
 
 use arena_evaluator::Outcome;
 use chrono::{DateTime, Utc};
@@ -7,19 +8,31 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::battle::{self, Battle};
-use super::sql::{Exec, Tx, sql, sql_owned};
+use super::choice_vote::{self, ChoiceKey, ChoiceRow, KChoice};
+use super::sql::{Exec, Row, Tx, sql, sql_owned};
 use super::tally::{self, OVERALL, TallyDelta};
 use super::{Result, Store, StoreError, flag};
+
+/// What a voter answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// A pair's: the answer to the overall question, and the answers on the
+    /// operator's other axes (`axes` in the config), each stored as its own vote in the
+    /// same transaction, counting or not as the overall vote does.
+    Pair {
+        winner: Outcome,
+        axes: Vec<(String, Outcome)>,
+    },
+    /// A K-wise battle's: the best image and perhaps the worst.
+    Choice(KChoice),
+}
 
 #[derive(Clone, Debug)]
 pub struct NewVote {
     pub battle_id: String,
     pub voter_id: String,
-    /// The answer to the overall question.
-    pub winner: Outcome,
-    /// Answers on the operator's other axes (`axes` in the config), each stored as its
-    /// own vote in the same transaction, counting or not as the overall vote does.
-    pub axes: Vec<(String, Outcome)>,
+    /// The answer, of the battle's kind (a pair's or a K-wise one).
+    pub answer: Answer,
     /// Battles served longer ago than this can no longer be voted on.
     pub ttl: chrono::Duration,
     /// Keyed hashes of the client's address and network.
@@ -30,24 +43,16 @@ pub struct NewVote {
     pub min_view: Option<chrono::Duration>,
 }
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-pub struct Vote {
-    pub battle_id: String,
-    #[sqlx(try_from = "String")]
-    pub winner: Outcome,
-    pub created_at: DateTime<Utc>,
-    pub latency_ms: Option<i64>,
-}
-
 /// A committed vote and the battle it was cast on, as read in its transaction.
 #[derive(Clone, Debug)]
 pub struct RecordedVote {
-    pub vote: Vote,
     pub battle: Battle,
+    /// What was stored.
+    pub answer: Answer,
+    /// Milliseconds from serving the battle to the vote.
+    pub latency_ms: i64,
     /// Why it does not count, if it does not (it is stored all the same).
     pub excluded: Option<&'static str>,
-    /// The answers stored on other axes.
-    pub axes: Vec<(String, Outcome)>,
 }
 
 /// What happened to a vote.
@@ -61,6 +66,9 @@ pub enum VoteOutcome {
     NotReady,
     /// The battle already has a vote.
     AlreadyVoted,
+    /// The answer is not of the battle's kind (a winner for four images, a best for
+    /// two), or names an image it does not show; the message says which.
+    WrongAnswer(String),
     /// The battle was served too long ago.
     Expired,
 }
@@ -109,7 +117,7 @@ pub mod exclusion {
     pub const OPERATOR: &str = "excluded_by_operator";
 }
 
-/// A vote whose counting changes, with what its tally rows need.
+/// A pair's vote whose counting changes, with what its tally rows need.
 #[derive(sqlx::FromRow)]
 struct VoteKey {
     id: i64,
@@ -122,75 +130,123 @@ struct VoteKey {
     winner: Outcome,
 }
 
-const VOTE_KEY: &str = "select v.id, v.axis, p.category, v.created_at, v.model_a_id, v.model_b_id, v.winner \
-     from vote v join battle b on b.id = v.battle_id left join prompt p on p.id = b.prompt_id";
+/// A stored vote whose counting can change: a pair's (`vote`, a row per axis) or a
+/// K-wise battle's (`choice_vote`). The two tables have the same counting columns.
+trait Counted: Row {
+    /// Its table.
+    const TABLE: &'static str;
+    /// Selects it, the table named `v`, with its battle `b` and prompt `p`.
+    const SELECT: &'static str;
+    fn id(&self) -> i64;
+    fn add_to(&self, delta: &mut TallyDelta) -> Result<()>;
+}
 
-fn delta_of(votes: &[VoteKey]) -> TallyDelta {
+impl Counted for VoteKey {
+    const TABLE: &'static str = "vote";
+    const SELECT: &'static str = "select v.id, v.axis, p.category, v.created_at, v.model_a_id, \
+         v.model_b_id, v.winner from vote v join battle b on b.id = v.battle_id \
+         left join prompt p on p.id = b.prompt_id";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn add_to(&self, delta: &mut TallyDelta) -> Result<()> {
+        delta.add(
+            &self.axis,
+            self.category.as_deref(),
+            self.created_at,
+            self.model_a_id,
+            self.model_b_id,
+            self.winner,
+        );
+        Ok(())
+    }
+}
+
+impl Counted for ChoiceKey {
+    const TABLE: &'static str = "choice_vote";
+    const SELECT: &'static str = ChoiceKey::SELECT;
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn add_to(&self, delta: &mut TallyDelta) -> Result<()> {
+        ChoiceKey::add_to(self, delta)
+    }
+}
+
+fn delta_of<K: Counted>(votes: &[K]) -> Result<TallyDelta> {
     let mut delta = TallyDelta::default();
     for v in votes {
-        delta.add(
-            &v.axis,
-            v.category.as_deref(),
-            v.created_at,
-            v.model_a_id,
-            v.model_b_id,
-            v.winner,
-        );
+        v.add_to(&mut delta)?;
     }
-    delta
+    Ok(delta)
 }
 
 /// Stops counting `votes` (counting now, on any axis), with `reason` and the
 /// flag behind it, and takes them out of the tallies. Returns how many changed.
-async fn stop_counting(
+async fn stop_counting<K: Counted>(
     c: &mut Tx,
-    votes: &[VoteKey],
+    votes: &[K],
     reason: &str,
     flag_id: Option<i64>,
 ) -> Result<u64> {
+    let update = format!(
+        "update {} set counts_for_leaderboard = false, exclusion_reason = $1, flag_id = $2 \
+         where id = $3",
+        K::TABLE
+    );
     for v in votes {
         c.execute(
-            sql("update vote set counts_for_leaderboard = false, exclusion_reason = $1, flag_id = $2 \
-                 where id = $3")
-            .bind(reason)
-            .bind(flag_id)
-            .bind(v.id),
+            sql_owned(update.clone())
+                .bind(reason)
+                .bind(flag_id)
+                .bind(v.id()),
         )
         .await?;
     }
-    tally::remove(c, &delta_of(votes)).await?;
+    tally::remove(c, &delta_of(votes)?).await?;
     Ok(votes.len() as u64)
 }
 
 /// Makes `votes` (excluded now) count again and adds them back to the tallies.
-async fn start_counting(c: &mut Tx, votes: &[VoteKey]) -> Result<u64> {
+async fn start_counting<K: Counted>(c: &mut Tx, votes: &[K]) -> Result<u64> {
+    let update = format!(
+        "update {} set counts_for_leaderboard = true, exclusion_reason = null, \
+         flag_id = null where id = $1",
+        K::TABLE
+    );
     for v in votes {
-        c.execute(
-            sql(
-                "update vote set counts_for_leaderboard = true, exclusion_reason = null, \
-                 flag_id = null where id = $1",
-            )
-            .bind(v.id),
-        )
-        .await?;
+        c.execute(sql_owned(update.clone()).bind(v.id())).await?;
     }
-    tally::add(c, &delta_of(votes)).await?;
+    tally::add(c, &delta_of(votes)?).await?;
     Ok(votes.len() as u64)
 }
 
-/// Excludes every counted vote (on every axis) of a voter (or of an address) because of
-/// flag `flag_id`.
+/// Excludes every counted vote (on every axis, pairs and K-wise) of a voter (or of an
+/// address) because of flag `flag_id`.
 pub(super) async fn exclude_flagged(
     c: &mut Tx,
     flag_id: i64,
     voter: Option<&str>,
     address: Option<&str>,
 ) -> Result<u64> {
-    let votes: Vec<VoteKey> = c
+    Ok(
+        exclude_flagged_in::<VoteKey>(c, flag_id, voter, address).await?
+            + exclude_flagged_in::<ChoiceKey>(c, flag_id, voter, address).await?,
+    )
+}
+
+async fn exclude_flagged_in<K: Counted>(
+    c: &mut Tx,
+    flag_id: i64,
+    voter: Option<&str>,
+    address: Option<&str>,
+) -> Result<u64> {
+    let votes: Vec<K> = c
         .fetch_all(
             sql_owned(format!(
-                "{VOTE_KEY} where v.counts_for_leaderboard \
-                 and v.source = 'arena' and (v.voter_id = $1 or v.client_hash = $2) order by v.id"
+                "{} where v.counts_for_leaderboard \
+                 and v.source = 'arena' and (v.voter_id = $1 or v.client_hash = $2) order by v.id",
+                K::SELECT
             ))
             .bind(voter)
             .bind(address),
@@ -202,10 +258,18 @@ pub(super) async fn exclude_flagged(
 /// After flag `flag_id` was cleared: its votes count again, except those another
 /// standing flag covers (they move to that flag). Returns how many count again.
 pub(super) async fn release_flagged(c: &mut Tx, flag_id: i64) -> Result<u64> {
+    Ok(release_flagged_in::<VoteKey>(c, flag_id).await?
+        + release_flagged_in::<ChoiceKey>(c, flag_id).await?)
+}
+
+async fn release_flagged_in<K: Counted>(c: &mut Tx, flag_id: i64) -> Result<u64> {
     let held: Vec<(i64, String, Option<String>)> = c
         .fetch_all(
-            sql("select id, voter_id, client_hash from vote \
-                 where flag_id = $1 and not counts_for_leaderboard order by id")
+            sql_owned(format!(
+                "select id, voter_id, client_hash from {} \
+                 where flag_id = $1 and not counts_for_leaderboard order by id",
+                K::TABLE
+            ))
             .bind(flag_id),
         )
         .await?;
@@ -214,38 +278,51 @@ pub(super) async fn release_flagged(c: &mut Tx, flag_id: i64) -> Result<u64> {
         match super::flag::standing(c, &voter, address.as_deref()).await? {
             Some(other) => {
                 c.execute(
-                    sql("update vote set flag_id = $1 where id = $2")
-                        .bind(other)
-                        .bind(id),
+                    sql_owned(format!(
+                        "update {} set flag_id = $1 where id = $2",
+                        K::TABLE
+                    ))
+                    .bind(other)
+                    .bind(id),
                 )
                 .await?;
             }
             None => restore.push(id),
         }
     }
-    let mut votes = Vec::with_capacity(restore.len());
+    let mut votes: Vec<K> = Vec::with_capacity(restore.len());
     for id in restore {
         votes.push(
-            c.fetch_one(sql_owned(format!("{VOTE_KEY} where v.id = $1")).bind(id))
+            c.fetch_one(sql_owned(format!("{} where v.id = $1", K::SELECT)).bind(id))
                 .await?,
         );
     }
     start_counting(c, &votes).await
 }
 
-/// An operator's decision on one battle's vote (its answers on every axis with it):
-/// count it again (`None`) or exclude it with a reason. False when there is no such
-/// vote or it is already so.
+/// An operator's decision on one battle's vote (its answers on every axis with it,
+/// or its K-wise choice): count it again (`None`) or exclude it with a reason. False
+/// when there is no such vote or it is already so.
 pub(super) async fn set_counting(
     c: &mut Tx,
     battle_id: &str,
     exclude: Option<&str>,
 ) -> Result<bool> {
+    Ok(set_counting_in::<VoteKey>(c, battle_id, exclude).await?
+        || set_counting_in::<ChoiceKey>(c, battle_id, exclude).await?)
+}
+
+async fn set_counting_in<K: Counted>(
+    c: &mut Tx,
+    battle_id: &str,
+    exclude: Option<&str>,
+) -> Result<bool> {
     let counting = exclude.is_none();
-    let votes: Vec<VoteKey> = c
+    let votes: Vec<K> = c
         .fetch_all(
             sql_owned(format!(
-                "{VOTE_KEY} where v.battle_id = $1 and v.counts_for_leaderboard = $2"
+                "{} where v.battle_id = $1 and v.counts_for_leaderboard = $2",
+                K::SELECT
             ))
             .bind(battle_id)
             .bind(!counting),
@@ -262,13 +339,13 @@ pub(super) async fn set_counting(
 }
 
 /// Inserts a vote; `Conflict` when the battle has one already.
-pub(super) async fn insert(c: &mut impl Exec, v: &VoteRow<'_>) -> Result<Vote> {
-    c.fetch_one(
+pub(super) async fn insert(c: &mut impl Exec, v: &VoteRow<'_>) -> Result<()> {
+    c.execute(
         sql(
             "insert into vote (battle_id, winner, voter_id, model_a_id, model_b_id, created_at, \
              latency_ms, counts_for_leaderboard, exclusion_reason, flag_id, source, client_hash, \
              client_net, axis) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14) returning battle_id, winner, created_at, latency_ms",
+             $14)",
         )
         .bind(v.battle_id)
         .bind(v.winner)
@@ -285,7 +362,8 @@ pub(super) async fn insert(c: &mut impl Exec, v: &VoteRow<'_>) -> Result<Vote> {
         .bind(v.client_net)
         .bind(v.axis),
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Why a vote on `battle` at `now` does not count for want of looking: an image its
@@ -313,19 +391,41 @@ impl Store {
         if !battle.is_ready() {
             return Ok(VoteOutcome::NotReady);
         }
-        if battle.vote.is_some() {
+        if battle.is_voted() {
             return Ok(VoteOutcome::AlreadyVoted);
         }
         if now - battle.served_at > v.ttl {
             return Ok(VoteOutcome::Expired);
         }
-        let [a, b] = &battle.images[..] else {
-            return Err(StoreError::Invalid(format!(
-                "battle {} has {} images",
-                battle.id,
-                battle.images.len()
-            )));
-        };
+        let models: Vec<i64> = battle.images.iter().map(|i| i.model_id).collect();
+        // The answer must be of the battle's kind and name images it shows.
+        match (&v.answer, models.len()) {
+            (Answer::Pair { .. }, 2) => {}
+            (Answer::Choice(c), k @ 3..) => {
+                if let Err(why) = KChoice::new(c.best, c.worst, k) {
+                    return Ok(VoteOutcome::WrongAnswer(why));
+                }
+            }
+            (Answer::Pair { .. }, k @ 3..) => {
+                return Ok(VoteOutcome::WrongAnswer(format!(
+                    "This battle shows {k} images: send the best (`best`, and optionally \
+                     `worst`), not a winner."
+                )));
+            }
+            (Answer::Choice(_), 2) => {
+                return Ok(VoteOutcome::WrongAnswer(
+                    "This battle shows two images: send a winner (a, b, tie or both_bad), not \
+                     a best."
+                        .into(),
+                ));
+            }
+            (_, n) => {
+                return Err(StoreError::Invalid(format!(
+                    "battle {} has {n} images",
+                    battle.id
+                )));
+            }
+        }
         // Stored either way; it counts only when its images were looked at for long
         // enough and neither its voter nor its address is flagged.
         let excluded = match v.min_view.map(|least| unseen(&battle, now, least)) {
@@ -334,52 +434,74 @@ impl Store {
                 .await?
                 .map(|id| (exclusion::FLAGGED, Some(id))),
         };
-        let mut row = VoteRow {
-            battle_id: &v.battle_id,
-            axis: OVERALL,
-            winner: v.winner,
-            voter_id: &v.voter_id,
-            model_a_id: a.model_id,
-            model_b_id: b.model_id,
-            created_at: now,
-            latency_ms: Some((now - battle.served_at).num_milliseconds()),
-            counts_for_leaderboard: excluded.is_none(),
-            exclusion_reason: excluded.map(|(reason, _)| reason),
-            flag_id: excluded.and_then(|(_, flag)| flag),
-            source: "arena",
-            client_hash: v.client_hash.as_deref(),
-            client_net: v.client_net.as_deref(),
+        let latency_ms = (now - battle.served_at).num_milliseconds();
+        let mut delta = TallyDelta::default();
+        let stored = match &v.answer {
+            Answer::Pair { winner, axes } => {
+                let mut row = VoteRow {
+                    battle_id: &v.battle_id,
+                    axis: OVERALL,
+                    winner: *winner,
+                    voter_id: &v.voter_id,
+                    model_a_id: models[0],
+                    model_b_id: models[1],
+                    created_at: now,
+                    latency_ms: Some(latency_ms),
+                    counts_for_leaderboard: excluded.is_none(),
+                    exclusion_reason: excluded.map(|(reason, _)| reason),
+                    flag_id: excluded.and_then(|(_, flag)| flag),
+                    source: "arena",
+                    client_hash: v.client_hash.as_deref(),
+                    client_net: v.client_net.as_deref(),
+                };
+                // The other axes' answers: rows of their own, counting as the overall
+                // one does.
+                let answers = std::iter::once((OVERALL, *winner))
+                    .chain(axes.iter().map(|(axis, w)| (axis.as_str(), *w)));
+                let mut stored = Ok(());
+                for (axis, winner) in answers {
+                    row.axis = axis;
+                    row.winner = winner;
+                    stored = insert(&mut tx, &row).await;
+                    if stored.is_err() {
+                        break;
+                    }
+                    delta.add(
+                        axis,
+                        battle.category.as_deref(),
+                        now,
+                        models[0],
+                        models[1],
+                        winner,
+                    );
+                }
+                stored
+            }
+            Answer::Choice(choice) => {
+                let row = ChoiceRow {
+                    battle_id: &v.battle_id,
+                    voter_id: &v.voter_id,
+                    models: &models,
+                    choice: *choice,
+                    created_at: now,
+                    latency_ms: Some(latency_ms),
+                    counts_for_leaderboard: excluded.is_none(),
+                    exclusion_reason: excluded.map(|(reason, _)| reason),
+                    flag_id: excluded.and_then(|(_, flag)| flag),
+                    client_hash: v.client_hash.as_deref(),
+                    client_net: v.client_net.as_deref(),
+                };
+                delta.add_choice(battle.category.as_deref(), now, &models, *choice);
+                choice_vote::insert(&mut tx, &row).await
+            }
         };
-        let vote = match insert(&mut tx, &row).await {
-            Ok(vote) => vote,
+        match stored {
+            Ok(()) => {}
             // Two concurrent votes on one battle: the loser hits the unique constraint.
             Err(StoreError::Conflict) => return Ok(VoteOutcome::AlreadyVoted),
             Err(e) => return Err(e),
-        };
-        // The other axes' answers: rows of their own, counting as the overall one does.
-        for (axis, winner) in &v.axes {
-            row.axis = axis;
-            row.winner = *winner;
-            match insert(&mut tx, &row).await {
-                Ok(_) => {}
-                Err(StoreError::Conflict) => return Ok(VoteOutcome::AlreadyVoted),
-                Err(e) => return Err(e),
-            }
         }
         if excluded.is_none() {
-            let mut delta = TallyDelta::default();
-            let answers = std::iter::once((OVERALL, v.winner))
-                .chain(v.axes.iter().map(|(axis, w)| (axis.as_str(), *w)));
-            for (axis, winner) in answers {
-                delta.add(
-                    axis,
-                    battle.category.as_deref(),
-                    now,
-                    a.model_id,
-                    b.model_id,
-                    winner,
-                );
-            }
             tally::add(&mut tx, &delta).await?;
         }
         match tx.commit().await {
@@ -388,10 +510,10 @@ impl Store {
             Err(e) => return Err(e),
         }
         Ok(VoteOutcome::Recorded(Box::new(RecordedVote {
-            vote,
             battle,
+            answer: v.answer.clone(),
+            latency_ms,
             excluded: excluded.map(|(reason, _)| reason),
-            axes: v.axes.clone(),
         })))
     }
 
@@ -413,20 +535,27 @@ impl Store {
         self.pool().scalar(sql("select count(*) from vote")).await
     }
 
-    /// How many votes `voter` has cast here.
+    /// How many votes `voter` has cast here (answers on every axis, and K-wise votes).
     pub async fn votes_of(&self, voter: &str) -> Result<i64> {
         self.pool()
-            .scalar(sql("select count(*) from vote where voter_id = $1").bind(voter))
+            .scalar(
+                sql("select (select count(*) from vote where voter_id = $1) \
+                     + (select count(*) from choice_vote where voter_id = $1)")
+                .bind(voter),
+            )
             .await
     }
 
-    /// Votes that do not count, per reason (for the methodology page).
+    /// Votes that do not count (pairs and K-wise), per reason (for the methodology
+    /// page).
     pub async fn exclusion_counts(&self) -> Result<Vec<(String, i64)>> {
         self.pool()
-            .fetch_all(sql(
-                "select coalesce(exclusion_reason, 'unspecified'), count(*) from vote \
-                 where not counts_for_leaderboard and axis = 'overall' group by 1 order by 1",
-            ))
+            .fetch_all(sql("select reason, cast(sum(n) as bigint) from ( \
+                 select coalesce(exclusion_reason, 'unspecified') as reason, count(*) as n \
+                 from vote where not counts_for_leaderboard and axis = 'overall' group by 1 \
+                 union all select coalesce(exclusion_reason, 'unspecified'), count(*) \
+                 from choice_vote where not counts_for_leaderboard group by 1) x \
+                 group by reason order by reason"))
             .await
     }
 

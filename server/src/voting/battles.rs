@@ -1,17 +1,19 @@
-//! Battles as voters meet them: serve a blind pair, show it, take the vote, reveal.
-//! Shared by the JSON API and the HTML pages.
+//! Battles as voters meet them: serve a blind pair (or, for a share `kwise_share` of
+//! pool battles, three or four images), show it, take the vote, reveal. Shared by the
+//! JSON API and the HTML pages.
 
 use std::collections::HashMap;
 
-use arena_evaluator::Outcome;
 use arena_evaluator::matchmaking::ModelState;
+use arena_evaluator::{Outcome, Position};
+use rand::Rng;
 
 use super::axes::Axis;
 use super::live::{self, LiveState};
-use super::matchmaking::{Active, choose_pair, model_states};
+use super::matchmaking::{Active, choose_set, model_states};
 use super::view::{
-    BattleId, BattleStatus, BattleView, Images, LiveProgress, PowChallenge, Reveal, ServedBattle,
-    image_url, image_urls, random_id,
+    BattleId, BattleStatus, BattleView, LiveProgress, PowChallenge, Reveal, ServedBattle,
+    image_url, random_id,
 };
 use super::{Error, Result};
 use crate::app::App;
@@ -19,11 +21,58 @@ use crate::config::Matchmaking;
 use crate::integrity::limits::{self, Action};
 use crate::integrity::{Requester, pow, view};
 use crate::rankings::board::BoardQuery;
-use crate::store::{NewBattle, NewVote, OVERALL, VoteOutcome};
+use crate::store::{Answer, KChoice, NewBattle, NewVote, OVERALL, VoteOutcome};
 
 /// Parses the winner a vote names (the API's spelling: `a`, `b`, `tie`, `both_bad`).
 pub fn parse_winner(winner: &str) -> Result<Outcome> {
     Outcome::parse_arena(winner).map_err(|_| Error::InvalidWinner(winner.to_string()))
+}
+
+/// Parses a K-wise battle's answer: the best image's letter and perhaps the worst's
+/// (`a` to `d`); whether the battle shows them is checked when the vote is stored.
+pub fn parse_choice(best: &str, worst: Option<&str>) -> Result<KChoice> {
+    let position = |field: &str, letter: &str| {
+        Position::parse(letter).ok_or_else(|| {
+            Error::InvalidChoice(format!(
+                "{field} must be one of a, b, c, d (got {letter:?})"
+            ))
+        })
+    };
+    let best = position("best", best)?;
+    let worst = worst.map(|w| position("worst", w)).transpose()?;
+    KChoice::new(best, worst, Position::MAX).map_err(Error::InvalidChoice)
+}
+
+/// Parses a vote as the API and the form send it: a pair's `winner` (with answers on
+/// other axes), or a K-wise battle's `best` (and optional `worst`); never both.
+/// `Ok(None)` when it has neither.
+pub fn parse_answer<'a>(
+    axes: &[Axis],
+    winner: Option<&str>,
+    best: Option<&str>,
+    worst: Option<&str>,
+    answers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Option<Answer>> {
+    let answers = parse_axis_answers(axes, answers)?;
+    match (winner, best) {
+        (Some(_), Some(_)) => Err(Error::InvalidChoice(
+            "Send a winner (two images) or a best (three or four), not both.".into(),
+        )),
+        (None, Some(_)) if !answers.is_empty() => Err(Error::InvalidAxis(format!(
+            "A battle of three or four images asks only which image is best (got an answer on \
+             {:?}).",
+            answers[0].0
+        ))),
+        (None, Some(best)) => Ok(Some(Answer::Choice(parse_choice(best, worst)?))),
+        (_, None) if worst.is_some() => Err(Error::InvalidChoice(
+            "worst comes with best, in a battle of three or four images.".into(),
+        )),
+        (Some(winner), None) => Ok(Some(Answer::Pair {
+            winner: parse_winner(winner)?,
+            axes: answers,
+        })),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Parses a vote's answers on the other axes, `(axis, winner)`: each must be one of
@@ -107,13 +156,7 @@ pub async fn serve(
             return Ok(None);
         };
         let candidates = app.store.candidates(prompt_id).await?;
-        let pair = choose_pair(
-            &candidates,
-            &app.config.model_weights,
-            active.as_ref(),
-            &mut rand::rng(),
-        );
-        let Some(pair) = pair else {
+        let Some(set) = draw_set(app, &candidates, active.as_ref()) else {
             app.prompt_pool.forget().await;
             continue;
         };
@@ -121,9 +164,9 @@ pub async fn serve(
             id: random_id(),
             prompt_id,
             voter_id: who.voter_id().to_string(),
-            images: pair
-                .iter()
-                .map(|c| (c.generation_id, c.model_id, random_id()))
+            images: set
+                .into_iter()
+                .map(|(generation, model)| (generation, model, random_id()))
                 .collect(),
             client_hash: Some(who.address.hash.clone()),
             client_net: Some(who.address.net.clone()),
@@ -135,21 +178,60 @@ pub async fn serve(
         };
         let pow = pow_for(app, who.voter_id(), &battle.id).await?;
         app.metrics.battle_served("pool");
+        let url = |i: usize| battle.images.get(i).map(|(_, _, token)| image_url(token));
         return Ok(Some(ServedBattle {
-            id: battle.id,
+            id: battle.id.clone(),
             prompt: prompt.text,
             category: prompt.category,
             status: BattleStatus::Ready,
-            images: Some(Images {
-                a: image_url(&battle.images[0].2),
-                b: image_url(&battle.images[1].2),
+            images: Some(super::view::Images {
+                a: url(0).unwrap_or_default(),
+                b: url(1).unwrap_or_default(),
+                c: url(2),
+                d: url(3),
             }),
             live: None,
             pow,
-            questions: app.config.axes.clone(),
+            questions: questions(app, battle.images.len()),
         }));
     }
     Ok(None)
+}
+
+/// The images of a new pool battle from `candidates`, as (generation, model) in
+/// display order: `battle_size` of them when this draw asks for a K-wise battle
+/// (`kwise_share`) and the prompt has images of enough models, else a pair; `None`
+/// when not even a pair can be drawn.
+fn draw_set(
+    app: &App,
+    candidates: &[crate::store::Candidate],
+    active: Option<&Active<'_>>,
+) -> Option<Vec<(i64, i64)>> {
+    let mut rng = rand::rng();
+    let share = app.config.kwise_share;
+    let weights = &app.config.model_weights;
+    let kwise = (share > 0.0 && rng.random_bool(share))
+        .then(|| {
+            choose_set(
+                candidates,
+                app.config.battle_size,
+                weights,
+                active,
+                &mut rng,
+            )
+        })
+        .flatten();
+    let set = kwise.or_else(|| choose_set(candidates, 2, weights, active, &mut rng))?;
+    Some(set.iter().map(|c| (c.generation_id, c.model_id)).collect())
+}
+
+/// The questions a battle of `size` images asks: every axis of the config for a
+/// pair, the overall one alone for a K-wise battle.
+fn questions(app: &App, size: usize) -> Vec<Axis> {
+    match size {
+        2 => app.config.axes.clone(),
+        _ => app.config.axes.iter().take(1).cloned().collect(),
+    }
 }
 
 /// The battle as its voter sees it; another voter's battle does not exist for them.
@@ -166,7 +248,7 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
         images,
         live,
         pow,
-        questions: app.config.axes.clone(),
+        questions: questions(app, battle.images.len()),
     };
     if !battle.is_ready() {
         // A live battle still drawing (or given up): no image URL before both exist.
@@ -186,16 +268,27 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
             reveal: None,
         });
     }
-    let reveal = battle
-        .vote
-        .map(|winner| Reveal::new(&battle.id, winner, &battle.axis_votes, &battle.images))
-        .transpose()?;
+    let reveal = match (battle.vote, battle.choice) {
+        (Some(winner), _) => Some(Reveal::new(
+            &battle.id,
+            winner,
+            &battle.axis_votes,
+            &battle.images,
+        )?),
+        (None, Some(choice)) => Some(Reveal::of_choice(&battle.id, choice, &battle.images)?),
+        (None, None) => None,
+    };
     let (status, pow) = match reveal {
         Some(_) => (BattleStatus::Voted, None),
         None => (BattleStatus::Ready, pow_for(app, voter, &battle.id).await?),
     };
     Ok(BattleView {
-        battle: served(status, Some(image_urls(&battle.images)?), None, pow),
+        battle: served(
+            status,
+            Some(super::view::image_urls(&battle.images)?),
+            None,
+            pow,
+        ),
         reveal,
     })
 }
@@ -219,8 +312,7 @@ pub async fn vote(
     app: &App,
     who: &Requester,
     id: &BattleId,
-    winner: Outcome,
-    axes: Vec<(String, Outcome)>,
+    answer: Answer,
     pow_nonce: Option<&str>,
 ) -> Result<Reveal> {
     limits::hit(app, who, Action::Vote).await?;
@@ -235,8 +327,7 @@ pub async fn vote(
         .record_vote(&NewVote {
             battle_id: id.to_string(),
             voter_id: who.voter_id().to_string(),
-            winner,
-            axes,
+            answer,
             ttl,
             client_hash: Some(who.address.hash.clone()),
             client_net: Some(who.address.net.clone()),
@@ -245,23 +336,27 @@ pub async fn vote(
         .await?;
     match outcome {
         VoteOutcome::Recorded(recorded) => {
-            let v = &recorded.vote;
+            let battle = &recorded.battle;
             app.metrics.vote(OVERALL, recorded.excluded);
-            for (axis, _) in &recorded.axes {
-                app.metrics.vote(axis, recorded.excluded);
+            match &recorded.answer {
+                Answer::Pair { winner, axes } => {
+                    for (axis, _) in axes {
+                        app.metrics.vote(axis, recorded.excluded);
+                    }
+                    tracing::info!(battle.id = %id, vote.winner = winner.as_str(), vote.axes = axes.len(), vote.latency_ms = recorded.latency_ms, vote.excluded = recorded.excluded, "vote recorded");
+                    Reveal::new(&battle.id, *winner, axes, &battle.images)
+                }
+                Answer::Choice(choice) => {
+                    tracing::info!(battle.id = %id, vote.best = choice.best.letter(), vote.worst = choice.worst.map(|w| w.letter()), vote.latency_ms = recorded.latency_ms, vote.excluded = recorded.excluded, "vote recorded");
+                    Reveal::of_choice(&battle.id, *choice, &battle.images)
+                }
             }
-            tracing::info!(battle.id = %id, vote.winner = v.winner.as_str(), vote.axes = recorded.axes.len(), vote.latency_ms = v.latency_ms, vote.excluded = recorded.excluded, "vote recorded");
-            Reveal::new(
-                &recorded.battle.id,
-                v.winner,
-                &recorded.axes,
-                &recorded.battle.images,
-            )
         }
         // Also answers a stranger's vote on a live battle: nothing tells them it exists.
         VoteOutcome::NotFound => Err(Error::BattleNotFound),
         VoteOutcome::NotReady => Err(Error::BattleNotReady),
         VoteOutcome::AlreadyVoted => Err(Error::AlreadyVoted),
         VoteOutcome::Expired => Err(Error::BattleExpired),
+        VoteOutcome::WrongAnswer(why) => Err(Error::InvalidChoice(why)),
     }
 }

@@ -1,6 +1,6 @@
-//! Matchmaking: which two images a voter sees. A prompt is drawn uniformly from those
+//! Matchmaking: which images a voter sees. A prompt is drawn uniformly from those
 //! with servable images of at least two models ([`PromptPool`]); two distinct models
-//! are drawn with probability proportional to their weights (uniform by default) or,
+//! (three or four for a K-wise battle) are drawn with probability proportional to their weights (uniform by default) or,
 //! with `matchmaking = "active"`, where the cached leaderboard is least sure of a close
 //! order ([`arena_evaluator::matchmaking`]); one of each model's images is taken at
 //! random, and the sides are shuffled.
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use arena_evaluator::Leaderboard;
 use arena_evaluator::matchmaking::{ModelState, Strategy, choose};
 use rand::Rng;
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use tokio::sync::Mutex;
 
 use crate::store::{Candidate, Result, Store};
@@ -81,15 +81,29 @@ pub fn model_states(board: &Leaderboard) -> HashMap<String, ModelState> {
 }
 
 /// Picks two images of distinct models from `candidates`, in display order (A, B):
-/// uniformly by weight, or with `active` by [`arena_evaluator::matchmaking::choose`]
-/// (a model the board does not rate yet counts as unmeasured, and is shown more).
-/// `None` when fewer than two models with a positive weight are present.
+/// see [`choose_set`].
 pub fn choose_pair<'c>(
     candidates: &'c [Candidate],
     weights: &HashMap<String, f64>,
     active: Option<&Active<'_>>,
     rng: &mut impl Rng,
 ) -> Option<[&'c Candidate; 2]> {
+    let set = choose_set(candidates, 2, weights, active, rng)?;
+    Some([set[0], set[1]])
+}
+
+/// Picks images of `k` distinct models from `candidates`, in display order (A, B, …):
+/// uniformly by weight, or with `active` by [`arena_evaluator::matchmaking::choose`]
+/// (a model the board does not rate yet counts as unmeasured, and is shown more); one
+/// image of each model at random, the order shuffled. `None` when fewer than `k`
+/// models with a positive weight are present.
+pub fn choose_set<'c>(
+    candidates: &'c [Candidate],
+    k: usize,
+    weights: &HashMap<String, f64>,
+    active: Option<&Active<'_>>,
+    rng: &mut impl Rng,
+) -> Option<Vec<&'c Candidate>> {
     let mut by_model: Vec<(i64, f64, Vec<&Candidate>)> = Vec::new();
     for c in candidates {
         let weight = weights.get(&c.model_slug).copied().unwrap_or(c.weight);
@@ -101,48 +115,33 @@ pub fn choose_pair<'c>(
             None => by_model.push((c.model_id, weight, vec![c])),
         }
     }
-    if by_model.len() < 2 {
-        return None;
-    }
-    if let Some(active) = active {
-        let states: Vec<ModelState> = by_model
-            .iter()
-            .map(|(_, weight, images)| {
-                let known = active.states.get(&images[0].model_slug).copied();
-                ModelState {
-                    weight: *weight,
-                    ..known.unwrap_or(ModelState {
-                        rating: 1000.0,
-                        se: f64::NAN,
-                        battles: 0,
-                        weight: *weight,
-                    })
-                }
-            })
-            .collect();
-        let chosen = choose(&states, 2, Strategy::Active, active.exploration, rng)?;
-        let a = *by_model[chosen[0]].2.choose(rng)?;
-        let b = *by_model[chosen[1]].2.choose(rng)?;
-        return Some(if rng.random_bool(0.5) { [a, b] } else { [b, a] });
-    }
-    let first = draw_weighted(&by_model, rng);
-    let (_, _, images) = by_model.swap_remove(first);
-    let a = *images.choose(rng)?;
-    let second = draw_weighted(&by_model, rng);
-    let b = *by_model[second].2.choose(rng)?;
-    Some(if rng.random_bool(0.5) { [a, b] } else { [b, a] })
-}
-
-fn draw_weighted<T>(items: &[(i64, f64, T)], rng: &mut impl Rng) -> usize {
-    let total: f64 = items.iter().map(|(_, w, _)| w).sum();
-    let mut x = rng.random::<f64>() * total;
-    for (i, (_, w, _)) in items.iter().enumerate() {
-        if x < *w {
-            return i;
-        }
-        x -= w;
-    }
-    items.len() - 1
+    let unmeasured = |weight: f64| ModelState {
+        rating: 1000.0,
+        se: f64::NAN,
+        battles: 0,
+        weight,
+    };
+    let states: Vec<ModelState> = by_model
+        .iter()
+        .map(|(_, weight, images)| {
+            let known = active.and_then(|a| a.states.get(&images[0].model_slug).copied());
+            ModelState {
+                weight: *weight,
+                ..known.unwrap_or(unmeasured(*weight))
+            }
+        })
+        .collect();
+    let (strategy, exploration) = match active {
+        Some(active) => (Strategy::Active, active.exploration),
+        None => (Strategy::Uniform, 1.0),
+    };
+    let chosen = choose(&states, k, strategy, exploration, rng)?;
+    let mut set = chosen
+        .into_iter()
+        .map(|m| by_model[m].2.choose(rng).copied())
+        .collect::<Option<Vec<&Candidate>>>()?;
+    set.shuffle(rng);
+    Some(set)
 }
 
 #[cfg(test)]
@@ -173,6 +172,33 @@ mod tests {
             let [a, b] = choose_pair(&cands, &HashMap::new(), None, &mut rng).unwrap();
             assert_ne!(a.model_id, b.model_id);
         }
+    }
+
+    #[test]
+    fn kwise_sets_have_distinct_models_each_shown_alike_and_need_enough_models() {
+        let mut cands: Vec<Candidate> = (1..=5).map(|m| cand(m, m, 1.0)).collect();
+        cands.push(cand(10, 1, 1.0));
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut first = [0u32; 5];
+        let rounds = 5000;
+        for _ in 0..rounds {
+            let set = choose_set(&cands, 4, &HashMap::new(), None, &mut rng).unwrap();
+            let mut models: Vec<i64> = set.iter().map(|c| c.model_id).collect();
+            first[(models[0] - 1) as usize] += 1;
+            models.sort();
+            models.dedup();
+            assert_eq!(models.len(), 4);
+        }
+        // Each model comes first in a fifth of the sets: the order is shuffled.
+        for n in first {
+            assert!((900..1100).contains(&n), "{first:?}");
+        }
+        let three: Vec<Candidate> = (1..=3).map(|m| cand(m, m, 1.0)).collect();
+        assert!(choose_set(&three, 4, &HashMap::new(), None, &mut rng).is_none());
+        assert_eq!(
+            choose_set(&three, 3, &HashMap::new(), None, &mut rng).map(|s| s.len()),
+            Some(3)
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum Error {
     /// The vote names no known outcome.
     #[error("winner must be one of a, b, tie, both_bad (got {0:?})")]
     InvalidWinner(String),
+    /// A K-wise answer that names no image of the battle, or the wrong kind of
+    /// answer for the battle (a winner for four images, a best for two).
+    #[error("{0}")]
+    InvalidChoice(String),
     /// The vote answers a question this arena does not ask, or answers one twice.
     #[error("{0}")]
     InvalidAxis(String),

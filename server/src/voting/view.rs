@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use arena_evaluator::Outcome;
+use arena_evaluator::{Outcome, Position};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::axes::Axis;
 use super::{Error, Result};
-use crate::store::BattleImage;
+use crate::store::{BattleImage, KChoice};
 
 /// A battle id as handed out: 32 lowercase hex digits. Anything else is refused when
 /// it arrives, before any lookup, so the rest of the code only sees valid ids.
@@ -99,7 +99,8 @@ pub struct ServedBattle {
     pub prompt: String,
     pub category: String,
     pub status: BattleStatus,
-    /// Both image URLs, or `None` while a live battle is not ready.
+    /// The image URLs (two, or three or four for a K-wise battle), or `None` while a
+    /// live battle is not ready.
     pub images: Option<Images>,
     /// How far a live battle that is not ready has come.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,9 +109,17 @@ pub struct ServedBattle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pow: Option<PowChallenge>,
     /// The questions the vote answers, in order: the first (`overall`) is its
-    /// `winner`; the others, optional, go in its `axes`. All are asked before the
-    /// reveal, while the models are unknown.
+    /// `winner` (a K-wise battle's `best`); the others, optional, go in its `axes`.
+    /// All are asked before the reveal, while the models are unknown. A K-wise
+    /// battle asks the overall question only.
     pub questions: Vec<Axis>,
+}
+
+impl ServedBattle {
+    /// How many images it shows (0 while a live battle is not ready).
+    pub fn size(&self) -> usize {
+        self.images.as_ref().map_or(0, Images::len)
+    }
 }
 
 /// A proof of work to solve before voting: a nonce such that SHA-256(challenge ‖
@@ -121,21 +130,68 @@ pub struct PowChallenge {
     pub bits: u8,
 }
 
+/// The images of a battle in display order: A and B, and C (and D) in a K-wise
+/// battle.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Images {
     pub a: String,
     pub b: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub d: Option<String>,
 }
 
-/// Which models were behind A and B, sent only after the vote.
+impl Images {
+    /// The URLs in display order.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(&self.a),
+            Some(&self.b),
+            self.c.as_ref(),
+            self.d.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.urls().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// Which models were behind the images, sent only after the vote.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Reveal {
     pub battle_id: String,
-    pub winner: Outcome,
+    /// A pair's answer (absent for a K-wise battle).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winner: Option<Outcome>,
+    /// A K-wise battle's best image: `a`, `b`, `c` or `d`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best: Option<String>,
+    /// A K-wise battle's worst image, if the voter chose one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst: Option<String>,
     pub model_a: String,
     pub model_b: String,
     pub model_a_name: String,
     pub model_b_name: String,
+    /// The third model of a K-wise battle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_c: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_c_name: Option<String>,
+    /// The fourth model of a battle of four images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_d: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_d_name: Option<String>,
     /// The answers on the other questions, by axis (absent when there are none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[schema(value_type = BTreeMap<String, Outcome>)]
@@ -150,16 +206,59 @@ impl Reveal {
         axes: &[(String, Outcome)],
         images: &[BattleImage],
     ) -> Result<Reveal> {
-        let [a, b] = two(images)?;
+        two(images)?;
         Ok(Reveal {
-            battle_id: battle_id.to_string(),
-            winner,
+            winner: Some(winner),
             axes: axes.iter().cloned().collect(),
-            model_a: a.model_slug.clone(),
-            model_b: b.model_slug.clone(),
-            model_a_name: a.model_name.clone(),
-            model_b_name: b.model_name.clone(),
+            ..Reveal::models(battle_id, images)
         })
+    }
+
+    /// The reveal of a K-wise battle's vote.
+    pub fn of_choice(battle_id: &str, choice: KChoice, images: &[BattleImage]) -> Result<Reveal> {
+        if !(3..=Position::MAX).contains(&images.len()) {
+            return Err(invalid_size(images.len()));
+        }
+        Ok(Reveal {
+            best: Some(choice.best.letter().to_string()),
+            worst: choice.worst.map(|w| w.letter().to_string()),
+            ..Reveal::models(battle_id, images)
+        })
+    }
+
+    /// The models behind `images` (two to four), and no answer yet.
+    fn models(battle_id: &str, images: &[BattleImage]) -> Reveal {
+        let slug = |i: usize| images.get(i).map(|m| m.model_slug.clone());
+        let name = |i: usize| images.get(i).map(|m| m.model_name.clone());
+        Reveal {
+            battle_id: battle_id.to_string(),
+            winner: None,
+            best: None,
+            worst: None,
+            model_a: slug(0).unwrap_or_default(),
+            model_b: slug(1).unwrap_or_default(),
+            model_a_name: name(0).unwrap_or_default(),
+            model_b_name: name(1).unwrap_or_default(),
+            model_c: slug(2),
+            model_c_name: name(2),
+            model_d: slug(3),
+            model_d_name: name(3),
+            axes: BTreeMap::new(),
+        }
+    }
+
+    /// The revealed model names in display order.
+    pub fn names(&self) -> Vec<&str> {
+        [
+            Some(&self.model_a_name),
+            Some(&self.model_b_name),
+            self.model_c_name.as_ref(),
+            self.model_d_name.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect()
     }
 }
 
@@ -175,18 +274,26 @@ pub struct BattleView {
 pub fn two(images: &[BattleImage]) -> Result<[&BattleImage; 2]> {
     match images {
         [a, b] => Ok([a, b]),
-        _ => Err(Error::Store(crate::store::StoreError::Invalid(format!(
-            "a pairwise battle with {} images",
-            images.len()
-        )))),
+        _ => Err(invalid_size(images.len())),
     }
 }
 
-/// The image URLs of a pairwise battle.
+fn invalid_size(n: usize) -> Error {
+    Error::Store(crate::store::StoreError::Invalid(format!(
+        "a battle with {n} images"
+    )))
+}
+
+/// The image URLs of a battle (two to four images).
 pub fn image_urls(images: &[BattleImage]) -> Result<Images> {
-    let [a, b] = two(images)?;
+    let url = |i: usize| images.get(i).map(|m| image_url(&m.token));
+    if !(2..=Position::MAX).contains(&images.len()) {
+        return Err(invalid_size(images.len()));
+    }
     Ok(Images {
-        a: image_url(&a.token),
-        b: image_url(&b.token),
+        a: url(0).unwrap_or_default(),
+        b: url(1).unwrap_or_default(),
+        c: url(2),
+        d: url(3),
     })
 }

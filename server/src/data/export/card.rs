@@ -12,7 +12,7 @@ use super::{ExportFormat, ImageHashes, Record};
 use crate::store::{ExportFilter, ExportSummary};
 
 /// The fields of the export row (JSONL, CSV, Parquet), in order: name, type, meaning.
-pub const FIELDS: [(&str, &str, &str); 40] = [
+pub const FIELDS: [(&str, &str, &str); 45] = [
     (
         "battle_id",
         "string",
@@ -162,6 +162,31 @@ pub const FIELDS: [(&str, &str, &str); 40] = [
         "the answers on the arena's other judgement axes, e.g. `{\"prompt\": \"model_a\", \"quality\": \"tie\"}` \
          (labels as `winner`; CSV and Parquet hold the object's JSON text); absent when the battle asked only which image is better",
     ),
+    (
+        "model_c",
+        "string?",
+        "a battle of three or four images: the model shown as C (then `winner` names the image judged best, `model_a` … `model_d`); absent (empty) for a pair",
+    ),
+    (
+        "model_d",
+        "string?",
+        "a battle of four images: the model shown as D",
+    ),
+    (
+        "worst",
+        "string?",
+        "a battle of three or four images: the image judged worst (`model_a` … `model_d`), when the voter chose one",
+    ),
+    (
+        "image_c_sha256",
+        "string?",
+        "image C's name, as `image_a_sha256`",
+    ),
+    (
+        "image_d_sha256",
+        "string?",
+        "image D's name, as `image_a_sha256`",
+    ),
 ];
 
 /// What an export holds, counted as it was written (or by the database for `/data`).
@@ -179,6 +204,11 @@ pub struct CardStats {
     /// Votes that do not count, by reason.
     pub exclusions: BTreeMap<String, u64>,
     pub images_written: u64,
+    /// Votes on battles of three or four images in the file.
+    pub kwise: u64,
+    /// Votes on battles of three or four images the format cannot hold (FastChat's
+    /// and GenAI-Bench's are pairs only).
+    pub kwise_left_out: u64,
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
@@ -199,6 +229,12 @@ impl CardStats {
         self.last = Some(self.last.map_or(r.tstamp, |t| t.max(r.tstamp)));
         bump(&mut self.models, r.model_a, 1);
         bump(&mut self.models, r.model_b, 1);
+        if let Some(k) = &r.kwise {
+            self.kwise += 1;
+            for model in [k.model_c, k.model_d].into_iter().flatten() {
+                bump(&mut self.models, model, 1);
+            }
+        }
         bump(&mut self.sources, r.source, 1);
         if !r.counts_for_leaderboard {
             bump(
@@ -209,7 +245,12 @@ impl CardStats {
         }
     }
 
-    pub fn from_summary(s: &ExportSummary) -> CardStats {
+    /// The numbers of an export in `format` whose filter's summary is `s`.
+    pub fn from_summary(s: &ExportSummary, format: ExportFormat) -> CardStats {
+        let (kwise, kwise_left_out) = match format.holds_kwise() {
+            true => (s.kwise as u64, 0),
+            false => (0, s.kwise as u64),
+        };
         let secs = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_micros() as f64 / 1e6);
         let map = |rows: &[(String, i64)]| {
             rows.iter()
@@ -230,6 +271,8 @@ impl CardStats {
             sources: map(&s.sources),
             exclusions: map(&s.exclusions),
             images_written: 0,
+            kwise,
+            kwise_left_out,
         }
     }
 }
@@ -287,6 +330,18 @@ pub fn render(c: &CardInput<'_>) -> String {
     }
     if s.images_written > 0 {
         let _ = writeln!(md, "| images written | {} |", s.images_written);
+    }
+    if s.kwise > 0 {
+        let _ = writeln!(md, "| on battles of three or four images | {} |", s.kwise);
+    }
+    if s.kwise_left_out > 0 {
+        let _ = writeln!(
+            md,
+            "\n{} votes on battles of three or four images are not in this file: the {} format \
+             holds pairs only. JSONL, CSV and Parquet exports hold them (`model_c`, `model_d`, \
+             `worst`).",
+            s.kwise_left_out, c.format
+        );
     }
     let _ = writeln!(
         md,

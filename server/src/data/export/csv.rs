@@ -23,9 +23,19 @@ impl CsvWriter {
 
 impl RowWriter for CsvWriter {
     fn write(&mut self, record: &Record<'_>) -> io::Result<()> {
-        // Nested values are flattened in order: the record's columns, then `axes`.
+        // Nested values are flattened in order: the record's columns, `axes`, then
+        // the columns of a battle of three or four images (empty for a pair).
+        let kwise = record.kwise.as_ref();
         self.out
-            .serialize((record, record.axes_text()))
+            .serialize((
+                record,
+                record.axes_text(),
+                kwise.and_then(|k| k.model_c),
+                kwise.and_then(|k| k.model_d),
+                kwise.and_then(|k| k.worst),
+                kwise.and_then(|k| k.image_c_sha256.as_deref()),
+                kwise.and_then(|k| k.image_d_sha256.as_deref()),
+            ))
             .map_err(io::Error::other)
     }
 

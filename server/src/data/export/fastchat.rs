@@ -1,6 +1,7 @@
 //! FastChat's clean-battle file: one JSON array of battle objects with FastChat's
 //! field names, as FastChat's `elo_analysis.py`, arena-rank and our own evaluator read
-//! it. Written element by element, so the array is never held whole.
+//! it. Written element by element, so the array is never held whole. It holds pairs
+//! only: votes on three or four images are left out (the dataset card says so).
 
 use std::io::{self, Write};
 
@@ -38,6 +39,10 @@ impl FastchatWriter {
 
 impl RowWriter for FastchatWriter {
     fn write(&mut self, r: &Record<'_>) -> io::Result<()> {
+        // Pairs only (the driver leaves votes on three or four images out).
+        if r.outcome.is_none() {
+            return Ok(());
+        }
         self.out
             .write_all(if self.first { b"[\n" } else { b",\n" })?;
         self.first = false;
@@ -45,7 +50,7 @@ impl RowWriter for FastchatWriter {
             question_id: r.battle_id,
             model_a: r.model_a,
             model_b: r.model_b,
-            winner: r.winner.fastchat_label(),
+            winner: r.winner,
             judge: &r.judge,
             turn: 1,
             anony: r.anony,

@@ -33,6 +33,10 @@ impl GenaiBenchWriter {
 
 impl RowWriter for GenaiBenchWriter {
     fn write(&mut self, r: &Record<'_>) -> io::Result<()> {
+        // Pairs only (the driver leaves votes on three or four images out).
+        let Some(outcome) = r.outcome else {
+            return Ok(());
+        };
         let image = |sha: Option<&str>| sha.map(|s| format!("{s}.png"));
         let row = Row {
             prompt: r.prompt,
@@ -40,7 +44,7 @@ impl RowWriter for GenaiBenchWriter {
             right_model: r.model_b,
             left_image: image(r.image_a_sha256.as_deref()),
             right_image: image(r.image_b_sha256.as_deref()),
-            vote_type: r.winner.genai_bench_label(),
+            vote_type: outcome.genai_bench_label(),
             battle_id: r.battle_id,
             judge: &r.judge,
             tstamp: r.tstamp,

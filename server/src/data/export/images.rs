@@ -36,9 +36,18 @@ impl ImageDir {
         record: &Record<'_>,
     ) -> anyhow::Result<u64> {
         let mut written = 0;
+        let kwise = record.kwise.as_ref();
         let sides = [
-            (&row.image_a_key, &record.image_a_sha256),
-            (&row.image_b_key, &record.image_b_sha256),
+            (&row.image_a_key, record.image_a_sha256.as_ref()),
+            (&row.image_b_key, record.image_b_sha256.as_ref()),
+            (
+                &row.image_c_key,
+                kwise.and_then(|k| k.image_c_sha256.as_ref()),
+            ),
+            (
+                &row.image_d_key,
+                kwise.and_then(|k| k.image_d_sha256.as_ref()),
+            ),
         ];
         for (key, name) in sides {
             let (Some(key), Some(name)) = (key, name) else {

@@ -4,16 +4,19 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{AxesObject, Record, RowWriter};
+use super::{AxesObject, KwiseFields, Record, RowWriter};
 
 /// A JSONL line: the record's fields, then `axes` when the vote has answers on other
-/// axes (so that a line without them is exactly the row of an arena without axes).
+/// axes, then the fields of a battle of three or four images (so that a line without
+/// them is exactly the row of an arena without axes or such battles).
 #[derive(Serialize)]
 pub(super) struct Line<'r, 'a> {
     #[serde(flatten)]
     record: &'r Record<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     axes: Option<AxesObject<'r, 'a>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    kwise: Option<&'r KwiseFields<'a>>,
 }
 
 impl<'r, 'a> Line<'r, 'a> {
@@ -21,6 +24,7 @@ impl<'r, 'a> Line<'r, 'a> {
         Line {
             record,
             axes: (!record.axes.is_empty()).then_some(AxesObject(&record.axes)),
+            kwise: record.kwise.as_ref(),
         }
     }
 }

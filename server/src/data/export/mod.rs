@@ -58,6 +58,15 @@ impl ExportFormat {
         ExportFormat::GenaiBench,
     ];
 
+    /// Whether it holds votes on battles of three or four images (FastChat's and
+    /// GenAI-Bench's formats are pairs only).
+    pub fn holds_kwise(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::Jsonl | ExportFormat::Csv | ExportFormat::Parquet
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Jsonl => "jsonl",
@@ -133,9 +142,12 @@ pub struct Record<'a> {
     pub category: Option<&'a str>,
     pub model_a: &'a str,
     pub model_b: &'a str,
-    /// Written as FastChat's label: `model_a`, `model_b`, `tie`, `tie (bothbad)`.
-    #[serde(serialize_with = "fastchat_label")]
-    pub winner: Outcome,
+    /// FastChat's label: `model_a`, `model_b`, `tie`, `tie (bothbad)`; in a battle of
+    /// three or four images the best one, `model_a` to `model_d`.
+    pub winner: &'static str,
+    /// A pair's outcome (`None` for a battle of three or four images).
+    #[serde(skip)]
+    pub outcome: Option<Outcome>,
     pub judge: String,
     pub anony: bool,
     /// The image's name: keyed or plain, as [`ImageHashes`] says.
@@ -176,6 +188,32 @@ pub struct Record<'a> {
     /// object's text in the last column, empty when there are none.
     #[serde(skip)]
     pub axes: Vec<(&'a str, Outcome)>,
+    /// A battle of three or four images: written after `axes` (see [`KwiseFields`]).
+    #[serde(skip)]
+    pub kwise: Option<KwiseFields<'a>>,
+}
+
+/// What a vote on three or four images adds to the export row, in the last columns:
+/// the other models, the image judged worst (`model_a` … `model_d`, if any), and the
+/// other images' names. In JSONL only on such votes; CSV and Parquet have the columns
+/// always, empty for pairs.
+#[derive(Debug, Default, Serialize)]
+pub struct KwiseFields<'a> {
+    pub model_c: Option<&'a str>,
+    pub model_d: Option<&'a str>,
+    pub worst: Option<&'static str>,
+    pub image_c_sha256: Option<Cow<'a, str>>,
+    pub image_d_sha256: Option<Cow<'a, str>>,
+}
+
+/// FastChat's label of the image in slot `slot`: `model_a` … `model_d`.
+fn slot_label(slot: i16) -> &'static str {
+    match slot {
+        0 => "model_a",
+        1 => "model_b",
+        2 => "model_c",
+        _ => "model_d",
+    }
 }
 
 /// [`Record::axes`] as the JSON object the exports write.
@@ -212,7 +250,11 @@ impl<'a> Record<'a> {
             category: row.category.as_deref(),
             model_a: &row.model_a,
             model_b: &row.model_b,
-            winner: row.winner,
+            winner: match row.best {
+                Some(best) => slot_label(best),
+                None => row.winner.fastchat_label(),
+            },
+            outcome: row.best.is_none().then_some(row.winner),
             judge: judge(judge_key, &row.voter_id),
             anony: row.anony,
             image_a_sha256: row.image_a_sha256.as_deref().map(|s| images.name(s)),
@@ -245,6 +287,13 @@ impl<'a> Record<'a> {
             style_b_complexity: style_b.map(|s| s.complexity),
             style_b_near_blank: style_b.map(|s| s.near_blank),
             axes: row.axis_answers(),
+            kwise: row.best.map(|_| KwiseFields {
+                model_c: row.model_c.as_deref(),
+                model_d: row.model_d.as_deref(),
+                worst: row.worst.map(slot_label),
+                image_c_sha256: row.image_c_sha256.as_deref().map(|s| images.name(s)),
+                image_d_sha256: row.image_d_sha256.as_deref().map(|s| images.name(s)),
+            }),
         }
     }
 
@@ -267,10 +316,6 @@ impl<'a> Record<'a> {
             self.style_b_near_blank,
         ]
     }
-}
-
-fn fastchat_label<S: serde::Serializer>(winner: &Outcome, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(winner.fastchat_label())
 }
 
 /// The `judge` of a voter: HMAC-SHA256 of the voter id under the arena's judge key,
@@ -412,7 +457,11 @@ pub fn run_blocking(
 ) -> anyhow::Result<CardStats> {
     // Rows that are already decoded are taken in one go (up to a few hundred): waking
     // this thread once per row would cost more than writing the row.
-    let mut rows = store.export_rows(&options.filter).ready_chunks(256);
+    let filter = ExportFilter {
+        pairs_only: !options.format.holds_kwise(),
+        ..options.filter.clone()
+    };
+    let mut rows = store.export_rows(&filter).ready_chunks(256);
     let mut writer = writer(options.format, out)?;
     let mut stats = CardStats::default();
     let namer = ImageNamer::new(options.image_hashes, &options.judge_key);
@@ -428,6 +477,10 @@ pub fn run_blocking(
         }
     }
     writer.finish()?;
+    if filter.pairs_only {
+        // What the card says this format leaves out.
+        stats.kwise_left_out = handle.block_on(store.export_summary(&filter))?.kwise as u64;
+    }
     Ok(stats)
 }
 
@@ -472,7 +525,10 @@ pub async fn estimate_sizes(
             let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
             let mut w = writer(format, Box::new(Counter(count.clone())))?;
             for row in rows {
-                w.write(&Record::new(row, &options.judge_key, &namer))?;
+                let record = Record::new(row, &options.judge_key, &namer);
+                if record.outcome.is_some() || format.holds_kwise() {
+                    w.write(&record)?;
+                }
             }
             w.finish()?;
             Ok(count.load(std::sync::atomic::Ordering::Relaxed))
@@ -621,6 +677,14 @@ mod tests {
             style_a: Some(r#"{"brightness":0.5,"contrast":0.1,"saturation":0.2,"colourfulness":30.0,"sharpness":12.0,"complexity":1.5,"near_blank":0.0}"#.into()),
             style_b: None,
             axes: Some("prompt=a,quality=both_bad".into()),
+            model_c: None,
+            model_d: None,
+            best: None,
+            worst: None,
+            image_c_sha256: None,
+            image_d_sha256: None,
+            image_c_key: None,
+            image_d_key: None,
         };
         let namer = ImageNamer::new(ImageHashes::Keyed, b"k");
         let record = Record::new(&row, b"k", &namer);
@@ -629,13 +693,44 @@ mod tests {
             json.ends_with(r#","axes":{"prompt":"model_a","quality":"tie (bothbad)"}}"#),
             "{json}"
         );
-        let mut at = 0;
-        for (name, _, _) in card::FIELDS {
-            let found = json[at..]
-                .find(&format!("\"{name}\":"))
-                .unwrap_or_else(|| panic!("{name} out of order"));
-            at += found;
-        }
+        // A pair's line has every field but those of battles of three or four images.
+        let in_order = |json: &str, fields: &[&str]| {
+            let mut at = 0;
+            for name in fields {
+                let found = json[at..]
+                    .find(&format!("\"{name}\":"))
+                    .unwrap_or_else(|| panic!("{name} out of order in {json}"));
+                at += found;
+            }
+        };
+        let names: Vec<&str> = card::FIELDS.iter().map(|(name, _, _)| *name).collect();
+        let kwise_fields = names.len() - 5;
+        assert_eq!(names[kwise_fields], "model_c");
+        in_order(&json, &names[..kwise_fields]);
+        assert!(!json.contains("model_c"), "{json}");
+
+        // A battle of four images: every field (it asks no further questions, so no
+        // `axes`), `winner` naming the best.
+        let row = ExportRow {
+            axes: None,
+            model_c: Some("z".into()),
+            model_d: Some("w".into()),
+            best: Some(2),
+            worst: Some(0),
+            image_c_sha256: Some("cc".into()),
+            image_d_sha256: Some("dd".into()),
+            ..row
+        };
+        let record = Record::new(&row, b"k", &namer);
+        assert_eq!(record.outcome, None);
+        let json = serde_json::to_string(&jsonl::Line::of(&record)).unwrap();
+        let without_axes: Vec<&str> = names.iter().copied().filter(|n| *n != "axes").collect();
+        in_order(&json, &without_axes);
+        assert!(json.contains(r#""winner":"model_c""#), "{json}");
+        assert!(
+            json.contains(r#","model_c":"z","model_d":"w","worst":"model_a","image_c_sha256":""#),
+            "{json}"
+        );
     }
 
     #[test]

@@ -65,6 +65,11 @@ pub const SCHEMA: &str = "message vote {
   optional double style_b_complexity;
   optional double style_b_near_blank;
   optional binary axes (STRING);
+  optional binary model_c (STRING);
+  optional binary model_d (STRING);
+  optional binary worst (STRING);
+  optional binary image_c_sha256 (STRING);
+  optional binary image_d_sha256 (STRING);
 }";
 
 /// An optional column: the present values and one definition level per row.
@@ -111,6 +116,8 @@ struct Columns {
     source: Vec<ByteArray>,
     style: [Opt<f64>; 14],
     axes: Opt<ByteArray>,
+    /// model_c, model_d, worst, image_c_sha256, image_d_sha256.
+    kwise: [Opt<ByteArray>; 5],
 }
 
 #[derive(Default)]
@@ -135,7 +142,7 @@ impl Columns {
         self.category.push(r.category.map(bytes));
         self.model_a.push(bytes(r.model_a));
         self.model_b.push(bytes(r.model_b));
-        self.winner.push(bytes(r.winner.fastchat_label()));
+        self.winner.push(bytes(r.winner));
         self.judge.push(bytes(&r.judge));
         self.anony.push(r.anony);
         self.image_a.push(r.image_a_sha256.as_deref().map(bytes));
@@ -158,6 +165,17 @@ impl Columns {
         }
         self.axes
             .push(r.axes_text().map(|t| ByteArray::from(t.into_bytes())));
+        let k = r.kwise.as_ref();
+        let values = [
+            k.and_then(|k| k.model_c),
+            k.and_then(|k| k.model_d),
+            k.and_then(|k| k.worst),
+            k.and_then(|k| k.image_c_sha256.as_deref()),
+            k.and_then(|k| k.image_d_sha256.as_deref()),
+        ];
+        for (column, value) in self.kwise.iter_mut().zip(values) {
+            column.push(value.map(bytes));
+        }
     }
 
     fn rows(&self) -> usize {
@@ -195,6 +213,9 @@ impl Columns {
             optional::<DoubleType, _>(rg, style)?;
         }
         optional::<ByteArrayType, _>(rg, &self.axes)?;
+        for column in &self.kwise {
+            optional::<ByteArrayType, _>(rg, column)?;
+        }
         Ok(())
     }
 }
