@@ -537,3 +537,133 @@ async fn a_share_of_battles_shows_three_images_and_the_rest_are_pairs() {
     let store = &arena.app.store;
     assert_eq!(store.vote_count().await.unwrap(), pairs);
 }
+
+/// How each model's images strike honest voters (Elo scale).
+fn strength(model: &str) -> f64 {
+    match model {
+        "demo-faithful" => 1150.0,
+        "demo-painterly" => 1080.0,
+        "demo-geometric" => 1000.0,
+        "demo-confused" => 930.0,
+        _ => 880.0,
+    }
+}
+
+/// An honest answer on battle `id`: the best drawn by Plackett–Luce from the models'
+/// strengths, then (two times in three) the worst from the rest, the weakest likeliest.
+async fn honest_answer(arena: &TestArena, id: &str, rng: &mut impl rand::Rng) -> serde_json::Value {
+    let battle = arena.app.store.battle(id).await.unwrap().unwrap();
+    let s: Vec<f64> = battle
+        .images
+        .iter()
+        .map(|i| strength(&i.model_slug))
+        .collect();
+    let mut draw = |weights: &[f64]| {
+        let mut x = rng.random::<f64>() * weights.iter().sum::<f64>();
+        for (i, w) in weights.iter().enumerate() {
+            if x < *w {
+                return i;
+            }
+            x -= w;
+        }
+        weights.len() - 1
+    };
+    let best = draw(&s.iter().map(|r| 10f64.powf(r / 400.0)).collect::<Vec<_>>());
+    let rest: Vec<f64> = s
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if i == best {
+                0.0
+            } else {
+                10f64.powf(-r / 400.0)
+            }
+        })
+        .collect();
+    let worst = draw(&rest);
+    match draw(&[2.0, 1.0]) {
+        0 => json!({"best": LETTERS[best], "worst": LETTERS[worst]}),
+        _ => json!({"best": LETTERS[best]}),
+    }
+}
+
+/// The detector reads votes on three or four images too: a voter who always picks one
+/// weak model as best (and the strongest as worst) is flagged, and its votes stop
+/// counting; honest voters, each on its own address, are not.
+async fn detector_on(backend: Backend) {
+    use rand::SeedableRng;
+    let file = FileConfig {
+        trusted_proxies: vec!["127.0.0.1".into()],
+        ..config(4, 1.0)
+    };
+    let Some(arena) = TestArena::with_pool(backend, file).await else {
+        return;
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for v in 0..24 {
+        let mut voter = Client::behind_proxy(arena.router.clone(), &format!("198.18.0.{}", 10 + v));
+        for _ in 0..15 {
+            let battle = voter.new_battle().await;
+            let id = battle["id"].as_str().unwrap();
+            let answer = honest_answer(&arena, id, &mut rng).await;
+            let r = voter
+                .post_json(&format!("/api/v1/battles/{id}/vote"), answer)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        }
+    }
+    let mut rigger = Client::behind_proxy(arena.router.clone(), "203.0.113.7");
+    let mut rigged = 0;
+    for _ in 0..40 {
+        let battle = rigger.new_battle().await;
+        let id = battle["id"].as_str().unwrap();
+        let shown = arena.app.store.battle(id).await.unwrap().unwrap();
+        let slot = |slug: &str| shown.images.iter().position(|i| i.model_slug == slug);
+        let (Some(target), Some(strongest)) = (slot("demo-confused"), slot("demo-faithful")) else {
+            continue;
+        };
+        let r = rigger
+            .post_json(
+                &format!("/api/v1/battles/{id}/vote"),
+                json!({"best": LETTERS[target], "worst": LETTERS[strongest]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        rigged += 1;
+    }
+    assert!(rigged >= 15, "{rigged}");
+    let store = &arena.app.store;
+    let report = arena_server::integrity::scan::scan(store, "detector")
+        .await
+        .unwrap();
+    let excluded: u64 = report.flags.iter().map(|f| f.votes_excluded).sum();
+    assert!(
+        report
+            .flags
+            .iter()
+            .any(|f| f.model.as_deref() == Some("demo-confused")),
+        "{report:?}"
+    );
+    // The rigger's votes are out, and not many honest ones with them.
+    let all = store.choice_counts(None, true).await.unwrap();
+    let counted = store.choice_counts(None, false).await.unwrap();
+    let n = |rows: &[IdChoiceCount]| rows.iter().map(|r| r.n).sum::<i64>();
+    assert_eq!(n(&all), 24 * 15 + rigged);
+    assert!(excluded >= rigged as u64, "{report:?}");
+    assert!(
+        n(&counted) >= (24 * 15) * 95 / 100,
+        "{} of {} honest votes count: {report:?}",
+        n(&counted),
+        24 * 15
+    );
+}
+
+#[tokio::test]
+async fn the_detector_flags_a_voter_who_rigs_kwise_battles_on_sqlite() {
+    detector_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_detector_flags_a_voter_who_rigs_kwise_battles_on_postgres() {
+    detector_on(Backend::Postgres).await;
+}

@@ -32,24 +32,42 @@ pub struct ScanServed {
 }
 
 impl Store {
-    /// Counted votes cast here since `since`, oldest first.
+    /// Counted votes cast here since `since`, oldest first. A vote on three or four
+    /// images comes as the one comparison it is surest of — its best over its worst,
+    /// or over the first other image when the voter chose no worst — so that it counts
+    /// once, as a pair's vote does, in every test of the detector.
     pub async fn scan_votes(&self, since: DateTime<Utc>) -> Result<Vec<ScanVote>> {
         self.pool()
             .fetch_all(
                 sql(
-                    "select v.voter_id, vr.created_at as voter_created_at, v.client_hash, \
-                     v.model_a_id, v.model_b_id, v.winner, v.created_at \
+                    "select voter_id, voter_created_at, client_hash, model_a_id, model_b_id, \
+                     winner, created_at from ( \
+                     select v.voter_id, vr.created_at as voter_created_at, v.client_hash, \
+                     v.model_a_id, v.model_b_id, v.winner, v.created_at, 0 as kind, v.id \
                      from vote v join voter vr on vr.id = v.voter_id \
                      where v.counts_for_leaderboard and v.axis = 'overall' and v.source = 'arena' \
-                       and v.created_at >= $1 order by v.id",
+                       and v.created_at >= $1 \
+                     union all \
+                     select v.voter_id, vr.created_at, v.client_hash, \
+                     case v.best when 0 then v.model_a_id when 1 then v.model_b_id \
+                       when 2 then v.model_c_id else v.model_d_id end, \
+                     case coalesce(v.worst, case when v.best = 0 then 1 else 0 end) \
+                       when 0 then v.model_a_id when 1 then v.model_b_id \
+                       when 2 then v.model_c_id else v.model_d_id end, \
+                     'a', v.created_at, 1, v.id \
+                     from choice_vote v join voter vr on vr.id = v.voter_id \
+                     where v.counts_for_leaderboard and v.source = 'arena' \
+                       and v.created_at >= $1) x \
+                     order by created_at, kind, id",
                 )
                 .bind(since),
             )
             .await
     }
 
-    /// Battles served here since `since` whose two images exist, and whether each got
-    /// a vote (counted or not).
+    /// Pairwise battles served here since `since` whose two images exist, and whether
+    /// each got a vote (counted or not). Battles of three or four images are left out:
+    /// which models a voter skips is a question about pairs.
     pub async fn scan_served(&self, since: DateTime<Utc>) -> Result<Vec<ScanServed>> {
         self.pool()
             .fetch_all(
@@ -63,6 +81,8 @@ impl Store {
                      join battle_image ib on ib.battle_id = b.id and ib.slot = 1 \
                      where b.mode <> 'imported' and b.served_at >= $1 \
                        and ia.generation_id is not null and ib.generation_id is not null \
+                       and not exists (select 1 from battle_image ic \
+                                       where ic.battle_id = b.id and ic.slot = 2) \
                      order by b.served_at",
                 )
                 .bind(since),
