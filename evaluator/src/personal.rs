@@ -100,6 +100,16 @@ pub fn personal_board(counts: &Counts, public: &Leaderboard) -> PersonalBoard {
         battles[p.i] += p.wins_i + p.wins_j + p.ties;
         battles[p.j] += p.wins_i + p.wins_j + p.ties;
     }
+    // A battle of several images: a win for the best, a loss for the worst.
+    for c in &table.choices {
+        for &m in c.members() {
+            battles[m] += c.count;
+        }
+        wins[c.members[c.best]] += c.count;
+        if let Some(worst) = c.worst {
+            losses[c.members[worst]] += c.count;
+        }
+    }
     let mut models: Vec<PersonalEntry> = (0..n)
         .map(|m| PersonalEntry {
             model: table.names[m].clone(),
@@ -131,7 +141,14 @@ fn fit_toward(table: &Table, mu: &[f64], lambda: f64) -> Vec<f64> {
     let mut grad = vec![0.0; n];
     let mut hess = vec![0.0; n * n];
     for _ in 0..100 {
-        bt::gradient_and_hessian(&table.pairs, &[], &theta, 0.0, &mut grad, &mut hess);
+        bt::gradient_and_hessian(
+            &table.pairs,
+            &table.choices,
+            &theta,
+            0.0,
+            &mut grad,
+            &mut hess,
+        );
         for m in 0..n {
             grad[m] -= lambda * (theta[m] - mu[m]);
             hess[m * n + m] += lambda;
@@ -215,6 +232,28 @@ mod tests {
         mine.add_n("z", "x", Outcome::A, 60);
         let board = personal_board(&mine, &public);
         assert_eq!(board.models[0].model, "z");
+        assert_eq!(board.kendall_tau, Some(-1.0));
+    }
+
+    #[test]
+    fn votes_on_several_images_move_the_personal_board() {
+        let mut crowd = Counts::new();
+        for (a, b) in [("x", "y"), ("y", "z"), ("x", "z")] {
+            crowd.add_n(a, b, Outcome::A, 36);
+            crowd.add_n(a, b, Outcome::B, 24);
+        }
+        let public = leaderboard_from_counts(&crowd, &LeaderboardOptions::default()).unwrap();
+        // This voter sees all three at once and always finds z best and x worst.
+        let mut mine = Counts::new();
+        mine.add_choice(&["x", "y", "z"], 2, Some(0), 12).unwrap();
+        let board = personal_board(&mine, &public);
+        assert_eq!(board.votes, 12);
+        let order: Vec<&str> = board.models.iter().map(|e| e.model.as_str()).collect();
+        assert_eq!(order, ["z", "y", "x"]);
+        let z = &board.models[0];
+        assert_eq!((z.battles, z.wins, z.losses), (12, 12, 0));
+        let x = &board.models[2];
+        assert_eq!((x.battles, x.wins, x.losses), (12, 0, 12));
         assert_eq!(board.kendall_tau, Some(-1.0));
     }
 }

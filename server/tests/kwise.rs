@@ -300,6 +300,25 @@ async fn kwise_on(backend: Backend) {
     for pair in PREFERENCE.windows(2) {
         assert!(r[pair[0]] > r[pair[1]], "{pair:?} in {r:?}");
     }
+    // The crowd's own board (`/me`) is fitted on its votes of four images, and puts
+    // the models in the crowd's order.
+    let doc = Html::parse_document(&crowd.get("/me").await.text());
+    let mine: Vec<String> = doc
+        .select(&Selector::parse("#me-votes").unwrap())
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(mine, ["40"]);
+    let order: Vec<String> = doc
+        .select(&Selector::parse("#me-ranking tbody tr td.model a").unwrap())
+        .map(|e| {
+            e.value()
+                .attr("href")
+                .unwrap()
+                .trim_start_matches("/models/")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(order, PREFERENCE, "{order:?}");
     // Online Elo rates pairs only, and says what it left out.
     let elo = crowd.get("/api/v1/leaderboard?method=elo").await.json();
     let warnings = elo["warnings"].to_string();
@@ -324,6 +343,12 @@ async fn kwise_on(backend: Backend) {
     );
     let sum = |rows: Vec<IdChoiceCount>| rows.iter().map(|r| r.n).sum::<i64>();
     assert_eq!(sum(store.choice_counts(None, false).await.unwrap()), 41);
+    // The operator's list of votes that do not count shows it with its four models.
+    let listed = store.excluded_votes(10).await.unwrap();
+    let row = listed.iter().find(|v| &v.battle_id == first).unwrap();
+    assert!(row.model_d.is_some(), "{row:?}");
+    assert!(row.answer().starts_with("best "), "{row:?}");
+    assert_eq!(row.models().matches(" vs ").count(), 3);
     arena.app.rankings.clear().await;
     assert_eq!(crowd.get("/api/v1/leaderboard").await.json()["n_votes"], 41);
     assert!(store.set_vote_counting(first, None, "test").await.unwrap());

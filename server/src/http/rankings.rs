@@ -783,13 +783,16 @@ async fn me_page(
 ) -> std::result::Result<Response, PageError> {
     let min_votes = state.config.personal_min_votes;
     // Read from the cookie alone: this page never issues one.
-    let votes = match super::voter::voter_id(&jar) {
-        Some(id) => state.store.votes_of_voter(&id).await?,
-        None => Vec::new(),
+    let (votes, choices) = match super::voter::voter_id(&jar) {
+        Some(id) => (
+            state.store.votes_of_voter(&id).await?,
+            state.store.choices_of_voter(&id).await?,
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     let mut page = MePage {
         min_votes,
-        votes: votes.len() as u64,
+        votes: (votes.len() + choices.len()) as u64,
         rows: Vec::new(),
         agreement: None,
         above: Vec::new(),
@@ -807,10 +810,20 @@ async fn me_page(
             for (a, b, outcome) in &votes {
                 counts.add(a, b, *outcome);
             }
-            arena_evaluator::personal_board(&counts, &public_board.leaderboard)
+            for c in &choices {
+                let models: Vec<&str> = c.models.iter().map(String::as_str).collect();
+                counts
+                    .add_choice(&models, c.best, c.worst, 1)
+                    .map_err(|e| crate::rankings::Error::Internal(e.to_string()))?;
+            }
+            Ok::<_, crate::rankings::Error>(arena_evaluator::personal_board(
+                &counts,
+                &public_board.leaderboard,
+            ))
         })
         .await
-        .map_err(|e| AppError::from(crate::rankings::Error::Internal(e.to_string())))?;
+        .map_err(|e| AppError::from(crate::rankings::Error::Internal(e.to_string())))?
+        .map_err(AppError::from)?;
         let name = |slug: &str| display_name(&public, find(&models, slug), slug);
         page.rows = board
             .models

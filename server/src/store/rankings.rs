@@ -292,6 +292,40 @@ impl Store {
             .collect())
     }
 
+    /// Every vote `voter_id` has cast on three or four images (counted or not), in
+    /// the order cast: the models shown (slugs, display order), best and worst.
+    pub async fn choices_of_voter(&self, voter_id: &str) -> Result<Vec<VoterChoice>> {
+        let rows: Vec<VoterChoiceRow> = self
+            .pool()
+            .fetch_all(
+                sql(
+                    "select ma.slug as model_a, mb.slug as model_b, mc.slug as model_c, \
+                     md.slug as model_d, v.best, v.worst from choice_vote v \
+                     join model ma on ma.id = v.model_a_id join model mb on mb.id = v.model_b_id \
+                     join model mc on mc.id = v.model_c_id \
+                     left join model md on md.id = v.model_d_id \
+                     where v.voter_id = $1 order by v.created_at, v.id",
+                )
+                .bind(voter_id),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let slot = |s: i16| {
+                    usize::try_from(s).map_err(|_| StoreError::Invalid(format!("choice slot {s}")))
+                };
+                Ok(VoterChoice {
+                    models: [Some(r.model_a), Some(r.model_b), Some(r.model_c), r.model_d]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                    best: slot(r.best)?,
+                    worst: r.worst.map(slot).transpose()?,
+                })
+            })
+            .collect()
+    }
+
     /// Every counted vote on `axis` with its two images' style statistics (the `style` column of
     /// each image's generation; `None` for an imported vote, which has no images, or an
     /// image not yet backfilled), in the order cast.
@@ -365,6 +399,24 @@ impl Store {
             ))
             .await
     }
+}
+
+/// A vote on three or four images, by slug, for a voter's own board.
+#[derive(Clone, Debug)]
+pub struct VoterChoice {
+    pub models: Vec<String>,
+    pub best: usize,
+    pub worst: Option<usize>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VoterChoiceRow {
+    model_a: String,
+    model_b: String,
+    model_c: String,
+    model_d: Option<String>,
+    best: i16,
+    worst: Option<i16>,
 }
 
 /// One counted vote, for online Elo.

@@ -559,19 +559,32 @@ impl Store {
             .await
     }
 
-    /// The latest votes that do not count, newest first: (battle id, cast at, voter
-    /// id, model a, model b, winner, reason, flag id).
+    /// The latest votes that do not count (pairs and votes on three or four
+    /// images), newest first.
     pub async fn excluded_votes(&self, limit: i64) -> Result<Vec<ExcludedVote>> {
+        const LETTER: &str = "when 0 then 'a' when 1 then 'b' when 2 then 'c' when 3 then 'd' end";
         self.pool()
             .fetch_all(
-                sql(
-                    "select v.battle_id, v.created_at, v.voter_id, ma.slug as model_a, \
-                     mb.slug as model_b, v.winner, v.exclusion_reason, v.flag_id, v.source \
+                sql_owned(format!(
+                    "select battle_id, created_at, voter_id, model_a, model_b, model_c, model_d, \
+                     winner, worst, exclusion_reason, flag_id, source from ( \
+                     select v.battle_id, v.created_at, v.voter_id, ma.slug as model_a, \
+                     mb.slug as model_b, cast(null as text) as model_c, \
+                     cast(null as text) as model_d, v.winner, cast(null as text) as worst, \
+                     v.exclusion_reason, v.flag_id, v.source, 0 as kind, v.id \
                      from vote v join model ma on ma.id = v.model_a_id \
                      join model mb on mb.id = v.model_b_id \
                      where not v.counts_for_leaderboard and v.axis = 'overall' \
-                     order by v.id desc limit $1",
-                )
+                     union all \
+                     select v.battle_id, v.created_at, v.voter_id, ma.slug, mb.slug, mc.slug, \
+                     md.slug, case v.best {LETTER}, case v.worst {LETTER}, \
+                     v.exclusion_reason, v.flag_id, v.source, 1, v.id \
+                     from choice_vote v join model ma on ma.id = v.model_a_id \
+                     join model mb on mb.id = v.model_b_id join model mc on mc.id = v.model_c_id \
+                     left join model md on md.id = v.model_d_id \
+                     where not v.counts_for_leaderboard) x \
+                     order by created_at desc, kind desc, id desc limit $1"
+                ))
                 .bind(limit),
             )
             .await
@@ -586,9 +599,46 @@ pub struct ExcludedVote {
     pub voter_id: String,
     pub model_a: String,
     pub model_b: String,
-    #[sqlx(try_from = "String")]
-    pub winner: Outcome,
+    /// The other models of a battle of three or four images.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_c: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_d: Option<String>,
+    /// A pair's outcome (`a`, `b`, `tie`, `both_bad`), or the best image of a battle of
+    /// three or four (`a` … `d`).
+    pub winner: String,
+    /// The worst image of a battle of three or four, if chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst: Option<String>,
     pub exclusion_reason: Option<String>,
     pub flag_id: Option<i64>,
     pub source: String,
+}
+
+impl ExcludedVote {
+    /// The models shown, as the admin page lists them.
+    pub fn models(&self) -> String {
+        [
+            Some(&self.model_a),
+            Some(&self.model_b),
+            self.model_c.as_ref(),
+            self.model_d.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" vs ")
+    }
+
+    /// The answer, as the admin page words it.
+    pub fn answer(&self) -> String {
+        if self.model_c.is_none() {
+            return self.winner.clone();
+        }
+        match &self.worst {
+            Some(worst) => format!("best {}, worst {worst}", self.winner),
+            None => format!("best {}", self.winner),
+        }
+    }
 }
