@@ -319,6 +319,22 @@ async fn kwise_on(backend: Backend) {
         })
         .collect();
     assert_eq!(order, PREFERENCE, "{order:?}");
+    // The pages read the same board.
+    for page in [
+        "/leaderboard",
+        "/models/demo-lowfi",
+        "/leaderboard/methodology",
+        "/data",
+        "/me",
+    ] {
+        let r = crowd.get(page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}: {}", r.text());
+    }
+    let methodology = crowd.get("/leaderboard/methodology").await.text();
+    assert!(
+        methodology.contains("This arena shows 4 images in 100% of"),
+        "{methodology}"
+    );
     // Online Elo rates pairs only, and says what it left out.
     let elo = crowd.get("/api/v1/leaderboard?method=elo").await.json();
     let warnings = elo["warnings"].to_string();
