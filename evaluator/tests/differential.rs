@@ -417,6 +417,52 @@ fn odd_csv(rng: &mut StdRng, rows: usize) -> String {
     text
 }
 
+/// CSV as exports without prompts write it: no quote anywhere, so that the file can be
+/// read in shares; LF or CRLF line ends, blank lines, unicode names, battles of three.
+fn plain_csv(rng: &mut StdRng, rows: usize) -> String {
+    let end = if rng.random_bool(0.5) { "\r\n" } else { "\n" };
+    let mut text = format!("winner,model_a,model_b,anony,tstamp,model_c,worst,category{end}");
+    let model = |rng: &mut StdRng| {
+        ["m1", "m2", "Modèle 3", "模型4", " m5 ", "m6"][rng.random_range(0..6)].to_string()
+    };
+    for _ in 0..rows {
+        let a = model(rng);
+        let mut b = model(rng);
+        let (mut w, mut c, mut worst) = (
+            WINNERS[rng.random_range(0..WINNERS.len())].to_string(),
+            String::new(),
+            String::new(),
+        );
+        if rng.random_bool(0.2) {
+            while b.trim() == a.trim() {
+                b = model(rng);
+            }
+            c = model(rng);
+            while c.trim() == a.trim() || c.trim() == b.trim() {
+                c = model(rng);
+            }
+            w = ["model_c", "a", "b"][rng.random_range(0..3)].to_string();
+            if w == "a" {
+                worst = "model_c".into();
+            }
+        }
+        let _ = write!(
+            text,
+            "{w},{a},{b},{},{},{c},{worst},{}{end}",
+            ["", "true", "0"][rng.random_range(0..3)],
+            ["", "1700000000", " 2.5 "][rng.random_range(0..3)],
+            ["", "art", "photo"][rng.random_range(0..3)],
+        );
+        if rng.random_bool(0.1) {
+            text.push_str(end);
+        }
+    }
+    if rng.random_bool(0.3) {
+        text.truncate(text.trim_end().len());
+    }
+    text
+}
+
 /// Lines that share their layout (as exported files do) but not their values.
 fn uniform_jsonl(rng: &mut StdRng, lines: usize) -> String {
     let mut text = String::new();
@@ -454,6 +500,8 @@ fn odd_but_valid_files_give_the_same_votes() {
         );
         let csv = odd_csv(&mut rng, n);
         assert_agree(&format!("csv {round}"), csv.as_bytes(), Format::Csv);
+        let plain = plain_csv(&mut rng, n);
+        assert_agree(&format!("plain csv {round}"), plain.as_bytes(), Format::Csv);
         let uniform = uniform_jsonl(&mut rng, n);
         assert_agree(
             &format!("uniform {round}"),
@@ -513,6 +561,37 @@ fn damaged_files_are_refused_alike() {
             }
         }
         assert_agree(&format!("damaged {round}"), &bytes, format);
+    }
+}
+
+/// CSV without quotes is read in shares (one thread each); damaged — a row cut short,
+/// a bad value, a quote or a lone carriage return deep in the file — it must still be
+/// refused or read exactly as the one-thread reader does.
+#[test]
+fn plain_csv_read_in_shares_is_refused_alike_when_damaged() {
+    let mut rng = StdRng::seed_from_u64(2027);
+    const INSERTS: [&[u8]; 6] = [b"\"", b",", b"\n", b"\r", b"\xff", b"x"];
+    for round in 0..800 {
+        let n = rng.random_range(1..30);
+        let mut bytes = plain_csv(&mut rng, n).into_bytes();
+        for _ in 0..rng.random_range(0..3) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = rng.random_range(0..bytes.len());
+            match rng.random_range(0..4) {
+                0 => bytes.truncate(at),
+                1 => {
+                    bytes.remove(at);
+                }
+                2 => bytes.insert(at, bytes[at]),
+                _ => {
+                    let insert = INSERTS[rng.random_range(0..INSERTS.len())];
+                    bytes.splice(at..at, insert.iter().copied());
+                }
+            }
+        }
+        assert_agree(&format!("plain csv damaged {round}"), &bytes, Format::Csv);
     }
 }
 

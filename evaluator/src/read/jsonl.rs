@@ -198,7 +198,7 @@ fn complete_lines(filled: &[u8], eof: bool) -> Option<usize> {
 }
 
 /// Positional reads until `buf` is full or the file ends; 0 only at the end of the file.
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         match read_at_once(file, &mut buf[done..], offset + done as u64) {

@@ -479,8 +479,8 @@ pub(crate) fn read_axis_from_path(
     )
 }
 
-/// [`read_tally`] on a file, which JSONL reads in one share per thread (`threads`,
-/// or as many as pay off).
+/// [`read_tally`] on a file, which JSONL (and CSV without quotes) reads in one share
+/// per thread (`threads`, or as many as pay off).
 pub(crate) fn read_tally_from_path(
     path: &Path,
     format: Format,
@@ -504,7 +504,20 @@ pub(crate) fn read_tally_from_path(
     let file = open()?;
     let len = file.metadata()?.len();
     let threads = threads.unwrap_or_else(|| threads_for(len)).max(1);
-    if format != Format::Jsonl || threads == 1 || !cfg!(any(unix, windows)) {
+    let parallel = threads > 1 && cfg!(any(unix, windows));
+    if parallel && format == Format::Csv {
+        let mut parts = vec![Part::default(); threads];
+        let take = |part: &mut Part, vote: &Vote<'_>| {
+            part.take(filter, vote, keep_order);
+            Ok(())
+        };
+        // A file it cannot read in shares surely (quotes, odd rows) is read on one
+        // thread below, which words any refusal.
+        if csv::read_file_parallel(&file, len, &mut parts, &take)? {
+            return Ok(merge_parts(parts));
+        }
+    }
+    if format != Format::Jsonl || !parallel {
         return read_tally(
             BufReader::with_capacity(1 << 20, file),
             format,
