@@ -167,6 +167,89 @@ async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
     assert_eq!(rows_per_battle.len() as u64, acknowledged);
 }
 
+/// Against an arena that shows four images in half its battles, the bench answers
+/// those with a best (and a worst) and finds every acknowledged vote stored once.
+#[tokio::test]
+async fn the_bench_votes_on_battles_of_four_images_too() {
+    let arena = serve(&format!(
+        "image_size = 128\nadmin_token = \"{ADMIN_TOKEN}\"\nbattle_size = 4\nkwise_share = 0.5\n\
+         trusted_proxies = [\"127.0.0.1\", \"::1\"]\n[limits]\nenabled = false\n"
+    ))
+    .await;
+    arena.wait_for_battles().await;
+    // Until images of four models exist for a prompt, battles fall back to pairs.
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let battle: Value = http
+            .post(format!("{}/api/v1/battles", arena.base))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if battle["images"]["d"].is_string() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no battle of four images"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let out = bench(&[
+        "--target",
+        &arena.base,
+        "--voters",
+        "4",
+        "--duration",
+        "3",
+        "--forwarded-for",
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "arena bench failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let acknowledged = u64_at(&report, "/acknowledged_votes");
+    assert!(acknowledged > 0, "{report:#}");
+    assert_eq!(u64_at(&report, "/errors"), 0, "{report:#}");
+    assert_eq!(report["check"]["stored_exactly_once"], true, "{report:#}");
+    assert_eq!(u64_at(&report, "/check/found"), acknowledged);
+    // Both kinds were voted on.
+    let export = http
+        .get(format!(
+            "{}/api/v1/export/votes?format=jsonl&include_excluded=true",
+            arena.base
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let four = rows.iter().filter(|r| r["model_d"].is_string()).count();
+    assert!(
+        four > 0 && four < rows.len(),
+        "{four} of {} rows",
+        rows.len()
+    );
+    assert_eq!(rows.len() as u64, acknowledged);
+}
+
 #[tokio::test]
 async fn a_private_export_without_the_admin_token_fails_the_run_and_says_what_to_pass() {
     // No battle needs to be ready: the check runs whatever the voters managed.
