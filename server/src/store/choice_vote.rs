@@ -44,7 +44,7 @@ impl KChoice {
     }
 
     /// Slots as stored (`worst` is -1 in the tallies when there is none).
-    fn slots(self) -> (i16, Option<i16>) {
+    pub(super) fn slots(self) -> (i16, Option<i16>) {
         (
             self.best.index() as i16,
             self.worst.map(|w| w.index() as i16),

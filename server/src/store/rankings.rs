@@ -2,13 +2,14 @@
 //! come from the running tallies kept with every vote (`tally.rs`), so recomputing a
 //! leaderboard reads O(pairs) rows; only online Elo streams the votes themselves.
 
-use arena_evaluator::Outcome;
+use arena_evaluator::{Outcome, Position};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 
+use super::choice_vote::KChoice;
 use super::sql::{Exec, sql, sql_owned};
 use super::tally::parse_models_key;
-use super::{OVERALL, Result, Store, StoreError};
+use super::{OVERALL, Result, Store};
 
 /// Votes between two models (by id) with one outcome.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -77,13 +78,11 @@ struct ChoiceCountRow {
 
 impl ChoiceCountRow {
     fn parse(self) -> Result<(String, IdChoiceCount)> {
-        let slot = |s: i16| {
-            usize::try_from(s).map_err(|_| StoreError::Invalid(format!("choice slot {s}")))
-        };
+        let choice = KChoice::from_slots(self.best, (self.worst >= 0).then_some(self.worst))?;
         let count = IdChoiceCount {
             models: parse_models_key(&self.models)?,
-            best: slot(self.best)?,
-            worst: (self.worst >= 0).then(|| slot(self.worst)).transpose()?,
+            best: choice.best.index(),
+            worst: choice.worst.map(Position::index),
             n: self.n,
         };
         Ok((self.key, count))
@@ -311,16 +310,14 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|r| {
-                let slot = |s: i16| {
-                    usize::try_from(s).map_err(|_| StoreError::Invalid(format!("choice slot {s}")))
-                };
+                let choice = KChoice::from_slots(r.best, r.worst)?;
                 Ok(VoterChoice {
                     models: [Some(r.model_a), Some(r.model_b), Some(r.model_c), r.model_d]
                         .into_iter()
                         .flatten()
                         .collect(),
-                    best: slot(r.best)?,
-                    worst: r.worst.map(slot).transpose()?,
+                    best: choice.best.index(),
+                    worst: choice.worst.map(Position::index),
                 })
             })
             .collect()

@@ -76,8 +76,8 @@ impl TallyDelta {
         choice: KChoice,
     ) {
         let models = models_key(models);
-        let best = choice.best.index() as i16;
-        let worst = choice.worst.map_or(-1, |w| w.index() as i16);
+        let (best, worst) = choice.slots();
+        let worst = worst.unwrap_or(-1);
         let category = category.unwrap_or_default().to_string();
         *self
             .choices

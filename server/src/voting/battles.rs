@@ -12,8 +12,8 @@ use super::axes::Axis;
 use super::live::{self, LiveState};
 use super::matchmaking::{Active, choose_set, model_states};
 use super::view::{
-    BattleId, BattleStatus, BattleView, LiveProgress, PowChallenge, Reveal, ServedBattle,
-    image_url, random_id,
+    BattleId, BattleStatus, BattleView, Images, LiveProgress, PowChallenge, Reveal, ServedBattle,
+    image_urls, random_id,
 };
 use super::{Error, Result};
 use crate::app::App;
@@ -178,18 +178,13 @@ pub async fn serve(
         };
         let pow = pow_for(app, who.voter_id(), &battle.id).await?;
         app.metrics.battle_served("pool");
-        let url = |i: usize| battle.images.get(i).map(|(_, _, token)| image_url(token));
+        let images = Images::of_tokens(battle.images.iter().map(|(_, _, t)| t.as_str()))?;
         return Ok(Some(ServedBattle {
-            id: battle.id.clone(),
+            id: battle.id,
             prompt: prompt.text,
             category: prompt.category,
             status: BattleStatus::Ready,
-            images: Some(super::view::Images {
-                a: url(0).unwrap_or_default(),
-                b: url(1).unwrap_or_default(),
-                c: url(2),
-                d: url(3),
-            }),
+            images: Some(images),
             live: None,
             pow,
             questions: questions(app, battle.images.len()),
@@ -283,12 +278,7 @@ pub async fn view(app: &App, voter: &str, id: &BattleId) -> Result<BattleView> {
         None => (BattleStatus::Ready, pow_for(app, voter, &battle.id).await?),
     };
     Ok(BattleView {
-        battle: served(
-            status,
-            Some(super::view::image_urls(&battle.images)?),
-            None,
-            pow,
-        ),
+        battle: served(status, Some(image_urls(&battle.images)?), None, pow),
         reveal,
     })
 }

@@ -118,7 +118,7 @@ pub struct ServedBattle {
 impl ServedBattle {
     /// How many images it shows (0 while a live battle is not ready).
     pub fn size(&self) -> usize {
-        self.images.as_ref().map_or(0, Images::len)
+        self.images.as_ref().map_or(0, |i| i.urls().count())
     }
 }
 
@@ -156,12 +156,19 @@ impl Images {
         .map(String::as_str)
     }
 
-    pub fn len(&self) -> usize {
-        self.urls().count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
+    /// The URLs of a battle's per-battle image tokens, in display order (two to four).
+    pub fn of_tokens<'t>(tokens: impl ExactSizeIterator<Item = &'t str>) -> Result<Images> {
+        let n = tokens.len();
+        if !(2..=Position::MAX).contains(&n) {
+            return Err(invalid_size(n));
+        }
+        let mut urls = tokens.map(image_url);
+        Ok(Images {
+            a: urls.next().unwrap_or_default(),
+            b: urls.next().unwrap_or_default(),
+            c: urls.next(),
+            d: urls.next(),
+        })
     }
 }
 
@@ -286,14 +293,5 @@ fn invalid_size(n: usize) -> Error {
 
 /// The image URLs of a battle (two to four images).
 pub fn image_urls(images: &[BattleImage]) -> Result<Images> {
-    let url = |i: usize| images.get(i).map(|m| image_url(&m.token));
-    if !(2..=Position::MAX).contains(&images.len()) {
-        return Err(invalid_size(images.len()));
-    }
-    Ok(Images {
-        a: url(0).unwrap_or_default(),
-        b: url(1).unwrap_or_default(),
-        c: url(2),
-        d: url(3),
-    })
+    Images::of_tokens(images.iter().map(|m| m.token.as_str()))
 }
