@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use arena_server::config::{FileConfig, QueueConfig};
 use axum::http::{Method, StatusCode};
-use common::{Backend, TestArena};
+use common::{Backend, TestArena, ratings};
 use scraper::{Html, Selector};
 use serde_json::json;
 
@@ -23,21 +22,6 @@ fn config() -> FileConfig {
         },
         ..FileConfig::default()
     }
-}
-
-/// Ratings by model of a `/api/v1/leaderboard` answer.
-fn ratings(board: &serde_json::Value) -> BTreeMap<String, f64> {
-    board["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["model"].as_str().unwrap().to_string(),
-                m["rating"].as_f64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 async fn axes_on(backend: Backend) {

@@ -8,33 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use axum::http::StatusCode;
 use common::support::{png_chunks, png_size};
-use common::{Backend, TestArena};
-
-/// Every string that would give a model away.
-async fn identifying_strings(arena: &TestArena) -> Vec<String> {
-    let mut words = Vec::new();
-    for m in arena.app.store.list_models().await.unwrap() {
-        words.push(m.slug.clone());
-        words.push(m.display_name.clone());
-        words.extend(
-            m.slug
-                .split('-')
-                .filter(|w| w.len() > 4 && *w != "demo")
-                .map(String::from),
-        );
-    }
-    words
-}
-
-fn assert_blind(what: &str, haystack: &[u8], words: &[String]) {
-    let text = String::from_utf8_lossy(haystack).to_lowercase();
-    for w in words {
-        assert!(
-            !text.contains(&w.to_lowercase()),
-            "{what} names a model ({w:?})"
-        );
-    }
-}
+use common::{Backend, TestArena, assert_blind, identifying_strings};
 
 #[tokio::test]
 async fn nothing_served_before_the_vote_identifies_a_model() {

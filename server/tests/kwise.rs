@@ -5,14 +5,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use arena_server::config::{FileConfig, QueueConfig};
 use arena_server::store::{FlagSubject, IdChoiceCount, NewFlag};
 use axum::http::{Method, StatusCode};
 use common::support::{png_chunks, png_size};
-use common::{Backend, Client, TestArena};
+use common::{Backend, Client, TestArena, assert_blind, identifying_strings, ratings};
 use scraper::{Html, Selector};
 use serde_json::json;
 
@@ -26,29 +26,6 @@ fn config(size: usize, share: f64) -> FileConfig {
             ..QueueConfig::default()
         },
         ..FileConfig::default()
-    }
-}
-
-/// Every string that would give a model away.
-async fn identifying_strings(arena: &TestArena) -> Vec<String> {
-    let mut words = Vec::new();
-    for m in arena.app.store.list_models().await.unwrap() {
-        words.push(m.slug.to_lowercase());
-        words.push(m.display_name.to_lowercase());
-        words.extend(
-            m.slug
-                .split('-')
-                .filter(|w| w.len() > 4 && *w != "demo")
-                .map(str::to_lowercase),
-        );
-    }
-    words
-}
-
-fn assert_blind(what: &str, haystack: &[u8], words: &[String]) {
-    let text = String::from_utf8_lossy(haystack).to_lowercase();
-    for w in words {
-        assert!(!text.contains(w), "{what} names a model ({w:?})");
     }
 }
 
@@ -105,21 +82,6 @@ fn sorted(mut rows: Vec<IdChoiceCount>) -> Vec<(Vec<i64>, usize, Option<usize>, 
     rows.sort_by(|x, y| (&x.models, x.best, x.worst).cmp(&(&y.models, y.best, y.worst)));
     rows.into_iter()
         .map(|r| (r.models, r.best, r.worst, r.n))
-        .collect()
-}
-
-/// Ratings by model of a `/api/v1/leaderboard` answer.
-fn ratings(board: &serde_json::Value) -> BTreeMap<String, f64> {
-    board["models"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["model"].as_str().unwrap().to_string(),
-                m["rating"].as_f64().unwrap(),
-            )
-        })
         .collect()
 }
 

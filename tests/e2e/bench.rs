@@ -177,28 +177,7 @@ async fn the_bench_votes_on_battles_of_four_images_too() {
     ))
     .await;
     arena.wait_for_battles().await;
-    // Until images of four models exist for a prompt, battles fall back to pairs.
-    let http = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    loop {
-        let battle: Value = http
-            .post(format!("{}/api/v1/battles", arena.base))
-            .json(&serde_json::json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if battle["images"]["d"].is_string() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no battle of four images"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    }
+    crate::kwise::wait_for_four(&arena.base).await;
     let out = bench(&[
         "--target",
         &arena.base,
@@ -225,7 +204,7 @@ async fn the_bench_votes_on_battles_of_four_images_too() {
     assert_eq!(report["check"]["stored_exactly_once"], true, "{report:#}");
     assert_eq!(u64_at(&report, "/check/found"), acknowledged);
     // Both kinds were voted on.
-    let export = http
+    let export = reqwest::Client::new()
         .get(format!(
             "{}/api/v1/export/votes?format=jsonl&include_excluded=true",
             arena.base

@@ -19,7 +19,7 @@ const FOUR_IMAGES_SHOWN: &str = "const imgs = Array.from(document.querySelectorA
 
 /// Waits until the pool has images of four models for a prompt: until then a battle
 /// falls back to a pair.
-async fn wait_for_four(base: &str) {
+pub async fn wait_for_four(base: &str) {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {

@@ -285,3 +285,44 @@ impl Client {
         .await
     }
 }
+
+/// Every string that would give a model away.
+pub async fn identifying_strings(arena: &TestArena) -> Vec<String> {
+    let mut words = Vec::new();
+    for m in arena.app.store.list_models().await.unwrap() {
+        words.push(m.slug.clone());
+        words.push(m.display_name.clone());
+        words.extend(
+            m.slug
+                .split('-')
+                .filter(|w| w.len() > 4 && *w != "demo")
+                .map(String::from),
+        );
+    }
+    words
+}
+
+pub fn assert_blind(what: &str, haystack: &[u8], words: &[String]) {
+    let text = String::from_utf8_lossy(haystack).to_lowercase();
+    for w in words {
+        assert!(
+            !text.contains(&w.to_lowercase()),
+            "{what} names a model ({w:?})"
+        );
+    }
+}
+
+/// Ratings by model of a `/api/v1/leaderboard` answer.
+pub fn ratings(board: &serde_json::Value) -> std::collections::BTreeMap<String, f64> {
+    board["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["model"].as_str().unwrap().to_string(),
+                m["rating"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
