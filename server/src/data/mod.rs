@@ -8,4 +8,5 @@ pub mod cli;
 pub mod export;
 pub mod gallery;
 pub mod import;
+mod parquet_dict;
 pub mod read_parquet;

@@ -19,6 +19,8 @@ use parquet::column::reader::{ColumnReaderImpl, get_typed_column_reader};
 use parquet::data_type::{BoolType, ByteArrayType, DataType, DoubleType, Int32Type, Int64Type};
 use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 
+use super::parquet_dict::{Cell, DictStrings};
+
 /// How every Parquet file begins (and ends).
 const MAGIC: &[u8; 4] = b"PAR1";
 
@@ -201,7 +203,7 @@ fn read_groups(
     let mut row = first_row.unwrap_or(1);
     for g in groups {
         let group = reader.get_row_group(g)?;
-        let strings = |i| Column::<ByteArrayType>::open(&*group, i);
+        let strings = |i| Strings::open(&*group, i);
         let mut model_a = strings(columns.model_a)?;
         let mut model_b = strings(columns.model_b)?;
         let mut winner = strings(columns.winner)?;
@@ -308,16 +310,9 @@ fn read_groups(
 }
 
 /// The string in row `i` of the batch of `col`, if not null.
-fn text<'c>(
-    col: &'c Column<ByteArrayType>,
-    i: usize,
-    name: &str,
-    row: u64,
-) -> anyhow::Result<Option<&'c str>> {
+fn text<'c>(col: &'c Strings, i: usize, name: &str, row: u64) -> anyhow::Result<Option<&'c str>> {
     col.get(i)
-        .map(|v| std::str::from_utf8(v.data()))
-        .transpose()
-        .map_err(|_| anyhow!("row {row}: {name} is not valid UTF-8"))
+        .map_err(|()| anyhow!("row {row}: {name} is not valid UTF-8"))
 }
 
 /// An evaluator error about row `row`, worded as this reader's own errors are.
@@ -331,7 +326,7 @@ fn at_row(row: u64, e: arena_evaluator::Error) -> anyhow::Error {
 /// The trimmed string in row `i` of an optional column; `None` when the column is
 /// absent, the value null or blank.
 fn optional_text<'c>(
-    col: Option<&'c Column<ByteArrayType>>,
+    col: Option<&'c Strings>,
     i: usize,
     name: &str,
     row: u64,
@@ -345,12 +340,7 @@ fn optional_text<'c>(
 }
 
 /// A model name: present and not blank.
-fn model<'c>(
-    col: &'c Column<ByteArrayType>,
-    i: usize,
-    name: &str,
-    row: u64,
-) -> anyhow::Result<&'c str> {
+fn model<'c>(col: &'c Strings, i: usize, name: &str, row: u64) -> anyhow::Result<&'c str> {
     text(col, i, name, row)?
         .filter(|m| {
             m.as_bytes().first().is_some_and(u8::is_ascii_graphic)
@@ -370,21 +360,94 @@ struct Column<T: DataType> {
     at: Vec<Option<u32>>,
 }
 
+/// Column `i` of `group` as a column of `T`: one value per row, of that type.
+fn check_column<T: DataType>(group: &dyn RowGroupReader, i: usize) -> anyhow::Result<()> {
+    let descr = group.metadata().column(i).column_descr_ptr();
+    let name = descr.name();
+    if descr.max_rep_level() > 0 {
+        bail!("column {name} is a list; a vote has one value there");
+    }
+    if descr.physical_type() != T::get_physical_type() {
+        bail!(
+            "column {name} holds {} values, not {}",
+            descr.physical_type(),
+            T::get_physical_type()
+        );
+    }
+    Ok(())
+}
+
+/// A string column of a row group: by dictionary index when every page of it is
+/// dictionary-encoded (see [`DictStrings`]), else through the `parquet` crate's
+/// reader. Either way a batch at a time, `BATCH` rows.
+enum Strings {
+    Dict {
+        column: DictStrings,
+        /// The current batch: its first row in the chunk, and its length.
+        start: usize,
+        len: usize,
+    },
+    Plain(Column<ByteArrayType>),
+}
+
+impl Strings {
+    fn open(group: &dyn RowGroupReader, i: usize) -> anyhow::Result<Strings> {
+        check_column::<ByteArrayType>(group, i)?;
+        Ok(match DictStrings::read(group, i) {
+            Some(column) => Strings::Dict {
+                column,
+                start: 0,
+                len: 0,
+            },
+            None => Strings::Plain(Column::open(group, i)?),
+        })
+    }
+
+    /// Moves to the next batch; returns its number of rows (0 at the end).
+    fn next_batch(&mut self) -> anyhow::Result<usize> {
+        match self {
+            Strings::Dict { column, start, len } => {
+                *start += *len;
+                *len = BATCH.min(column.len() - *start);
+                Ok(*len)
+            }
+            Strings::Plain(column) => column.next_batch(),
+        }
+    }
+
+    fn next_batch_of(&mut self, n: usize) -> anyhow::Result<()> {
+        if self.next_batch()? != n {
+            bail!("the Parquet file's columns have different numbers of rows");
+        }
+        Ok(())
+    }
+
+    /// The text in row `row` of the batch (`None`: null); `Err` when it is not UTF-8.
+    #[inline]
+    fn get(&self, row: usize) -> Result<Option<&str>, ()> {
+        match self {
+            Strings::Dict { column, start, .. } => match column.get(start + row) {
+                Cell::Text(text) => Ok(Some(text)),
+                Cell::Null => Ok(None),
+                Cell::NotUtf8 => Err(()),
+            },
+            Strings::Plain(column) => column
+                .get(row)
+                .map(|v| std::str::from_utf8(v.data()))
+                .transpose()
+                .map_err(drop),
+        }
+    }
+}
+
 impl<T: DataType> Column<T> {
     fn open(group: &dyn RowGroupReader, i: usize) -> anyhow::Result<Column<T>> {
-        let descr = group.metadata().column(i).column_descr_ptr();
-        let max_def = descr.max_def_level();
-        let name = descr.name().to_string();
-        if descr.max_rep_level() > 0 {
-            bail!("column {name} is a list; a vote has one value there");
-        }
-        if descr.physical_type() != T::get_physical_type() {
-            bail!(
-                "column {name} holds {} values, not {}",
-                descr.physical_type(),
-                T::get_physical_type()
-            );
-        }
+        check_column::<T>(group, i)?;
+        let max_def = group
+            .metadata()
+            .column(i)
+            .column_descr_ptr()
+            .max_def_level();
         let reader = get_typed_column_reader::<T>(group.get_column_reader(i)?);
         Ok(Column {
             reader,
@@ -482,6 +545,28 @@ mod tests {
     /// A Parquet file of string columns, each row's cells in column order (`None`:
     /// null).
     fn write(path: &Path, columns: &[&str], rows: &[Vec<Option<&str>>]) {
+        let rows: Vec<Vec<Option<&[u8]>>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.map(str::as_bytes)).collect())
+            .collect();
+        write_with(
+            path,
+            columns,
+            &rows,
+            WriterProperties::default(),
+            usize::MAX,
+        );
+    }
+
+    /// [`write`] with bytes that may not be UTF-8, the writer's properties, and row
+    /// groups of at most `group_rows` rows.
+    fn write_with(
+        path: &Path,
+        columns: &[&str],
+        rows: &[Vec<Option<&[u8]>>],
+        properties: WriterProperties,
+        group_rows: usize,
+    ) {
         let fields: String = columns
             .iter()
             .map(|c| format!("optional binary {c} (UTF8);"))
@@ -489,25 +574,151 @@ mod tests {
         let schema =
             Arc::new(parse_message_type(&format!("message votes {{ {fields} }}")).unwrap());
         let file = File::create(path).unwrap();
-        let mut writer =
-            SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::default())).unwrap();
-        let mut group = writer.next_row_group().unwrap();
-        for c in 0..columns.len() {
-            let cells: Vec<Option<&str>> = rows.iter().map(|r| r[c]).collect();
-            let values: Vec<ByteArray> = cells
-                .iter()
-                .flatten()
-                .map(|v| ByteArray::from(*v))
-                .collect();
-            let defs: Vec<i16> = cells.iter().map(|v| i16::from(v.is_some())).collect();
-            let mut col = group.next_column().unwrap().unwrap();
-            col.typed::<ByteArrayType>()
-                .write_batch(&values, Some(&defs), None)
-                .unwrap();
-            col.close().unwrap();
+        let mut writer = SerializedFileWriter::new(file, schema, Arc::new(properties)).unwrap();
+        for rows in rows.chunks(group_rows.min(rows.len().max(1))) {
+            let mut group = writer.next_row_group().unwrap();
+            for c in 0..columns.len() {
+                let cells: Vec<Option<&[u8]>> = rows.iter().map(|r| r[c]).collect();
+                let values: Vec<ByteArray> = cells
+                    .iter()
+                    .flatten()
+                    .map(|v| ByteArray::from(v.to_vec()))
+                    .collect();
+                let defs: Vec<i16> = cells.iter().map(|v| i16::from(v.is_some())).collect();
+                let mut col = group.next_column().unwrap().unwrap();
+                col.typed::<ByteArrayType>()
+                    .write_batch(&values, Some(&defs), None)
+                    .unwrap();
+                col.close().unwrap();
+            }
+            group.close().unwrap();
         }
-        group.close().unwrap();
         writer.close().unwrap();
+    }
+
+    /// Whether column `i` of every row group of the file is read by dictionary index.
+    fn read_by_index(path: &Path, i: usize) -> bool {
+        let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+        (0..reader.metadata().num_row_groups())
+            .all(|g| DictStrings::read(&*reader.get_row_group(g).unwrap(), i).is_some())
+    }
+
+    /// The same rows written with dictionary pages (format v1 and v2, small pages,
+    /// several row groups) and without, or with a dictionary that overflows into plain
+    /// pages: every file gives the same board, or the same refusal at the same row.
+    #[test]
+    fn dictionary_and_plain_pages_read_alike() {
+        use parquet::file::properties::WriterVersion;
+        let dir = std::env::temp_dir().join(format!("arena-parquet-dict-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let columns = ["model_a", "model_b", "winner", "category"];
+        let names: Vec<String> = (0..30).map(|k| format!("modèle-{k:02}")).collect();
+        let winners = ["model_a", "model_b", "tie", "tie (bothbad)", " model_a "];
+        let mut state = 7u64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) as usize % n
+        };
+        let rows: Vec<Vec<Option<&[u8]>>> = (0..10_000)
+            .map(|_| {
+                let a = next(30);
+                let b = (a + 1 + next(29)) % 30;
+                let category = [None, Some(&b"people"[..]), Some(b"art")][next(3)];
+                vec![
+                    Some(names[a].as_bytes()),
+                    Some(names[b].as_bytes()),
+                    Some(winners[next(5)].as_bytes()),
+                    category,
+                ]
+            })
+            .collect();
+        let plain = || WriterProperties::builder().set_dictionary_enabled(false);
+        let small_pages = || {
+            WriterProperties::builder()
+                .set_data_page_row_count_limit(300)
+                .set_write_batch_size(300)
+        };
+        let variants = [
+            ("plain", plain().build(), usize::MAX, false),
+            ("dictionary", WriterProperties::default(), usize::MAX, true),
+            (
+                "dictionary v2",
+                WriterProperties::builder()
+                    .set_writer_version(WriterVersion::PARQUET_2_0)
+                    .build(),
+                usize::MAX,
+                true,
+            ),
+            ("small pages", small_pages().build(), 3_000, true),
+            (
+                "small pages v2",
+                small_pages()
+                    .set_writer_version(WriterVersion::PARQUET_2_0)
+                    .build(),
+                3_000,
+                true,
+            ),
+            (
+                "dictionary overflowing into plain pages",
+                small_pages().set_dictionary_page_size_limit(64).build(),
+                usize::MAX,
+                false,
+            ),
+        ];
+        let options = LeaderboardOptions {
+            optimizer: Optimizer::Exact,
+            ..LeaderboardOptions::default()
+        };
+        let by_category = LeaderboardOptions {
+            filter: arena_evaluator::VoteFilter {
+                category: Some("art".into()),
+                ..Default::default()
+            },
+            ..options.clone()
+        };
+        let result = |path: &Path, options: &LeaderboardOptions| {
+            leaderboard(path, options).map_err(|e| e.to_string())
+        };
+        let mut cases: Vec<(&str, Vec<Vec<Option<&[u8]>>>)> = vec![("valid", rows.clone())];
+        let mut null_model = rows.clone();
+        null_model[5_000][0] = None;
+        cases.push(("a null model", null_model));
+        let mut not_utf8 = rows.clone();
+        not_utf8[7_777][1] = Some(b"model-\xff");
+        cases.push(("a name that is not UTF-8", not_utf8));
+        let mut bad_label = rows.clone();
+        bad_label[4_096][2] = Some(b"model_c");
+        cases.push(("an unknown outcome", bad_label));
+        for (case, rows) in &cases {
+            let mut want = None;
+            for (variant, properties, group_rows, by_index) in variants.clone() {
+                let path = dir.join(format!("{}.parquet", variant.replace(' ', "-")));
+                write_with(&path, &columns, rows, properties, group_rows);
+                assert_eq!(read_by_index(&path, 0), by_index, "{case}, {variant}");
+                let got = (result(&path, &options), result(&path, &by_category));
+                let want = want.get_or_insert_with(|| got.clone());
+                assert_eq!(&got, want, "{case}, {variant}");
+            }
+            let (all, _) = want.as_ref().unwrap();
+            match *case {
+                "valid" => assert_eq!(all.as_ref().unwrap().n_votes, 10_000),
+                "a null model" => assert_eq!(
+                    all.as_ref().unwrap_err(),
+                    "row 5001: field model_a is empty"
+                ),
+                "a name that is not UTF-8" => assert_eq!(
+                    all.as_ref().unwrap_err(),
+                    "row 7778: model_b is not valid UTF-8"
+                ),
+                _ => assert!(
+                    all.as_ref().unwrap_err().starts_with("row 4097: "),
+                    "{all:?}"
+                ),
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
