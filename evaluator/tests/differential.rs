@@ -480,6 +480,91 @@ fn uniform_jsonl(rng: &mut StdRng, lines: usize) -> String {
     text
 }
 
+/// Lines in one layout per file — fields, order, spacing and line ends drawn per
+/// file, as the lean lane reads them — with values near what it takes: nulls, escapes,
+/// blank names, numbers of every shape, other types, unknown outcomes. Most files
+/// hold a line the readers refuse; each line still goes through the lean lane first.
+fn layout_jsonl(rng: &mut StdRng, lines: usize) -> String {
+    const FIELDS: [&str; 8] = [
+        "anony",
+        "tstamp",
+        "category",
+        "task",
+        "judge",
+        "voter",
+        "counts_for_leaderboard",
+        "extra",
+    ];
+    let mut fields = vec!["model_a", "model_b", "winner"];
+    fields.extend(FIELDS.iter().filter(|_| rng.random_bool(0.5)));
+    for i in (1..fields.len()).rev() {
+        fields.swap(i, rng.random_range(0..=i));
+    }
+    let (colon, comma) = [(":", ","), (": ", ", "), (" : ", " , ")][rng.random_range(0..3)];
+    let end = ["\n", "\r\n", " \n"][rng.random_range(0..3)];
+    let rare = |rng: &mut StdRng, usual: &str, odd: &[&str]| -> String {
+        if rng.random_bool(0.9) {
+            usual.to_string()
+        } else {
+            odd[rng.random_range(0..odd.len())].to_string()
+        }
+    };
+    let mut text = String::new();
+    for _ in 0..lines {
+        let mut members = Vec::new();
+        for field in &fields {
+            let value = match *field {
+                "model_a" | "model_b" => {
+                    let (_, plain) = name(rng);
+                    let usual = format!("\"{plain}\"");
+                    rare(rng, &usual, &["\"m\\u0041\"", "\" \"", "\"\"", "null", "7"])
+                }
+                "winner" => {
+                    let usual = format!("\"{}\"", WINNERS[rng.random_range(0..WINNERS.len())]);
+                    rare(
+                        rng,
+                        &usual,
+                        &["\"model_\\u0061\"", "\"model_c\"", "null", "\"x\""],
+                    )
+                }
+                "anony" | "counts_for_leaderboard" => {
+                    let usual = ["true", "false"][rng.random_range(0..2)];
+                    rare(rng, usual, &["null", "1", "\"true\""])
+                }
+                "tstamp" => {
+                    let usual = format!("{}", 1_700_000_000u64 + rng.random_range(0..10_000_000));
+                    rare(
+                        rng,
+                        &usual,
+                        &[
+                            "0",
+                            "01",
+                            "-5",
+                            "1.5",
+                            "1.5e9",
+                            "1e999",
+                            "1234567890123456",
+                            "999999999999999",
+                            "null",
+                            "\"1\"",
+                            "[1]",
+                        ],
+                    )
+                }
+                "category" | "task" => rare(rng, "\"art\"", &["null", "\"a\\rt\"", "3"]),
+                "judge" | "voter" => rare(rng, "\"v1\"", &["null", "12", "{\"id\":1}", "\"v\\n\""]),
+                _ => rare(rng, "1", &["[1,{\"a\":2}]", "\"x\"", "{}", "-0.5e-3"]),
+            };
+            members.push(format!("\"{field}\"{colon}{value}"));
+        }
+        let _ = write!(text, "{{{}}}{end}", members.join(comma));
+    }
+    if rng.random_bool(0.3) {
+        text.truncate(text.trim_end().len());
+    }
+    text
+}
+
 #[test]
 fn odd_but_valid_files_give_the_same_votes() {
     let mut rng = StdRng::seed_from_u64(18);
@@ -511,6 +596,24 @@ fn odd_but_valid_files_give_the_same_votes() {
     }
 }
 
+/// The lean lane reads lines that repeat a layout; whatever the layout and the values,
+/// it must read what the reference reads, or leave the line to the full parser.
+#[test]
+fn lines_in_any_layout_are_read_alike() {
+    let mut rng = StdRng::seed_from_u64(1_000_003);
+    let mut valid = 0;
+    for round in 0..400 {
+        let n = rng.random_range(1..12);
+        let text = layout_jsonl(&mut rng, n);
+        assert_agree(&format!("layout {round}"), text.as_bytes(), Format::Jsonl);
+        valid += usize::from(
+            reference::for_each_vote(text.as_bytes(), Format::Jsonl, |_| Ok(())).is_ok(),
+        );
+    }
+    // Both outcomes are exercised: files read in full, and files refused.
+    assert!((40..360).contains(&valid), "{valid} of 400 files valid");
+}
+
 #[test]
 fn the_readers_read_every_vote_of_the_odd_files() {
     // The agreement above would hold for two readers that both read nothing.
@@ -540,7 +643,8 @@ fn damaged_files_are_refused_alike() {
             0 => (odd_jsonl(&mut rng, n).into_bytes(), Format::Jsonl),
             1 => (odd_fastchat(&mut rng, n).into_bytes(), Format::Fastchat),
             2 => (odd_csv(&mut rng, n).into_bytes(), Format::Csv),
-            _ => (uniform_jsonl(&mut rng, 3 * n).into_bytes(), Format::Jsonl),
+            _ if round % 8 == 3 => (uniform_jsonl(&mut rng, 3 * n).into_bytes(), Format::Jsonl),
+            _ => (layout_jsonl(&mut rng, 3 * n).into_bytes(), Format::Jsonl),
         };
         for _ in 0..rng.random_range(1..3) {
             if bytes.is_empty() {

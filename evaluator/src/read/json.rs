@@ -227,7 +227,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Steps over `literal` if the text continues with exactly those bytes.
-    #[inline]
+    #[inline(always)]
     pub(super) fn take_literal(&mut self, literal: &[u8]) -> Option<()> {
         let rest = &self.s[self.pos..];
         let n = literal.len();
@@ -367,6 +367,51 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// A string without escapes, or `None` (the position then undefined) for anything
+    /// else: the lean lane's string, which leaves every other case to the full parser.
+    #[inline(always)]
+    pub(super) fn plain_string(&mut self) -> Option<&'a str> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let len = find_string_end(&self.s[start..])?;
+        if self.s[start + len] != b'"' {
+            return None;
+        }
+        self.pos = start + len + 1;
+        Some(&self.text[start..start + len])
+    }
+
+    /// [`Self::plain_string`], or `Some(None)` for `null`.
+    #[inline]
+    pub(super) fn plain_string_or_null(&mut self) -> Option<Option<&'a str>> {
+        if self.literal(b"null") {
+            return Some(None);
+        }
+        self.plain_string().map(Some)
+    }
+
+    /// A value that is only carried along (a voter id): a plain string, or `None` for
+    /// any scalar; `None` overall for a nested value or an escaped string.
+    #[inline]
+    pub(super) fn plain_string_or_skip(&mut self) -> Option<Option<&'a str>> {
+        match self.peek() {
+            Some(b'"') => self.plain_string().map(Some),
+            Some(b'{' | b'[') => None,
+            _ => self.skip_scalar().ok().map(|()| None),
+        }
+    }
+
+    /// Skips a scalar value; `None` for a nested one or anything malformed.
+    #[inline]
+    pub(super) fn skip_plain_scalar(&mut self) -> Option<()> {
+        match self.peek() {
+            Some(b'{' | b'[') => None,
+            _ => self.skip_scalar().ok(),
+        }
+    }
+
     #[inline]
     fn string_or_null(&mut self, name: &str) -> Scan<Option<Cow<'a, str>>> {
         match self.peek() {
@@ -385,7 +430,7 @@ impl<'a> Scanner<'a> {
         self.skip_value().map(|()| None)
     }
 
-    fn bool_or_null(&mut self, name: &str) -> Scan<Option<bool>> {
+    pub(super) fn bool_or_null(&mut self, name: &str) -> Scan<Option<bool>> {
         if self.literal(b"true") {
             Ok(Some(true))
         } else if self.literal(b"false") {
@@ -397,7 +442,22 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn number_or_null(&mut self, name: &str) -> Scan<Option<f64>> {
+    /// [`Self::number_or_null`] for the lean lane: its common case inline, `None` for
+    /// anything the general reader would refuse.
+    #[inline(always)]
+    pub(super) fn lean_number_or_null(&mut self, name: &str) -> Option<Option<f64>> {
+        if let Some((value, len)) = plain_integer(&self.s[self.pos..]) {
+            self.pos += len;
+            return Some(Some(value));
+        }
+        self.number_or_null(name).ok()
+    }
+
+    pub(super) fn number_or_null(&mut self, name: &str) -> Scan<Option<f64>> {
+        if let Some((value, len)) = plain_integer(&self.s[self.pos..]) {
+            self.pos += len;
+            return Ok(Some(value));
+        }
         if self.literal(b"null") {
             return Ok(None);
         }
@@ -591,7 +651,63 @@ impl<'a> Scanner<'a> {
 /// The offset of the first `"`, `\\` or control character: where a string's plain
 /// run ends. Eight bytes at a time (SWAR), since names and labels are short and a
 /// byte loop costs several comparisons per byte.
+/// The common number, a plain integer of 1 to 15 digits (Unix seconds), read eight
+/// digits at a time: its value and length. `None` for anything else — a sign, a
+/// fraction, an exponent, a leading zero, more digits, fewer than 16 bytes left — which
+/// [`Scanner::number_or_null`] then reads the general way, to the same value.
+#[inline(always)]
+fn plain_integer(s: &[u8]) -> Option<(f64, usize)> {
+    let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    if s.len() < 16 {
+        return None;
+    }
+    // Each byte's high bit set where the byte is not an ASCII digit: exact up to the
+    // first such byte (a carry can only leave a byte that is not a digit).
+    let not_digits = |w: u64| {
+        let t = w ^ 0x3030_3030_3030_3030;
+        (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080
+    };
+    let first = not_digits(word(0));
+    let len = if first != 0 {
+        (first.trailing_zeros() / 8) as usize
+    } else {
+        let second = not_digits(word(8));
+        if second == 0 {
+            return None;
+        }
+        8 + (second.trailing_zeros() / 8) as usize
+    };
+    let plain = match len {
+        0 => false,
+        1 => true,
+        _ => s[0] != b'0',
+    };
+    if !plain || matches!(s[len], b'.' | b'e' | b'E') {
+        return None;
+    }
+    // The first eight digits (or all, padded with leading zeros), then the rest.
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let value = if len <= 8 {
+        let shift = 64 - 8 * len as u32;
+        eight_digits(word(0) << shift | ZEROS.checked_shr(8 * len as u32).unwrap_or(0))
+    } else {
+        let rest = len - 8;
+        let keep = u64::MAX << (8 * (8 - rest));
+        let tail = word(len - 8) & keep | ZEROS & !keep;
+        eight_digits(word(0)) * 10u64.pow(rest as u32) + eight_digits(tail)
+    };
+    Some((value as f64, len))
+}
+
+/// The value of eight ASCII digits, the first in the lowest byte (three multiplies).
 #[inline]
+fn eight_digits(w: u64) -> u64 {
+    let v = (w & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561) >> 8;
+    let v = (v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
+    (v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32
+}
+
+#[inline(always)]
 fn find_string_end(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -659,6 +775,34 @@ mod tests {
     fn surrogate_pairs_and_escapes_are_decoded() {
         let (v, _) = parse_object(r#"{"model_a": "a\"\\\n\ud83d\ude00"}"#).unwrap();
         assert_eq!(v.model_a.as_deref(), Some("a\"\\\n\u{1F600}"));
+    }
+
+    #[test]
+    fn plain_integers_read_as_the_general_way_does() {
+        let mut tokens: Vec<String> = ["0", "00", "01", "1", "-1", "1.5", "1e3", "2E1", "0.0"]
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        for len in 1..=17 {
+            tokens.push("9".repeat(len));
+            tokens.push(
+                (1..=len)
+                    .map(|d| char::from(b'0' + (d % 10) as u8))
+                    .collect(),
+            );
+            tokens.push(format!("{}{}", 7, "0".repeat(len - 1)));
+        }
+        for token in tokens {
+            for after in ["}", ",", " ", ".5", "e2", "x", "\n"] {
+                let text = format!("{token}{after}                ");
+                let plain = token.len() <= 15
+                    && token.bytes().all(|b| b.is_ascii_digit())
+                    && (token.len() == 1 || !token.starts_with('0'))
+                    && !after.starts_with(['.', 'e']);
+                let want = plain.then(|| (token.parse::<u64>().unwrap() as f64, token.len()));
+                assert_eq!(plain_integer(text.as_bytes()), want, "{text:?}");
+            }
+        }
     }
 
     #[test]
