@@ -32,6 +32,11 @@ pub(super) struct DictStrings {
 /// A row without a value.
 const NULL: u32 = u32::MAX;
 
+/// The largest row group read this way: its indices (4 bytes a row) are held for the
+/// whole group, 16 MiB per column at most; a larger group is read the general way, a
+/// batch at a time.
+const MAX_ROWS: usize = 1 << 22;
+
 /// What a row holds: its text, a null, or bytes that are not UTF-8.
 pub(super) enum Cell<'a> {
     Text(&'a str),
@@ -49,6 +54,9 @@ impl DictStrings {
         }
         let optional = descr.max_def_level() == 1;
         let rows = usize::try_from(group.metadata().num_rows()).ok()?;
+        if rows > MAX_ROWS {
+            return None;
+        }
         let mut pages = group.get_column_page_reader(i).ok()?;
         let mut column = DictStrings {
             text: String::new(),

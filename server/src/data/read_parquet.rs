@@ -387,7 +387,7 @@ enum Strings {
         start: usize,
         len: usize,
     },
-    Plain(Column<ByteArrayType>),
+    Plain(Box<Column<ByteArrayType>>),
 }
 
 impl Strings {
@@ -399,7 +399,7 @@ impl Strings {
                 start: 0,
                 len: 0,
             },
-            None => Strings::Plain(Column::open(group, i)?),
+            None => Strings::Plain(Box::new(Column::open(group, i)?)),
         })
     }
 
@@ -621,7 +621,7 @@ mod tests {
                 .wrapping_add(1);
             (state >> 33) as usize % n
         };
-        let rows: Vec<Vec<Option<&[u8]>>> = (0..10_000)
+        let rows: Rows = (0..10_000)
             .map(|_| {
                 let a = next(30);
                 let b = (a + 1 + next(29)) % 30;
@@ -681,7 +681,8 @@ mod tests {
         let result = |path: &Path, options: &LeaderboardOptions| {
             leaderboard(path, options).map_err(|e| e.to_string())
         };
-        let mut cases: Vec<(&str, Vec<Vec<Option<&[u8]>>>)> = vec![("valid", rows.clone())];
+        type Rows<'a> = Vec<Vec<Option<&'a [u8]>>>;
+        let mut cases: Vec<(&str, Rows)> = vec![("valid", rows.clone())];
         let mut null_model = rows.clone();
         null_model[5_000][0] = None;
         cases.push(("a null model", null_model));
