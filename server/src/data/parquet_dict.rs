@@ -299,7 +299,9 @@ mod tests {
     fn runs_and_bit_packed_groups_decode() {
         for width in [1u8, 2, 3, 5, 8, 11, 17] {
             let max = (1u32 << width) - 1;
-            let values: Vec<u32> = (0..21).map(|k| (k * 2_654_435_761u32) & max).collect();
+            let values: Vec<u32> = (0..21u32)
+                .map(|k| k.wrapping_mul(2_654_435_761) & max)
+                .collect();
             let mut out = Vec::new();
             decode_hybrid(&bit_packed(&values, width), width, values.len(), &mut out).unwrap();
             assert_eq!(out, values, "width {width}");
