@@ -46,6 +46,38 @@ fn u64_at(v: &Value, pointer: &str) -> u64 {
         .unwrap_or_else(|| panic!("{pointer} is not a count in {v:#}"))
 }
 
+/// Runs `arena bench ARGS`, which must succeed, and returns its JSON report.
+fn bench_report(args: &[&str]) -> Value {
+    let out = bench(args);
+    assert!(
+        out.status.success(),
+        "arena bench failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// Every row of the arena's own JSONL export, excluded votes too.
+async fn exported_rows(base: &str) -> Vec<Value> {
+    let export = reqwest::Client::new()
+        .get(format!(
+            "{base}/api/v1/export/votes?format=jsonl&include_excluded=true"
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    export
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
     let arena = serve(&format!(
@@ -55,7 +87,7 @@ async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
     .await;
     arena.wait_for_battles().await;
 
-    let out = bench(&[
+    let report = bench_report(&[
         "--target",
         &arena.base,
         "--voters",
@@ -72,13 +104,6 @@ async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
         "--output",
         "json",
     ]);
-    assert!(
-        out.status.success(),
-        "arena bench failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
 
     for field in [
         "votes_per_s",
@@ -146,19 +171,8 @@ async fn every_vote_the_bench_saw_acknowledged_is_stored_exactly_once() {
     // The server's own export, read here: the arena was new, so its votes are the
     // bench's, each battle once (excluded ones too: the bench voted without waiting
     // min_view_ms).
-    let export = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/export/votes?format=jsonl&include_excluded=true",
-            arena.base
-        ))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(export.status(), 200);
     let mut rows_per_battle: HashMap<String, u64> = HashMap::new();
-    for line in export.text().await.unwrap().lines() {
-        let row: Value = serde_json::from_str(line).unwrap();
+    for row in exported_rows(&arena.base).await {
         *rows_per_battle
             .entry(row["battle_id"].as_str().unwrap().to_string())
             .or_default() += 1;
@@ -178,7 +192,7 @@ async fn the_bench_votes_on_battles_of_four_images_too() {
     .await;
     arena.wait_for_battles().await;
     crate::kwise::wait_for_four(&arena.base).await;
-    let out = bench(&[
+    let report = bench_report(&[
         "--target",
         &arena.base,
         "--voters",
@@ -191,35 +205,13 @@ async fn the_bench_votes_on_battles_of_four_images_too() {
         "--output",
         "json",
     ]);
-    assert!(
-        out.status.success(),
-        "arena bench failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let acknowledged = u64_at(&report, "/acknowledged_votes");
     assert!(acknowledged > 0, "{report:#}");
     assert_eq!(u64_at(&report, "/errors"), 0, "{report:#}");
     assert_eq!(report["check"]["stored_exactly_once"], true, "{report:#}");
     assert_eq!(u64_at(&report, "/check/found"), acknowledged);
     // Both kinds were voted on.
-    let export = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/export/votes?format=jsonl&include_excluded=true",
-            arena.base
-        ))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let rows: Vec<Value> = export
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = exported_rows(&arena.base).await;
     let four = rows.iter().filter(|r| r["model_d"].is_string()).count();
     assert!(
         four > 0 && four < rows.len(),
