@@ -442,17 +442,6 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// [`Self::number_or_null`] for the lean lane: its common case inline, `None` for
-    /// anything the general reader would refuse.
-    #[inline(always)]
-    pub(super) fn lean_number_or_null(&mut self, name: &str) -> Option<Option<f64>> {
-        if let Some((value, len)) = plain_integer(&self.s[self.pos..]) {
-            self.pos += len;
-            return Some(Some(value));
-        }
-        self.number_or_null(name).ok()
-    }
-
     pub(super) fn number_or_null(&mut self, name: &str) -> Scan<Option<f64>> {
         if let Some((value, len)) = plain_integer(&self.s[self.pos..]) {
             self.pos += len;
@@ -648,9 +637,6 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// The offset of the first `"`, `\\` or control character: where a string's plain
-/// run ends. Eight bytes at a time (SWAR), since names and labels are short and a
-/// byte loop costs several comparisons per byte.
 /// The common number, a plain integer of 1 to 15 digits (Unix seconds), read eight
 /// digits at a time: its value and length. `None` for anything else — a sign, a
 /// fraction, an exponent, a leading zero, more digits, fewer than 16 bytes left — which
@@ -707,6 +693,9 @@ fn eight_digits(w: u64) -> u64 {
     (v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32
 }
 
+/// The offset of the first `"`, `\\` or control character: where a string's plain
+/// run ends. Eight bytes at a time (SWAR), since names and labels are short and a
+/// byte loop costs several comparisons per byte.
 #[inline(always)]
 fn find_string_end(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
