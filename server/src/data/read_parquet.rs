@@ -360,6 +360,14 @@ struct Column<T: DataType> {
     at: Vec<Option<u32>>,
 }
 
+/// A column's batch of `got` rows beside the `n` rows of the first column's.
+fn same_rows(got: usize, n: usize) -> anyhow::Result<()> {
+    if got != n {
+        bail!("the Parquet file's columns have different numbers of rows");
+    }
+    Ok(())
+}
+
 /// Column `i` of `group` as a column of `T`: one value per row, of that type.
 fn check_column<T: DataType>(group: &dyn RowGroupReader, i: usize) -> anyhow::Result<()> {
     let descr = group.metadata().column(i).column_descr_ptr();
@@ -416,10 +424,7 @@ impl Strings {
     }
 
     fn next_batch_of(&mut self, n: usize) -> anyhow::Result<()> {
-        if self.next_batch()? != n {
-            bail!("the Parquet file's columns have different numbers of rows");
-        }
-        Ok(())
+        same_rows(self.next_batch()?, n)
     }
 
     /// The text in row `row` of the batch (`None`: null); `Err` when it is not UTF-8.
@@ -482,10 +487,7 @@ impl<T: DataType> Column<T> {
 
     /// Decodes the next `n` rows, which the file's other columns have too.
     fn next_batch_of(&mut self, n: usize) -> anyhow::Result<()> {
-        if self.next_batch()? != n {
-            bail!("the Parquet file's columns have different numbers of rows");
-        }
-        Ok(())
+        same_rows(self.next_batch()?, n)
     }
 
     fn get(&self, row: usize) -> Option<&T::T> {
