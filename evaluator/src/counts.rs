@@ -42,7 +42,14 @@ pub struct Counts {
     /// lookup.
     dense: Vec<u32>,
     stride: usize,
-    cells: Vec<Cell>,
+    /// The pair `(lo, hi)` of each cell, in the order first seen.
+    cells: Vec<(u32, u32)>,
+    /// The counts of each cell, as [`Cell`]: small, so that the cells of 200 models
+    /// stay in a core's own cache while a file is counted.
+    hot: Vec<Cell>,
+    /// What a cell's counts hold beyond its [`Cell`], for the rare count past
+    /// `u32::MAX`: the count is `hot + wide`.
+    wide: FxHashMap<u32, [u64; 4]>,
     /// Votes of each model against itself, by interned index (shorter than `names`
     /// when the last models never met themselves).
     self_votes: Vec<u64>,
@@ -145,14 +152,9 @@ impl NameCache {
     }
 }
 
-/// One unordered pair: `n[0]` wins of `lo`, `n[1]` wins of `hi`, `n[2]` ties,
-/// `n[3]` both bad, where `lo < hi` are interned indices.
-#[derive(Debug, Clone, Copy)]
-struct Cell {
-    lo: u32,
-    hi: u32,
-    n: [u64; 4],
-}
+/// The counts of one unordered pair `lo < hi` (interned indices): wins of `lo`, wins
+/// of `hi`, ties, both bad.
+type Cell = [u32; 4];
 
 /// The counts of one pair, seen from `model_a`'s side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,9 +346,8 @@ impl Counts {
 
     /// Votes counted (self-battles excluded), pairwise and K-wise.
     pub fn total(&self) -> u64 {
-        self.cells
-            .iter()
-            .map(|c| c.n.iter().sum::<u64>())
+        (0..self.cells.len())
+            .map(|slot| self.cell_n(slot).iter().sum::<u64>())
             .sum::<u64>()
             + self.kwise_total()
     }
@@ -372,33 +373,44 @@ impl Counts {
 
     /// Every pair with at least one vote, in the order first seen.
     pub fn pairs(&self) -> impl Iterator<Item = PairCounts<'_>> + '_ {
-        self.cells.iter().map(|c| PairCounts {
-            model_a: &self.names[c.lo as usize],
-            model_b: &self.names[c.hi as usize],
-            a_wins: c.n[0],
-            b_wins: c.n[1],
-            ties: c.n[2],
-            both_bad: c.n[3],
+        self.cells.iter().enumerate().map(|(slot, &(lo, hi))| {
+            let n = self.cell_n(slot);
+            PairCounts {
+                model_a: &self.names[lo as usize],
+                model_b: &self.names[hi as usize],
+                a_wins: n[0],
+                b_wins: n[1],
+                ties: n[2],
+                both_bad: n[3],
+            }
         })
+    }
+
+    /// The counts of the cell in `slot`: wins of its `lo`, of its `hi`, ties, both bad.
+    fn cell_n(&self, slot: usize) -> [u64; 4] {
+        let hot = self.hot[slot].map(u64::from);
+        if self.wide.is_empty() {
+            return hot;
+        }
+        match self.wide.get(&(slot as u32)) {
+            Some(wide) => std::array::from_fn(|k| hot[k] + wide[k]),
+            None => hot,
+        }
     }
 
     /// The counts between two models, seen from `model_a`'s side.
     pub fn pair(&self, model_a: &str, model_b: &str) -> Option<PairCounts<'_>> {
         let a = *self.index.get(model_a)?;
         let b = *self.index.get(model_b)?;
-        let cell = &self.cells[self.find_slot(a.min(b), a.max(b))? as usize];
-        let (a_wins, b_wins) = if a < b {
-            (cell.n[0], cell.n[1])
-        } else {
-            (cell.n[1], cell.n[0])
-        };
+        let n = self.cell_n(self.find_slot(a.min(b), a.max(b))? as usize);
+        let (a_wins, b_wins) = if a < b { (n[0], n[1]) } else { (n[1], n[0]) };
         Some(PairCounts {
             model_a: &self.names[a as usize],
             model_b: &self.names[b as usize],
             a_wins,
             b_wins,
-            ties: cell.n[2],
-            both_bad: cell.n[3],
+            ties: n[2],
+            both_bad: n[3],
         })
     }
 
@@ -432,8 +444,8 @@ impl Counts {
         }
         self.stride = n.next_power_of_two().max(32);
         self.dense = vec![u32::MAX; self.stride * self.stride];
-        for (slot, c) in self.cells.iter().enumerate() {
-            self.dense[c.lo as usize * self.stride + c.hi as usize] = slot as u32;
+        for (slot, &(lo, hi)) in self.cells.iter().enumerate() {
+            self.dense[lo as usize * self.stride + hi as usize] = slot as u32;
         }
     }
 
@@ -464,7 +476,8 @@ impl Counts {
             Some(slot) => slot,
             None => {
                 let slot = self.cells.len() as u32;
-                self.cells.push(Cell { lo, hi, n: [0; 4] });
+                self.cells.push((lo, hi));
+                self.hot.push([0; 4]);
                 self.slots.insert((lo, hi), slot);
                 if self.stride <= DENSE_MODELS {
                     self.dense[lo as usize * self.stride + hi as usize] = slot;
@@ -478,7 +491,14 @@ impl Counts {
             Outcome::Tie => 2,
             Outcome::BothBad => 3,
         };
-        self.cells[slot as usize].n[k] += n;
+        let cell = &mut self.hot[slot as usize][k];
+        match u32::try_from(n).ok().and_then(|n| cell.checked_add(n)) {
+            Some(sum) => *cell = sum,
+            None => {
+                self.wide.entry(slot).or_default()[k] += u64::from(*cell) + n;
+                *cell = 0;
+            }
+        }
     }
 }
 
@@ -546,16 +566,18 @@ impl Table {
         let kept: Vec<(u32, u32, [u64; 3])> = counts
             .cells
             .iter()
-            .filter_map(|c| {
+            .enumerate()
+            .filter_map(|(slot, &(lo, hi))| {
+                let c = counts.cell_n(slot);
                 let ties = match both_bad {
-                    BothBad::Tie => c.n[2] + c.n[3],
+                    BothBad::Tie => c[2] + c[3],
                     BothBad::Exclude => {
-                        both_bad_dropped += c.n[3];
-                        c.n[2]
+                        both_bad_dropped += c[3];
+                        c[2]
                     }
                 };
-                let n = [c.n[0], c.n[1], ties];
-                (n.iter().sum::<u64>() > 0).then_some((c.lo, c.hi, n))
+                let n = [c[0], c[1], ties];
+                (n.iter().sum::<u64>() > 0).then_some((lo, hi, n))
             })
             .collect();
         let mut has_votes = vec![false; counts.names.len()];
@@ -755,6 +777,26 @@ mod tests {
         assert_eq!(first, again);
         assert_eq!(first, (0..names.len() as u32).collect::<Vec<_>>());
         assert_eq!(counts.models(), &names[..]);
+    }
+
+    #[test]
+    fn counts_past_u32_max_carry_over() {
+        let mut counts = Counts::new();
+        counts.add_n("a", "b", Outcome::A, u64::from(u32::MAX));
+        counts.add("a", "b", Outcome::A);
+        counts.add("b", "a", Outcome::A);
+        counts.add_n("b", "a", Outcome::Tie, 1 << 40);
+        counts.add_n("a", "b", Outcome::Tie, u64::from(u32::MAX) - 1);
+        counts.add("a", "b", Outcome::Tie);
+        let pair = counts.pair("a", "b").unwrap();
+        let ties = (1u64 << 40) + u64::from(u32::MAX);
+        assert_eq!((pair.a_wins, pair.b_wins, pair.ties), (1 << 32, 1, ties));
+        assert_eq!(counts.total(), (1 << 32) + 1 + ties);
+        let mut merged = Counts::new();
+        merged.merge(&counts);
+        merged.merge(&counts);
+        let pair = merged.pairs().next().unwrap();
+        assert_eq!((pair.a_wins, pair.ties), (1 << 33, 2 * ties));
     }
 
     #[test]

@@ -160,6 +160,7 @@ impl Outcome {
     }
 
     /// Parses a label given as bytes (the readers' hot path avoids UTF-8 checks here).
+    #[inline]
     pub(crate) fn from_bytes(label: &[u8]) -> Option<Self> {
         Some(match label {
             b"model_a" | b"a" | b"left" => Outcome::A,

@@ -231,12 +231,26 @@ impl<'a> Scanner<'a> {
     pub(super) fn take_literal(&mut self, literal: &[u8]) -> Option<()> {
         let rest = &self.s[self.pos..];
         let n = literal.len();
+        if rest.len() < n {
+            return None;
+        }
+        // Two overlapping words compare any length from one word to two: no call to
+        // a byte comparison for the short literals between a line's values.
+        let w8 = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8"));
+        let w4 = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4"));
         let same = match n {
-            // Two overlapping words compare any length from 8 to 16 in two steps.
-            8..=16 if rest.len() >= n => {
-                let word =
-                    |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8"));
-                word(rest, 0) == word(literal, 0) && word(rest, n - 8) == word(literal, n - 8)
+            0 => true,
+            1 => rest[0] == literal[0],
+            2..=3 => {
+                rest[0] == literal[0] && rest[n - 1] == literal[n - 1] && rest[1] == literal[1]
+            }
+            4..=7 => w4(rest, 0) == w4(literal, 0) && w4(rest, n - 4) == w4(literal, n - 4),
+            8..=16 => w8(rest, 0) == w8(literal, 0) && w8(rest, n - 8) == w8(literal, n - 8),
+            17..=32 => {
+                w8(rest, 0) == w8(literal, 0)
+                    && w8(rest, 8) == w8(literal, 8)
+                    && w8(rest, n - 16) == w8(literal, n - 16)
+                    && w8(rest, n - 8) == w8(literal, n - 8)
             }
             _ => rest.starts_with(literal),
         };
@@ -430,6 +444,7 @@ impl<'a> Scanner<'a> {
         self.skip_value().map(|()| None)
     }
 
+    #[inline]
     pub(super) fn bool_or_null(&mut self, name: &str) -> Scan<Option<bool>> {
         if self.literal(b"true") {
             Ok(Some(true))
@@ -442,11 +457,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline]
     pub(super) fn number_or_null(&mut self, name: &str) -> Scan<Option<f64>> {
         if let Some((value, len)) = plain_integer(&self.s[self.pos..]) {
             self.pos += len;
             return Ok(Some(value));
         }
+        self.other_number_or_null(name)
+    }
+
+    /// [`Self::number_or_null`] for anything but a plain integer.
+    #[inline(never)]
+    fn other_number_or_null(&mut self, name: &str) -> Scan<Option<f64>> {
         if self.literal(b"null") {
             return Ok(None);
         }
@@ -682,7 +704,8 @@ fn plain_integer(s: &[u8]) -> Option<(f64, usize)> {
         let tail = word(len - 8) & keep | ZEROS & !keep;
         eight_digits(word(0)) * 10u64.pow(rest as u32) + eight_digits(tail)
     };
-    Some((value as f64, len))
+    // Fewer than 16 digits fit an `i64`, whose conversion is one instruction.
+    Some((value as i64 as f64, len))
 }
 
 /// The value of eight ASCII digits, the first in the lowest byte (three multiplies).

@@ -709,11 +709,17 @@ pub fn row_outcome<'a>(
     Ok((Outcome::A, Some(kwise)))
 }
 
+#[inline]
 pub(crate) fn nonempty<'a>(name: &'a str, field: &str, line: u64) -> Result<&'a str> {
     // Nearly every name starts with a visible ASCII character, which settles it.
     if name.as_bytes().first().is_some_and(u8::is_ascii_graphic) {
         return Ok(name);
     }
+    blank_or_not(name, field, line)
+}
+
+#[cold]
+fn blank_or_not<'a>(name: &'a str, field: &str, line: u64) -> Result<&'a str> {
     if name.chars().all(char::is_whitespace) {
         Err(Error::Parse {
             line,
