@@ -36,18 +36,18 @@ pub struct Counts {
     /// A small cache in front of `index` for names of up to 16 bytes: the readers
     /// look a name up twice per vote.
     recent: NameCache,
+    /// Each pair's slot in `cells`.
     slots: FxHashMap<(u32, u32), u32>,
-    /// `slots` as a table, `dense[lo * stride + hi]` (`u32::MAX`: no cell yet), while
-    /// there are at most [`DENSE_MODELS`] models: one load per vote instead of a hash
-    /// lookup.
-    dense: Vec<u32>,
-    stride: usize,
-    /// The pair `(lo, hi)` of each cell, in the order first seen.
+    /// The pair `(lo, hi)` of each slot, in the order first seen.
     cells: Vec<(u32, u32)>,
-    /// The counts of each cell, as [`Cell`]: small, so that the cells of 200 models
-    /// stay in a core's own cache while a file is counted.
+    /// The counts, as [`Cell`]s, each at its pair's place (see [`Self::place`]): small
+    /// cells at places found without a lookup, so that counting a vote touches one
+    /// cache line, and the cells of 200 models stay in a core's own cache.
     hot: Vec<Cell>,
-    /// What a cell's counts hold beyond its [`Cell`], for the rare count past
+    /// Whether there have been more than [`DENSE_MODELS`] models, so that `hot` is
+    /// kept by slot rather than as the triangle of all pairs.
+    sparse: bool,
+    /// What a place's counts hold beyond its [`Cell`], for the rare count past
     /// `u32::MAX`: the count is `hot + wide`.
     wide: FxHashMap<u32, [u64; 4]>,
     /// Votes of each model against itself, by interned index (shorter than `names`
@@ -83,8 +83,8 @@ pub struct ChoiceCounts<'a> {
     pub count: u64,
 }
 
-/// Models up to which [`Counts`] keeps its pair table dense (4 MiB at most).
-const DENSE_MODELS: usize = 1024;
+/// Models up to which [`Counts`] keeps a cell for every pair (2 MiB at most).
+const DENSE_MODELS: usize = 512;
 
 /// Recently seen short names, direct-mapped by a multiplicative hash of their bytes.
 /// A name of up to 16 bytes is its length and two (possibly overlapping) eight-byte
@@ -388,11 +388,13 @@ impl Counts {
 
     /// The counts of the cell in `slot`: wins of its `lo`, of its `hi`, ties, both bad.
     fn cell_n(&self, slot: usize) -> [u64; 4] {
-        let hot = self.hot[slot].map(u64::from);
+        let (lo, hi) = self.cells[slot];
+        let place = self.place(lo, hi, slot);
+        let hot = self.hot[place].map(u64::from);
         if self.wide.is_empty() {
             return hot;
         }
-        match self.wide.get(&(slot as u32)) {
+        match self.wide.get(&(place as u32)) {
             Some(wide) => std::array::from_fn(|k| hot[k] + wide[k]),
             None => hot,
         }
@@ -402,7 +404,7 @@ impl Counts {
     pub fn pair(&self, model_a: &str, model_b: &str) -> Option<PairCounts<'_>> {
         let a = *self.index.get(model_a)?;
         let b = *self.index.get(model_b)?;
-        let n = self.cell_n(self.find_slot(a.min(b), a.max(b))? as usize);
+        let n = self.cell_n(*self.slots.get(&(a.min(b), a.max(b)))? as usize);
         let (a_wins, b_wins) = if a < b { (n[0], n[1]) } else { (n[1], n[0]) };
         Some(PairCounts {
             model_a: &self.names[a as usize],
@@ -427,35 +429,53 @@ impl Counts {
         self.names.push(name.to_owned());
         self.index.insert(name.into(), i);
         self.recent.put(name, i);
-        if self.names.len() > self.stride {
-            self.grow_dense();
+        let n = self.names.len();
+        if !self.sparse && n <= DENSE_MODELS {
+            // The triangle grows at its end: the places of the pairs so far stay.
+            self.hot.resize(n * (n - 1) / 2, [0; 4]);
+        } else if !self.sparse {
+            self.go_sparse();
         }
         i
     }
 
-    /// Makes room in the dense pair table for the models known now, or gives it up
-    /// beyond [`DENSE_MODELS`].
-    fn grow_dense(&mut self) {
-        let n = self.names.len();
-        if n > DENSE_MODELS {
-            self.dense = Vec::new();
-            self.stride = usize::MAX;
-            return;
-        }
-        self.stride = n.next_power_of_two().max(32);
-        self.dense = vec![u32::MAX; self.stride * self.stride];
-        for (slot, &(lo, hi)) in self.cells.iter().enumerate() {
-            self.dense[lo as usize * self.stride + hi as usize] = slot as u32;
-        }
+    /// Where the counts of the pair `lo < hi`, in `slot`, are kept in `hot`: in the
+    /// triangle of all pairs by `hi`, then `lo`, while there are at most
+    /// [`DENSE_MODELS`] models; else at the slot.
+    #[inline]
+    fn place(&self, lo: u32, hi: u32, slot: usize) -> usize {
+        if self.sparse { slot } else { triangle(lo, hi) }
     }
 
-    /// The cell of the pair `lo < hi`, if it has one.
-    fn find_slot(&self, lo: u32, hi: u32) -> Option<u32> {
-        if self.stride <= DENSE_MODELS {
-            Some(self.dense[lo as usize * self.stride + hi as usize]).filter(|&s| s != u32::MAX)
-        } else {
-            self.slots.get(&(lo, hi)).copied()
+    /// Moves the counts from the triangle to one cell per slot, for more models than
+    /// a triangle should hold.
+    fn go_sparse(&mut self) {
+        let hot = self
+            .cells
+            .iter()
+            .map(|&(lo, hi)| self.hot[triangle(lo, hi)])
+            .collect();
+        let wide = (self.cells.iter().enumerate())
+            .filter_map(|(slot, &(lo, hi))| {
+                let n = self.wide.get(&(triangle(lo, hi) as u32))?;
+                Some((slot as u32, *n))
+            })
+            .collect();
+        (self.hot, self.wide, self.sparse) = (hot, wide, true);
+    }
+
+    /// The slot of the pair `lo < hi`, made if new.
+    fn slot(&mut self, lo: u32, hi: u32) -> usize {
+        if let Some(&slot) = self.slots.get(&(lo, hi)) {
+            return slot as usize;
         }
+        let slot = self.cells.len();
+        self.cells.push((lo, hi));
+        self.slots.insert((lo, hi), slot as u32);
+        if self.sparse {
+            self.hot.push([0; 4]);
+        }
+        slot
     }
 
     pub(crate) fn add_indices(&mut self, a: u32, b: u32, outcome: Outcome, n: u64) {
@@ -467,39 +487,42 @@ impl Counts {
             self.self_votes[a] += n;
             return;
         }
-        let (lo, hi, outcome) = if a < b {
-            (a, b, outcome)
-        } else {
-            (b, a, outcome.swapped())
-        };
-        let slot = match self.find_slot(lo, hi) {
-            Some(slot) => slot,
-            None => {
-                let slot = self.cells.len() as u32;
-                self.cells.push((lo, hi));
-                self.hot.push([0; 4]);
-                self.slots.insert((lo, hi), slot);
-                if self.stride <= DENSE_MODELS {
-                    self.dense[lo as usize * self.stride + hi as usize] = slot;
-                }
-                slot
-            }
-        };
+        let (lo, hi) = (a.min(b), a.max(b));
         let k = match outcome {
             Outcome::A => 0,
             Outcome::B => 1,
             Outcome::Tie => 2,
             Outcome::BothBad => 3,
         };
-        let cell = &mut self.hot[slot as usize][k];
+        // Seen from `lo`'s side: with `b` first, a win of one is a win of the other.
+        // Without a branch, since which comes first is a coin toss from vote to vote.
+        let k = k ^ (usize::from(a > b) & usize::from(k < 2));
+        let place = if self.sparse {
+            self.slot(lo, hi)
+        } else {
+            let place = triangle(lo, hi);
+            // A pair without counts may have no slot yet.
+            if self.hot[place] == [0; 4] {
+                self.slot(lo, hi);
+            }
+            place
+        };
+        let cell = &mut self.hot[place][k];
         match u32::try_from(n).ok().and_then(|n| cell.checked_add(n)) {
             Some(sum) => *cell = sum,
             None => {
-                self.wide.entry(slot).or_default()[k] += u64::from(*cell) + n;
+                self.wide.entry(place as u32).or_default()[k] += u64::from(*cell) + n;
                 *cell = 0;
             }
         }
     }
+}
+
+/// The place of the pair `lo < hi` in a triangle of all pairs, by `hi`, then `lo`.
+#[inline]
+fn triangle(lo: u32, hi: u32) -> usize {
+    let hi = hi as usize;
+    hi * (hi - 1) / 2 + lo as usize
 }
 
 /// The canonical form the methods work on: models that have at least one counted
@@ -797,6 +820,15 @@ mod tests {
         merged.merge(&counts);
         let pair = merged.pairs().next().unwrap();
         assert_eq!((pair.a_wins, pair.ties), (1 << 33, 2 * ties));
+        // Past the models a triangle holds, the counts move to one cell per pair,
+        // what lies beyond the cells with them.
+        for i in 0..DENSE_MODELS {
+            counts.add(&format!("m{i}"), "a", Outcome::B);
+        }
+        let pair = counts.pair("b", "a").unwrap();
+        assert_eq!((pair.a_wins, pair.b_wins, pair.ties), (1, 1 << 32, ties));
+        assert_eq!(counts.pair("a", "m7").unwrap().a_wins, 1);
+        assert_eq!(counts.total(), (1 << 32) + 1 + ties + DENSE_MODELS as u64);
     }
 
     #[test]
