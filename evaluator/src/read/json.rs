@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use super::layout::Layout;
+use crate::vote::Outcome;
 
 /// The fields of one vote object that the evaluator uses; all optional at this stage.
 #[derive(Debug, Default)]
@@ -395,6 +396,42 @@ impl<'a> Scanner<'a> {
         }
         self.pos = start + len + 1;
         Some(&self.text[start..start + len])
+    }
+
+    /// A plain string naming an outcome ([`Outcome::from_bytes`]); `None` for anything
+    /// else. `model_a`, `model_b` and `tie` are told apart by one word compared with
+    /// each, not by a branch per vote on which it is: the outcomes of a file follow
+    /// each other at random, and a mispredicted branch costs as much as the rest.
+    #[inline(always)]
+    pub(super) fn plain_outcome(&mut self) -> Option<Outcome> {
+        let start = self.pos + 1;
+        let label = self.plain_string()?.as_bytes();
+        if let Some(word) = self.s.get(start..start + 8) {
+            const fn word_of(label: &[u8]) -> u64 {
+                let mut w = [0u8; 8];
+                let mut i = 0;
+                while i < label.len() {
+                    w[i] = label[i];
+                    i += 1;
+                }
+                u64::from_le_bytes(w)
+            }
+            const A: u64 = word_of(b"model_a");
+            const B: u64 = word_of(b"model_b");
+            const TIE: u64 = word_of(b"tie");
+            let len = label.len();
+            let keep = if len >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * len)) - 1
+            };
+            let w = u64::from_le_bytes(word.try_into().expect("8 bytes")) & keep;
+            let which = usize::from(w == A) | usize::from(w == B) << 1 | usize::from(w == TIE) * 3;
+            if which != 0 && len < 8 {
+                return Some([Outcome::A, Outcome::A, Outcome::B, Outcome::Tie][which]);
+            }
+        }
+        Outcome::from_bytes(label)
     }
 
     /// [`Self::plain_string`], or `Some(None)` for `null`.

@@ -2,7 +2,7 @@
 
 use super::json::{Field, RawVote, Scanner};
 use super::nonempty;
-use crate::vote::{Outcome, Vote};
+use crate::vote::Vote;
 
 /// The bytes around the values of the last line parsed in full (whitespace, commas,
 /// quoted keys, colons, braces) and the field each value belongs to. The lines of a
@@ -91,7 +91,7 @@ impl Layout {
             match field {
                 Field::ModelA => model_a = Some(sc.plain_string()?),
                 Field::ModelB => model_b = Some(sc.plain_string()?),
-                Field::Winner => winner = Some(sc.plain_string()?),
+                Field::Winner => winner = Some(sc.plain_outcome()?),
                 Field::Anony => vote.anony = sc.bool_or_null("anony").ok()?,
                 Field::Counts => {
                     vote.counts_for_leaderboard = sc.bool_or_null("counts_for_leaderboard").ok()?
@@ -109,7 +109,7 @@ impl Layout {
         sc.take_literal(&self.bytes[from..])?;
         vote.model_a = nonempty(model_a?, "model_a", vote.line).ok()?;
         vote.model_b = nonempty(model_b?, "model_b", vote.line).ok()?;
-        vote.outcome = Outcome::from_bytes(winner?.as_bytes())?;
+        vote.outcome = winner?;
         vote.category = vote.category.or(task);
         vote.judge = vote.judge.or(voter);
         Some(sc.pos)
