@@ -570,6 +570,53 @@ impl Tally {
         Some((a, b))
     }
 
+    /// [`Self::add`] for a pairwise vote whose models' indices in [`Self::counts`] the
+    /// caller may know already, as a reader of dictionary-encoded names does: `a` and
+    /// `b` hold them, or `u32::MAX` when not known yet (then set here once the vote
+    /// counts). A name is then hashed once per dictionary, not once per vote; the
+    /// indices must come from this tally.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arena_evaluator::{Outcome, Tally, Vote, VoteFilter};
+    /// let mut tally = Tally::default();
+    /// let vote = Vote {
+    ///     model_a: "x", model_b: "y", outcome: Outcome::A, anony: Some(true),
+    ///     tstamp: None, category: None, counts_for_leaderboard: None, judge: None, line: 1,
+    ///     kwise: None,
+    /// };
+    /// let (mut a, mut b) = (u32::MAX, u32::MAX);
+    /// assert_eq!(tally.add_known(&VoteFilter::default(), &vote, &mut a, &mut b), Some((0, 1)));
+    /// assert_eq!((a, b), (0, 1));
+    /// tally.add_known(&VoteFilter::default(), &vote, &mut a, &mut b);
+    /// assert_eq!(tally.counts.pair("x", "y").unwrap().a_wins, 2);
+    /// ```
+    pub fn add_known(
+        &mut self,
+        filter: &VoteFilter,
+        vote: &Vote<'_>,
+        a: &mut u32,
+        b: &mut u32,
+    ) -> Option<(u32, u32)> {
+        debug_assert!(vote.kwise.is_none(), "a pairwise vote");
+        if let Err(reason) = filter.admits(vote) {
+            self.excluded.record(reason);
+            return None;
+        }
+        // In the order `add` interns them, so that models keep their order of first sight.
+        if *a == u32::MAX {
+            *a = self.counts.intern(vote.model_a);
+        }
+        if *b == u32::MAX {
+            *b = self.counts.intern(vote.model_b);
+        }
+        debug_assert_eq!(self.counts.models()[*a as usize], vote.model_a);
+        debug_assert_eq!(self.counts.models()[*b as usize], vote.model_b);
+        self.counts.add_indices(*a, *b, vote.outcome, 1);
+        Some((*a, *b))
+    }
+
     /// Adds the votes and exclusions of `other` (another part of the same input, read
     /// after this one).
     pub fn merge(&mut self, other: &Tally) {

@@ -195,10 +195,30 @@ impl DictStrings {
     pub(super) fn get(&self, row: usize) -> Cell<'_> {
         match self.rows[row] {
             NULL => Cell::Null,
-            k => match &self.entries[k as usize] {
-                Some(r) => Cell::Text(&self.text[r.start as usize..r.end as usize]),
-                None => Cell::NotUtf8,
-            },
+            k => self.entry(k as usize),
+        }
+    }
+
+    /// How many entries the dictionary has.
+    pub(super) fn entries(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Entry `k` of the dictionary.
+    #[inline]
+    pub(super) fn entry(&self, k: usize) -> Cell<'_> {
+        match &self.entries[k] {
+            Some(r) => Cell::Text(&self.text[r.start as usize..r.end as usize]),
+            None => Cell::NotUtf8,
+        }
+    }
+
+    /// The dictionary entry of row `row`, `None` for a null.
+    #[inline]
+    pub(super) fn code(&self, row: usize) -> Option<usize> {
+        match self.rows[row] {
+            NULL => None,
+            k => Some(k as usize),
         }
     }
 }
@@ -244,6 +264,30 @@ fn decode_hybrid(mut data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Op
             } else {
                 (1u64 << width) - 1
             };
+            if width <= 8 {
+                // A group's eight values fit one word: no loop per value.
+                let width = width as usize;
+                out.reserve(count);
+                for (g, group) in packed.chunks_exact(width).enumerate() {
+                    let at = g * width;
+                    let word = match packed.get(at..at + 8) {
+                        Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")),
+                        None => {
+                            let mut w = [0u8; 8];
+                            w[..width].copy_from_slice(group);
+                            u64::from_le_bytes(w)
+                        }
+                    };
+                    let values: [u32; 8] =
+                        std::array::from_fn(|j| ((word >> (j * width)) & mask) as u32);
+                    let take = (count - g * 8).min(8);
+                    out.extend_from_slice(&values[..take]);
+                    if take < 8 {
+                        break;
+                    }
+                }
+                continue;
+            }
             let (mut acc, mut bits, mut at) = (0u64, 0u32, 0usize);
             for _ in 0..count {
                 while bits < width {
@@ -299,7 +343,7 @@ mod tests {
     fn runs_and_bit_packed_groups_decode() {
         for width in [1u8, 2, 3, 5, 8, 11, 17] {
             let max = (1u32 << width) - 1;
-            let values: Vec<u32> = (0..21u32)
+            let values: Vec<u32> = (0..181u32)
                 .map(|k| k.wrapping_mul(2_654_435_761) & max)
                 .collect();
             let mut out = Vec::new();

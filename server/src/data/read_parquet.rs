@@ -12,8 +12,8 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 use arena_evaluator::reference::answer_on_axis;
 use arena_evaluator::{
-    Leaderboard, LeaderboardOptions, Method, Outcome, Tally, Vote, leaderboard_from_tally,
-    leaderboard_from_votes, row_outcome,
+    Kwise, Leaderboard, LeaderboardOptions, Method, Outcome, Tally, Vote, VoteFilter,
+    leaderboard_from_tally, leaderboard_from_votes, row_outcome,
 };
 use parquet::column::reader::{ColumnReaderImpl, get_typed_column_reader};
 use parquet::data_type::{BoolType, ByteArrayType, DataType, DoubleType, Int32Type, Int64Type};
@@ -72,7 +72,7 @@ pub fn leaderboard(path: &Path, options: &LeaderboardOptions) -> anyhow::Result<
                 first_rows.first().copied(),
                 axis,
                 &mut no_answer,
-                add,
+                Sink::Each(add),
             )
         })?;
         board.excluded.no_answer += no_answer;
@@ -105,9 +105,7 @@ pub fn leaderboard(path: &Path, options: &LeaderboardOptions) -> anyhow::Result<
                         first_row,
                         axis,
                         &mut no_answer,
-                        &mut |vote| {
-                            tally.add(filter, vote);
-                        },
+                        Sink::Tally(filter, &mut tally),
                     )?;
                     tally.excluded.no_answer += no_answer;
                     Ok(tally)
@@ -188,7 +186,74 @@ impl Columns {
     }
 }
 
-/// Hands every row of the row groups `groups` to `add` as a vote, in file order; with
+/// Where [`read_groups`] hands the votes it reads.
+enum Sink<'s> {
+    /// Every vote, in file order.
+    Each(&'s mut dyn FnMut(&Vote<'_>)),
+    /// Into a tally, through the filter.
+    Tally(&'s VoteFilter, &'s mut Tally),
+}
+
+/// A row group's dictionaries of `model_a`, `model_b` and `winner`, each entry
+/// checked once: a pairwise row whose three entries passed is a vote without looking
+/// at its text again, and its models' indices in the tally are found once per entry.
+/// Any other row is read the general way, which words its error.
+struct Entries {
+    /// Per entry of `model_a`'s dictionary: whether it is a model name.
+    names_a: Vec<bool>,
+    names_b: Vec<bool>,
+    /// Per entry of `winner`'s dictionary: the outcome it names, if any.
+    outcomes: Vec<Option<Outcome>>,
+    /// Per entry: the model's index in the tally, `u32::MAX` until first counted.
+    ids_a: Vec<u32>,
+    ids_b: Vec<u32>,
+}
+
+impl Entries {
+    fn new(model_a: &DictStrings, model_b: &DictStrings, winner: &DictStrings) -> Entries {
+        let names = |col: &DictStrings| -> Vec<bool> {
+            (0..col.entries())
+                .map(|k| matches!(col.entry(k), Cell::Text(m) if is_name(m)))
+                .collect()
+        };
+        let outcomes = (0..winner.entries())
+            .map(|k| match winner.entry(k) {
+                Cell::Text(label) => label.trim().parse().ok(),
+                Cell::Null | Cell::NotUtf8 => None,
+            })
+            .collect();
+        Entries {
+            names_a: names(model_a),
+            names_b: names(model_b),
+            outcomes,
+            ids_a: vec![u32::MAX; model_a.entries()],
+            ids_b: vec![u32::MAX; model_b.entries()],
+        }
+    }
+}
+
+/// The three dictionary columns of a batch, each with the chunk row its batch starts at.
+type DictBatch<'c> = [(&'c DictStrings, usize); 3];
+
+/// Row `i` of the batch as a pairwise vote's models, outcome and dictionary entries
+/// of its models, when every one of its entries passed [`Entries`]' checks.
+#[inline]
+fn known_row<'c>(
+    batch: &DictBatch<'c>,
+    entries: &Entries,
+    i: usize,
+) -> Option<(&'c str, &'c str, Outcome, [usize; 2])> {
+    let [(a, start_a), (b, start_b), (w, start_w)] = *batch;
+    let ka = a.code(start_a + i).filter(|&k| entries.names_a[k])?;
+    let kb = b.code(start_b + i).filter(|&k| entries.names_b[k])?;
+    let outcome = entries.outcomes[w.code(start_w + i)?]?;
+    let (Cell::Text(model_a), Cell::Text(model_b)) = (a.entry(ka), b.entry(kb)) else {
+        return None;
+    };
+    Some((model_a, model_b, outcome, [ka, kb]))
+}
+
+/// Hands every row of the row groups `groups` to `sink` as a vote, in file order; with
 /// an `axis`, with its answer there as the outcome (rows without one are counted in
 /// `no_answer` instead).
 fn read_groups(
@@ -198,7 +263,7 @@ fn read_groups(
     first_row: Option<u64>,
     axis: Option<&str>,
     no_answer: &mut u64,
-    add: &mut dyn FnMut(&Vote<'_>),
+    mut sink: Sink<'_>,
 ) -> anyhow::Result<()> {
     let mut row = first_row.unwrap_or(1);
     for g in groups {
@@ -221,6 +286,16 @@ fn read_groups(
             .map(|i| Column::<BoolType>::open(&*group, i))
             .transpose()?;
         let mut tstamp = columns.tstamp.map(|i| Time::open(&*group, i)).transpose()?;
+        // Rows rated on another axis take their outcome from `axes`: the general way.
+        let mut entries = match (&model_a, &model_b, &winner, &axes) {
+            (
+                Strings::Dict { column: a, .. },
+                Strings::Dict { column: b, .. },
+                Strings::Dict { column: w, .. },
+                None,
+            ) => Some(Entries::new(a, b, w)),
+            _ => None,
+        };
         loop {
             let n = model_a.next_batch()?;
             if n == 0 {
@@ -242,71 +317,203 @@ fn read_groups(
             if let Some(t) = tstamp.as_mut() {
                 t.next_batch_of(n)?;
             }
-            for i in 0..n {
-                let label = text(&winner, i, "winner", row)?.unwrap_or_default();
-                let model_a = model(&model_a, i, "model_a", row)?;
-                let model_b = model(&model_b, i, "model_b", row)?;
-                let c = optional_text(model_c.as_ref(), i, "model_c", row)?;
-                let d = optional_text(model_d.as_ref(), i, "model_d", row)?;
-                let kwise_row = c.is_some() || d.is_some();
-                if kwise_row && axis.is_some() {
-                    // Other questions are asked of pairs only.
-                    *no_answer += 1;
-                    row += 1;
-                    continue;
-                }
-                // Three or four images: the same checks as every reader makes.
-                let (mut outcome, kwise) = if kwise_row {
-                    let worst_label = optional_text(worst.as_ref(), i, "worst", row)?;
-                    row_outcome(
-                        [model_a, model_b],
-                        c,
-                        d,
-                        label.trim().as_bytes(),
-                        worst_label.map(str::as_bytes),
-                        row,
-                    )
-                    .map_err(|e| at_row(row, e))?
-                } else {
-                    let outcome: Outcome = label
-                        .trim()
-                        .parse()
-                        .map_err(|e| anyhow!("row {row}: {e}"))?;
-                    (outcome, None)
-                };
-                if let (Some(axis), Some(axes)) = (axis, &axes) {
-                    let answers = text(axes, i, "axes", row)?;
-                    let answer = answer_on_axis(answers, axis, row).map_err(|e| at_row(row, e))?;
-                    match answer {
-                        Some(answer) => outcome = answer,
-                        None => {
-                            *no_answer += 1;
-                            row += 1;
-                            continue;
-                        }
+            let batch: Option<DictBatch<'_>> = match (&model_a, &model_b, &winner) {
+                (
+                    Strings::Dict {
+                        column: a,
+                        start: start_a,
+                        ..
+                    },
+                    Strings::Dict {
+                        column: b,
+                        start: start_b,
+                        ..
+                    },
+                    Strings::Dict {
+                        column: w,
+                        start: start_w,
+                        ..
+                    },
+                ) if entries.is_some() => Some([(a, *start_a), (b, *start_b), (w, *start_w)]),
+                _ => None,
+            };
+            let others = Others {
+                anony: anony.as_ref(),
+                counts: counts.as_ref(),
+                tstamp: tstamp.as_ref(),
+                category: category.as_ref(),
+                model_c: model_c.as_ref(),
+                model_d: model_d.as_ref(),
+            };
+            let mut i = 0;
+            while i < n {
+                if let (Some(batch), Some(entries), Sink::Tally(filter, tally)) =
+                    (&batch, entries.as_mut(), &mut sink)
+                {
+                    i = fold_known(batch, entries, &others, i..n, &mut row, filter, tally)?;
+                    if i == n {
+                        break;
                     }
                 }
-                let vote = Vote {
-                    model_a,
-                    model_b,
-                    outcome,
-                    anony: anony.as_ref().and_then(|c| c.get(i).copied()),
-                    tstamp: tstamp.as_ref().and_then(|t| t.get(i)),
-                    category: match &category {
-                        Some(c) => text(c, i, "category", row)?,
-                        None => None,
-                    },
-                    counts_for_leaderboard: counts.as_ref().and_then(|c| c.get(i).copied()),
-                    judge: None,
-                    line: row,
-                    kwise,
-                };
-                add(&vote);
+                let read = general_row(
+                    [&winner, &model_a, &model_b],
+                    [model_c.as_ref(), model_d.as_ref(), worst.as_ref()],
+                    axis.zip(axes.as_ref()),
+                    i,
+                    row,
+                )?;
+                match read {
+                    Some((model_a, model_b, outcome, kwise)) => {
+                        let vote = others.vote(i, row, model_a, model_b, outcome, kwise)?;
+                        match &mut sink {
+                            Sink::Tally(filter, tally) => {
+                                tally.add(filter, &vote);
+                            }
+                            Sink::Each(add) => add(&vote),
+                        }
+                    }
+                    None => *no_answer += 1,
+                }
+                i += 1;
                 row += 1;
             }
         }
     }
     Ok(())
+}
+
+/// The columns of a batch besides the models and the outcome.
+struct Others<'c> {
+    anony: Option<&'c Column<BoolType>>,
+    counts: Option<&'c Column<BoolType>>,
+    tstamp: Option<&'c Time>,
+    category: Option<&'c Strings>,
+    model_c: Option<&'c Strings>,
+    model_d: Option<&'c Strings>,
+}
+
+impl<'c> Others<'c> {
+    /// Row `i` (file row `row`) as a vote of these models and outcome.
+    #[inline(always)]
+    fn vote<'v>(
+        &self,
+        i: usize,
+        row: u64,
+        model_a: &'v str,
+        model_b: &'v str,
+        outcome: Outcome,
+        kwise: Option<Kwise<'v>>,
+    ) -> anyhow::Result<Vote<'v>>
+    where
+        'c: 'v,
+    {
+        Ok(Vote {
+            model_a,
+            model_b,
+            outcome,
+            anony: self.anony.and_then(|c| c.get(i).copied()),
+            tstamp: self.tstamp.and_then(|t| t.get(i)),
+            category: match self.category {
+                Some(c) => text(c, i, "category", row)?,
+                None => None,
+            },
+            counts_for_leaderboard: self.counts.and_then(|c| c.get(i).copied()),
+            judge: None,
+            line: row,
+            kwise,
+        })
+    }
+
+    /// Whether row `i` shows two images: no third or fourth model.
+    #[inline]
+    fn pairwise(&self, i: usize) -> bool {
+        let none = |col: Option<&Strings>| col.is_none_or(|c| matches!(c.get(i), Ok(None)));
+        none(self.model_c) && none(self.model_d)
+    }
+}
+
+/// Counts rows `rows` of the batch into `tally` (`row` the file row of the first) as
+/// long as they are pairwise rows of [`Entries`] that passed; returns the first row
+/// that is not, for the general way (`rows.end` when every one was).
+#[inline(never)]
+fn fold_known(
+    batch: &DictBatch<'_>,
+    entries: &mut Entries,
+    others: &Others<'_>,
+    rows: Range<usize>,
+    row: &mut u64,
+    filter: &VoteFilter,
+    tally: &mut Tally,
+) -> anyhow::Result<usize> {
+    for i in rows.clone() {
+        if !others.pairwise(i) {
+            return Ok(i);
+        }
+        let Some((model_a, model_b, outcome, [ka, kb])) = known_row(batch, entries, i) else {
+            return Ok(i);
+        };
+        let vote = others.vote(i, *row, model_a, model_b, outcome, None)?;
+        tally.add_known(
+            filter,
+            &vote,
+            &mut entries.ids_a[ka],
+            &mut entries.ids_b[kb],
+        );
+        *row += 1;
+    }
+    Ok(rows.end)
+}
+
+/// A row's models, outcome and K-wise part, as read from its text.
+type GeneralRow<'c> = (&'c str, &'c str, Outcome, Option<Kwise<'c>>);
+
+/// Row `i` of the batch read from its text: its models, outcome and, for three or four
+/// images, its K-wise part; `None` when it has no answer on `axis` (with its `axes`
+/// column). Errors name `row`.
+fn general_row<'c>(
+    [winner, model_a, model_b]: [&'c Strings; 3],
+    [model_c, model_d, worst]: [Option<&'c Strings>; 3],
+    axis: Option<(&str, &'c Strings)>,
+    i: usize,
+    row: u64,
+) -> anyhow::Result<Option<GeneralRow<'c>>> {
+    let label = text(winner, i, "winner", row)?.unwrap_or_default();
+    let model_a = model(model_a, i, "model_a", row)?;
+    let model_b = model(model_b, i, "model_b", row)?;
+    let c = optional_text(model_c, i, "model_c", row)?;
+    let d = optional_text(model_d, i, "model_d", row)?;
+    let kwise_row = c.is_some() || d.is_some();
+    if kwise_row && axis.is_some() {
+        // Other questions are asked of pairs only.
+        return Ok(None);
+    }
+    // Three or four images: the same checks as every reader makes.
+    let (mut outcome, kwise) = if kwise_row {
+        let worst_label = optional_text(worst, i, "worst", row)?;
+        row_outcome(
+            [model_a, model_b],
+            c,
+            d,
+            label.trim().as_bytes(),
+            worst_label.map(str::as_bytes),
+            row,
+        )
+        .map_err(|e| at_row(row, e))?
+    } else {
+        let outcome: Outcome = label
+            .trim()
+            .parse()
+            .map_err(|e| anyhow!("row {row}: {e}"))?;
+        (outcome, None)
+    };
+    if let Some((axis, axes)) = axis {
+        let answers = text(axes, i, "axes", row)?;
+        match answer_on_axis(answers, axis, row).map_err(|e| at_row(row, e))? {
+            Some(answer) => outcome = answer,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some((model_a, model_b, outcome, kwise)))
 }
 
 /// The string in row `i` of the batch of `col`, if not null.
@@ -342,11 +549,13 @@ fn optional_text<'c>(
 /// A model name: present and not blank.
 fn model<'c>(col: &'c Strings, i: usize, name: &str, row: u64) -> anyhow::Result<&'c str> {
     text(col, i, name, row)?
-        .filter(|m| {
-            m.as_bytes().first().is_some_and(u8::is_ascii_graphic)
-                || !m.chars().all(char::is_whitespace)
-        })
+        .filter(|m| is_name(m))
         .ok_or_else(|| anyhow!("row {row}: field {name} is empty"))
+}
+
+/// Whether `m` may name a model: it is not blank.
+fn is_name(m: &str) -> bool {
+    m.as_bytes().first().is_some_and(u8::is_ascii_graphic) || !m.chars().all(char::is_whitespace)
 }
 
 /// One column of a row group, decoded a batch at a time.
