@@ -835,7 +835,12 @@ mod tests {
         let rows: Rows = (0..10_000)
             .map(|_| {
                 let a = next(30);
-                let b = (a + 1 + next(29)) % 30;
+                // Now and then a model against itself, which is set aside.
+                let b = if next(100) == 0 {
+                    a
+                } else {
+                    (a + 1 + next(29)) % 30
+                };
                 let category = [None, Some(&b"people"[..]), Some(b"art")][next(3)];
                 vec![
                     Some(names[a].as_bytes()),
@@ -903,6 +908,9 @@ mod tests {
         let mut bad_label = rows.clone();
         bad_label[4_096][2] = Some(b"model_c");
         cases.push(("an unknown outcome", bad_label));
+        let mut blank = rows.clone();
+        blank[9_000][0] = Some(b" \t ");
+        cases.push(("a blank name", blank));
         for (case, rows) in &cases {
             let mut want = None;
             for (variant, properties, group_rows, by_index) in variants.clone() {
@@ -915,7 +923,11 @@ mod tests {
             }
             let (all, _) = want.as_ref().unwrap();
             match *case {
-                "valid" => assert_eq!(all.as_ref().unwrap().n_votes, 10_000),
+                "valid" => {
+                    let board = all.as_ref().unwrap();
+                    assert!(board.excluded.self_battles > 0);
+                    assert_eq!(board.n_votes + board.excluded.self_battles, 10_000);
+                }
                 "a null model" => assert_eq!(
                     all.as_ref().unwrap_err(),
                     "row 5001: field model_a is empty"
@@ -923,6 +935,10 @@ mod tests {
                 "a name that is not UTF-8" => assert_eq!(
                     all.as_ref().unwrap_err(),
                     "row 7778: model_b is not valid UTF-8"
+                ),
+                "a blank name" => assert_eq!(
+                    all.as_ref().unwrap_err(),
+                    "row 9001: field model_a is empty"
                 ),
                 _ => assert!(
                     all.as_ref().unwrap_err().starts_with("row 4097: "),
