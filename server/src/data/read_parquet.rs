@@ -266,17 +266,19 @@ fn read_groups(
     mut sink: Sink<'_>,
 ) -> anyhow::Result<()> {
     let mut row = first_row.unwrap_or(1);
+    // Index buffers of the last row group's dictionary columns, for the next one's.
+    let mut spare = Vec::new();
     for g in groups {
         let group = reader.get_row_group(g)?;
-        let strings = |i| Strings::open(&*group, i);
+        let mut strings = |i| Strings::open(&*group, i, &mut spare);
         let mut model_a = strings(columns.model_a)?;
         let mut model_b = strings(columns.model_b)?;
         let mut winner = strings(columns.winner)?;
-        let mut model_c = columns.model_c.map(strings).transpose()?;
-        let mut model_d = columns.model_d.map(strings).transpose()?;
-        let mut worst = columns.worst.map(strings).transpose()?;
-        let mut category = columns.category.map(strings).transpose()?;
-        let mut axes = columns.axes.map(strings).transpose()?;
+        let mut model_c = columns.model_c.map(&mut strings).transpose()?;
+        let mut model_d = columns.model_d.map(&mut strings).transpose()?;
+        let mut worst = columns.worst.map(&mut strings).transpose()?;
+        let mut category = columns.category.map(&mut strings).transpose()?;
+        let mut axes = columns.axes.map(&mut strings).transpose()?;
         let mut anony = columns
             .anony
             .map(|i| Column::<BoolType>::open(&*group, i))
@@ -376,6 +378,13 @@ fn read_groups(
                 }
                 i += 1;
                 row += 1;
+            }
+        }
+        let columns = [model_a, model_b, winner].into_iter().map(Some);
+        let others = [model_c, model_d, worst, category, axes];
+        for column in columns.chain(others).flatten() {
+            if let Strings::Dict { column, .. } = column {
+                spare.push(column.into_rows());
             }
         }
     }
@@ -608,16 +617,24 @@ enum Strings {
 }
 
 impl Strings {
-    fn open(group: &dyn RowGroupReader, i: usize) -> anyhow::Result<Strings> {
+    /// Column `i` of `group`; a dictionary-encoded one decodes into a buffer from
+    /// `spare` when there is one.
+    fn open(
+        group: &dyn RowGroupReader,
+        i: usize,
+        spare: &mut Vec<Vec<u32>>,
+    ) -> anyhow::Result<Strings> {
         check_column::<ByteArrayType>(group, i)?;
-        Ok(match DictStrings::read(group, i) {
-            Some(column) => Strings::Dict {
-                column,
-                start: 0,
-                len: 0,
+        Ok(
+            match DictStrings::read(group, i, spare.pop().unwrap_or_default()) {
+                Some(column) => Strings::Dict {
+                    column,
+                    start: 0,
+                    len: 0,
+                },
+                None => Strings::Plain(Box::new(Column::open(group, i)?)),
             },
-            None => Strings::Plain(Box::new(Column::open(group, i)?)),
-        })
+        )
     }
 
     /// Moves to the next batch; returns its number of rows (0 at the end).
@@ -811,7 +828,7 @@ mod tests {
     fn read_by_index(path: &Path, i: usize) -> bool {
         let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
         (0..reader.metadata().num_row_groups())
-            .all(|g| DictStrings::read(&*reader.get_row_group(g).unwrap(), i).is_some())
+            .all(|g| DictStrings::read(&*reader.get_row_group(g).unwrap(), i, Vec::new()).is_some())
     }
 
     /// The same rows written with dictionary pages (format v1 and v2, small pages,
