@@ -426,7 +426,8 @@ impl<'a> Scanner<'a> {
                 (1u64 << (8 * len)) - 1
             };
             let w = u64::from_le_bytes(word.try_into().expect("8 bytes")) & keep;
-            let which = usize::from(w == A) | usize::from(w == B) << 1 | usize::from(w == TIE) * 3;
+            let which =
+                usize::from(w == A) | (usize::from(w == B) << 1) | (usize::from(w == TIE) * 3);
             if which != 0 && len < 8 {
                 return Some([Outcome::A, Outcome::A, Outcome::B, Outcome::Tie][which]);
             }
