@@ -123,6 +123,7 @@ impl NameCache {
     /// Two ways per set: a name may sit in its slot or in the other of the pair, so
     /// that two names of one slot (one in five of 200 names would share one) do not
     /// keep pushing each other out.
+    #[inline]
     fn get(&self, name: &str) -> Option<u32> {
         let (first, last) = words(name)?;
         let slot = Self::slot(first, last, name.len());
@@ -417,10 +418,17 @@ impl Counts {
     }
 
     /// The index of `name`, adding it if new.
+    #[inline]
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
-        if let Some(i) = self.recent.get(name) {
-            return i;
+        match self.recent.get(name) {
+            Some(i) => i,
+            None => self.intern_unseen(name),
         }
+    }
+
+    /// [`Self::intern`] for a name not in the cache.
+    #[inline(never)]
+    fn intern_unseen(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.index.get(name) {
             self.recent.put(name, i);
             return i;

@@ -390,8 +390,8 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let start = self.pos + 1;
-        let len = find_string_end(&self.s[start..])?;
-        if self.s[start + len] != b'"' {
+        let (len, closed) = string_stop(&self.s[start..])?;
+        if !closed {
             return None;
         }
         self.pos = start + len + 1;
@@ -740,7 +740,8 @@ fn plain_integer(s: &[u8]) -> Option<(f64, usize)> {
         let rest = len - 8;
         let keep = u64::MAX << (8 * (8 - rest));
         let tail = word(len - 8) & keep | ZEROS & !keep;
-        eight_digits(word(0)) * 10u64.pow(rest as u32) + eight_digits(tail)
+        const POW10: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+        eight_digits(word(0)) * POW10[rest] + eight_digits(tail)
     };
     // Fewer than 16 digits fit an `i64`, whose conversion is one instruction.
     Some((value as i64 as f64, len))
@@ -759,6 +760,13 @@ fn eight_digits(w: u64) -> u64 {
 /// byte loop costs several comparisons per byte.
 #[inline(always)]
 fn find_string_end(s: &[u8]) -> Option<usize> {
+    string_stop(s).map(|(at, _)| at)
+}
+
+/// [`find_string_end`], and whether the byte there is the closing `"`: known from the
+/// same words, without loading it again.
+#[inline(always)]
+fn string_stop(s: &[u8]) -> Option<(usize, bool)> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // Marks bytes of `w` that are zero; marks can be wrong only above a true one.
@@ -766,18 +774,24 @@ fn find_string_end(s: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(chunk) = s.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let hits = zero_bytes(w ^ (ONES * u64::from(b'"')))
-            | zero_bytes(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        let quotes = zero_bytes(w ^ (ONES * u64::from(b'"')));
+        let others =
+            zero_bytes(w ^ (ONES * u64::from(b'\\'))) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        let hits = quotes | others;
         if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
+            // No mark is wrong at the lowest one: no stop lies below it.
+            let first = hits & hits.wrapping_neg();
+            return Some((
+                i + (hits.trailing_zeros() / 8) as usize,
+                quotes & first != 0,
+            ));
         }
         i += 8;
     }
     s[i..]
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|k| i + k)
+        .map(|k| (i + k, s[i + k] == b'"'))
 }
 
 /// Decodes the four hex digits after `\u` (and a following low surrogate, if needed).
@@ -863,6 +877,11 @@ mod tests {
                 bytes.push(stop);
                 bytes.extend_from_slice(b"\"tail\\");
                 assert_eq!(find_string_end(&bytes), Some(len), "{len} {stop}");
+                assert_eq!(
+                    string_stop(&bytes),
+                    Some((len, stop == b'"')),
+                    "{len} {stop}"
+                );
             }
             // Bytes just above the stop set, and UTF-8, are not stops.
             let clean: Vec<u8> = [b'#', b']', 0x20, 0xc3, 0xa9]

@@ -550,6 +550,7 @@ impl Tally {
     /// assert_eq!(tally.add(&VoteFilter::default(), &vote), None);
     /// assert_eq!(tally.excluded.not_anonymous, 1);
     /// ```
+    #[inline]
     pub fn add(&mut self, filter: &VoteFilter, vote: &Vote<'_>) -> Option<(u32, u32)> {
         if let Err(reason) = filter.admits(vote) {
             self.excluded.record(reason);
