@@ -380,10 +380,10 @@ fn read_groups(
                 row += 1;
             }
         }
-        let columns = [model_a, model_b, winner].into_iter().map(Some);
-        let others = [model_c, model_d, worst, category, axes];
-        for column in columns.chain(others).flatten() {
-            if let Strings::Dict { column, .. } = column {
+        let required = [model_a, model_b, winner].into_iter().map(Some);
+        let optional = [model_c, model_d, worst, category, axes];
+        for strings in required.chain(optional).flatten() {
+            if let Strings::Dict { column, .. } = strings {
                 spare.push(column.into_rows());
             }
         }
