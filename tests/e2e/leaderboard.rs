@@ -291,8 +291,15 @@ async fn active_matchmaking_serves_every_model_and_counts_every_vote() {
     let server = ArenaProcess::start(&url, &dir).await;
     let mut voter = Voter::new();
     let mut shown = std::collections::HashMap::<String, usize>::new();
-    let battles = 80;
-    for i in 0..battles {
+    let demo = support::demo_slugs();
+    // At least 80 battles, and on until every model was shown: a model joins the
+    // battles once its first images are pooled, which on a loaded machine can take
+    // longer than the first 80 (a model starved by the matchmaker would still never
+    // show up, and fail below).
+    let mut battles = 0;
+    while battles < 400 && (battles < 80 || demo.iter().any(|s| !shown.contains_key(*s))) {
+        let i = battles;
+        battles += 1;
         let (status, battle) = voter
             .post(
                 &format!("{}/api/v1/battles", server.base),
@@ -320,10 +327,12 @@ async fn active_matchmaking_serves_every_model_and_counts_every_vote() {
             *shown.entry(m.to_string()).or_default() += 1;
         }
     }
-    let demo = support::demo_slugs();
     for slug in &demo {
         let seen = shown.get(*slug).copied().unwrap_or(0);
-        assert!(seen > 0, "{slug} never shown: {shown:?}");
+        assert!(
+            seen > 0,
+            "{slug} never shown in {battles} battles: {shown:?}"
+        );
     }
     // The board is recomputed in the background; wait for it to count every vote.
     let mut n_votes = 0;
