@@ -39,6 +39,11 @@ fn urls(battle: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Votes of the crowd in the K-wise test. The two middle models of five are told
+/// apart only by the battles that leave one end of the order out, so the crowd votes
+/// enough that chance cannot swap them.
+const CROWD: i64 = 100;
+
 /// How the crowd ranks the demo models, best first: each voter picks the image of the
 /// model earliest in this list as best and the latest as worst.
 const PREFERENCE: [&str; 5] = [
@@ -254,10 +259,10 @@ async fn kwise_on(backend: Backend) {
 
     // A crowd with a clear order: the joint fit puts the models in that order.
     let mut crowd = arena.client();
-    let crowd_ids = vote_as_crowd(&arena, &mut crowd, 40).await;
+    let crowd_ids = vote_as_crowd(&arena, &mut crowd, CROWD as usize).await;
     arena.app.rankings.clear().await;
     let board = crowd.get("/api/v1/leaderboard").await.json();
-    assert_eq!(board["n_votes"], 42, "{board}");
+    assert_eq!(board["n_votes"], CROWD + 2, "{board}");
     let r = ratings(&board);
     for pair in PREFERENCE.windows(2) {
         assert!(r[pair[0]] > r[pair[1]], "{pair:?} in {r:?}");
@@ -269,7 +274,7 @@ async fn kwise_on(backend: Backend) {
         .select(&Selector::parse("#me-votes").unwrap())
         .map(|e| e.text().collect())
         .collect();
-    assert_eq!(mine, ["40"]);
+    assert_eq!(mine, [CROWD.to_string()]);
     let order: Vec<String> = doc
         .select(&Selector::parse("#me-ranking tbody tr td.model a").unwrap())
         .map(|e| {
@@ -301,7 +306,10 @@ async fn kwise_on(backend: Backend) {
     let elo = crowd.get("/api/v1/leaderboard?method=elo").await.json();
     let warnings = elo["warnings"].to_string();
     assert!(
-        warnings.contains("42 votes on battles of three or four images"),
+        warnings.contains(&format!(
+            "{} votes on battles of three or four images",
+            CROWD + 2
+        )),
         "{warnings}"
     );
 
@@ -309,7 +317,7 @@ async fn kwise_on(backend: Backend) {
     let tallied = sorted(store.choice_counts(None, false).await.unwrap());
     let stored = sorted(store.choice_counts(None, true).await.unwrap());
     assert_eq!(tallied, stored);
-    assert_eq!(tallied.iter().map(|r| r.3).sum::<i64>(), 42);
+    assert_eq!(tallied.iter().map(|r| r.3).sum::<i64>(), CROWD + 2);
 
     // An operator excludes one vote and restores it.
     let first = &crowd_ids[0];
@@ -320,7 +328,10 @@ async fn kwise_on(backend: Backend) {
             .unwrap()
     );
     let sum = |rows: Vec<IdChoiceCount>| rows.iter().map(|r| r.n).sum::<i64>();
-    assert_eq!(sum(store.choice_counts(None, false).await.unwrap()), 41);
+    assert_eq!(
+        sum(store.choice_counts(None, false).await.unwrap()),
+        CROWD + 1
+    );
     // The operator's list of votes that do not count shows it with its four models.
     let listed = store.excluded_votes(10).await.unwrap();
     let row = listed.iter().find(|v| &v.battle_id == first).unwrap();
@@ -328,11 +339,17 @@ async fn kwise_on(backend: Backend) {
     assert!(row.answer().starts_with("best "), "{row:?}");
     assert_eq!(row.models().matches(" vs ").count(), 3);
     arena.app.rankings.clear().await;
-    assert_eq!(crowd.get("/api/v1/leaderboard").await.json()["n_votes"], 41);
+    assert_eq!(
+        crowd.get("/api/v1/leaderboard").await.json()["n_votes"],
+        CROWD + 1
+    );
     assert!(store.set_vote_counting(first, None, "test").await.unwrap());
-    assert_eq!(sum(store.choice_counts(None, false).await.unwrap()), 42);
+    assert_eq!(
+        sum(store.choice_counts(None, false).await.unwrap()),
+        CROWD + 2
+    );
 
-    // A flag on the crowd's voter takes its 40 votes out; clearing it brings them back.
+    // A flag on the crowd's voter takes its votes out; clearing it brings them back.
     let crowd_voter = store.battle(first).await.unwrap().unwrap().voter_id;
     let (flag, excluded) = store
         .raise_flag(
@@ -348,10 +365,20 @@ async fn kwise_on(backend: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!(excluded, 40);
+    assert_eq!(excluded as i64, CROWD);
     assert_eq!(sum(store.choice_counts(None, false).await.unwrap()), 2);
-    assert_eq!(store.clear_flag(flag, "test").await.unwrap(), Some(40));
-    assert_eq!(sum(store.choice_counts(None, false).await.unwrap()), 42);
+    assert_eq!(
+        store
+            .clear_flag(flag, "test")
+            .await
+            .unwrap()
+            .map(|n| n as i64),
+        Some(CROWD)
+    );
+    assert_eq!(
+        sum(store.choice_counts(None, false).await.unwrap()),
+        CROWD + 2
+    );
     assert_eq!(
         sorted(store.choice_counts(None, false).await.unwrap()),
         stored
@@ -374,10 +401,10 @@ async fn kwise_on(backend: Backend) {
         assert!(battle.choice.is_some());
         assert_eq!(battle.images.len(), 4);
     }
-    assert_eq!(store.votes_of(&crowd_voter).await.unwrap(), 40);
+    assert_eq!(store.votes_of(&crowd_voter).await.unwrap() as i64, CROWD);
     arena.app.rankings.clear().await;
     let board = crowd.get("/api/v1/leaderboard").await.json();
-    assert_eq!(board["n_votes"], 42);
+    assert_eq!(board["n_votes"], CROWD + 2);
 
     // Exports: one row per vote with its four models, best and worst, in JSONL, CSV
     // and Parquet; each gives the arena's board back. FastChat's and GenAI-Bench's
@@ -387,7 +414,7 @@ async fn kwise_on(backend: Backend) {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(rows.len(), 42);
+    assert_eq!(rows.len() as i64, CROWD + 2);
     let voted = rows.iter().find(|r| r["battle_id"] == id.as_str()).unwrap();
     assert_eq!(voted["winner"], "model_c");
     assert_eq!(voted["worst"], "model_a");
@@ -451,7 +478,10 @@ async fn kwise_on(backend: Backend) {
         .await
         .text();
     assert!(
-        card.contains("42 votes on battles of three or four images are not in this file"),
+        card.contains(&format!(
+            "{} votes on battles of three or four images are not in this file",
+            CROWD + 2
+        )),
         "{card}"
     );
 
@@ -468,7 +498,7 @@ async fn kwise_on(backend: Backend) {
     let views = store.snapshots_of("").await.unwrap();
     let row = store.snapshot(views[0].id).await.unwrap().unwrap();
     let file = snapshot::SnapshotFile::from_row(&row).unwrap();
-    assert_eq!(file.board.n_votes, 42);
+    assert_eq!(file.board.n_votes as i64, CROWD + 2);
     let snap_path = arena.dir.join("snapshot.json");
     std::fs::write(&snap_path, serde_json::to_string(&file).unwrap()).unwrap();
     let export_path = arena.dir.join("votes.jsonl");
