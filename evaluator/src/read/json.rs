@@ -194,6 +194,34 @@ pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// A literal of a [`super::layout::Layout`] as two words and the masks of its bytes in
+/// them, so that a line's next 16 bytes are compared with it at once (up to 16 bytes;
+/// a longer one goes through [`Scanner::take_literal`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Literal {
+    words: [u64; 2],
+    masks: [u64; 2],
+    len: usize,
+}
+
+impl Literal {
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        let mut padded = [0u8; 16];
+        let mut mask = [0u8; 16];
+        let n = bytes.len().min(16);
+        padded[..n].copy_from_slice(&bytes[..n]);
+        mask[..n].fill(0xff);
+        let word = |b: &[u8; 16], at: usize| {
+            u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"))
+        };
+        Literal {
+            words: [word(&padded, 0), word(&padded, 8)],
+            masks: [word(&mask, 0), word(&mask, 8)],
+            len: bytes.len(),
+        }
+    }
+}
+
 pub(super) struct Scanner<'a> {
     pub(super) text: &'a str,
     pub(super) s: &'a [u8],
@@ -260,6 +288,23 @@ impl<'a> Scanner<'a> {
             Some(())
         } else {
             None
+        }
+    }
+
+    /// [`Self::take_literal`] for a literal prepared as a [`Literal`] (`bytes` are the
+    /// same): one masked comparison of two words when it is short.
+    #[inline(always)]
+    pub(super) fn take_known(&mut self, literal: &Literal, bytes: &[u8]) -> Option<()> {
+        match self.s[self.pos..].first_chunk::<16>() {
+            Some(next) if literal.len <= 16 => {
+                let w = |at: usize| {
+                    u64::from_le_bytes(next[at..at + 8].try_into().expect("eight bytes"))
+                };
+                let differ = (w(0) ^ literal.words[0]) & literal.masks[0]
+                    | (w(8) ^ literal.words[1]) & literal.masks[1];
+                (differ == 0).then(|| self.pos += literal.len)
+            }
+            _ => self.take_literal(bytes),
         }
     }
 
@@ -764,14 +809,32 @@ fn find_string_end(s: &[u8]) -> Option<usize> {
 }
 
 /// [`find_string_end`], and whether the byte there is the closing `"`: known from the
-/// same words, without loading it again.
+/// same masks, without loading it again. The first 16 bytes, where nearly every name
+/// and label ends, are looked at in one vector where the processor has one.
 #[inline(always)]
 fn string_stop(s: &[u8]) -> Option<(usize, bool)> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(block) = s.first_chunk::<16>() {
+        let (quotes, others) = sse2::stops(block);
+        let hits = quotes | others;
+        if hits != 0 {
+            let at = hits.trailing_zeros();
+            return Some((at as usize, quotes >> at & 1 != 0));
+        }
+        return string_stop_words(s, 16);
+    }
+    string_stop_words(s, 0)
+}
+
+/// [`string_stop`] from byte `from` on, eight bytes at a time (SWAR): names and labels
+/// are short, and a byte loop costs several comparisons per byte.
+#[inline(always)]
+fn string_stop_words(s: &[u8], from: usize) -> Option<(usize, bool)> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // Marks bytes of `w` that are zero; marks can be wrong only above a true one.
     let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut i = 0;
+    let mut i = from;
     while let Some(chunk) = s.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let quotes = zero_bytes(w ^ (ONES * u64::from(b'"')));
@@ -788,10 +851,43 @@ fn string_stop(s: &[u8]) -> Option<(usize, bool)> {
         }
         i += 8;
     }
-    s[i..]
+    s.get(i..)?
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .map(|k| (i + k, s[i + k] == b'"'))
+}
+
+/// The one place the reader uses the processor's vector instructions directly.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// Bit masks of the bytes of `block` that are `"`, and of those that are `\` or
+    /// control characters (below 0x20).
+    #[inline(always)]
+    pub(super) fn stops(block: &[u8; 16]) -> (u32, u32) {
+        // SAFETY: this module is compiled only where SSE2 is enabled for the whole
+        // build (every x86-64 processor has it), which is all `stops_sse2` requires.
+        unsafe { stops_sse2(block) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn stops_sse2(block: &[u8; 16]) -> (u32, u32) {
+        // SAFETY: `block` is 16 readable bytes; the load needs no alignment.
+        let v = unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) };
+        let quotes = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslashes = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned `b <= 0x1f`: the smaller of the two is `b` itself.
+        let controls = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        (
+            _mm_movemask_epi8(quotes) as u32,
+            _mm_movemask_epi8(_mm_or_si128(backslashes, controls)) as u32,
+        )
+    }
 }
 
 /// Decodes the four hex digits after `\u` (and a following low surrogate, if needed).
@@ -882,6 +978,12 @@ mod tests {
                     Some((len, stop == b'"')),
                     "{len} {stop}"
                 );
+                // The word-at-a-time path alone, as on processors without vectors.
+                assert_eq!(
+                    string_stop_words(&bytes, 0),
+                    Some((len, stop == b'"')),
+                    "{len} {stop}"
+                );
             }
             // Bytes just above the stop set, and UTF-8, are not stops.
             let clean: Vec<u8> = [b'#', b']', 0x20, 0xc3, 0xa9]
@@ -891,6 +993,41 @@ mod tests {
                 .take(len)
                 .collect();
             assert_eq!(find_string_end(&clean), None);
+            assert_eq!(string_stop_words(&clean, 0), None);
+        }
+    }
+
+    #[test]
+    fn prepared_literals_match_as_plain_ones_do() {
+        let scanner = |text: &'static [u8]| Scanner {
+            text: std::str::from_utf8(text).unwrap(),
+            s: text,
+            pos: 0,
+        };
+        let source = br#","model_b":"winner","tstamp":{"x":1}"#;
+        for n in 0..=source.len() {
+            let literal = &source[..n];
+            let prepared = Literal::new(literal);
+            // The literal itself, then each of its bytes changed, each followed by
+            // enough text for the whole-word compare, or by none (the plain path).
+            for changed in std::iter::once(None).chain((0..n).map(Some)) {
+                for tail in [&b""[..], b"0123456789abcdef"] {
+                    let mut text = literal.to_vec();
+                    if let Some(i) = changed {
+                        text[i] ^= 0x20;
+                    }
+                    text.extend_from_slice(tail);
+                    let text: &'static [u8] = Box::leak(text.into_boxed_slice());
+                    let (mut known, mut plain) = (scanner(text), scanner(text));
+                    assert_eq!(
+                        known.take_known(&prepared, literal),
+                        plain.take_literal(literal),
+                        "{n} {changed:?} {tail:?}"
+                    );
+                    assert_eq!(known.pos, plain.pos);
+                    assert_eq!(known.pos, if changed.is_none() { n } else { 0 });
+                }
+            }
         }
     }
 

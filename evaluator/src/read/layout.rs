@@ -1,6 +1,6 @@
 //! The layout of a line of JSONL: what lets most lines of a file skip the key lookups.
 
-use super::json::{Field, RawVote, Scanner};
+use super::json::{Field, Literal, RawVote, Scanner};
 use super::nonempty;
 use crate::vote::Vote;
 
@@ -12,9 +12,12 @@ use crate::vote::Vote;
 /// which then records its layout.
 #[derive(Debug, Default)]
 pub(crate) struct Layout {
-    /// `(end of its bytes in `bytes`, field)` per value, in order.
-    steps: Vec<(usize, Field)>,
+    /// `(end of its bytes in `bytes`, field, those bytes ready to be compared at once)`
+    /// per value, in order.
+    steps: Vec<(usize, Field, Literal)>,
     bytes: Vec<u8>,
+    /// The bytes after the last value, ready to be compared at once.
+    last: Literal,
     /// Whether `steps` and `bytes` describe a whole object.
     complete: bool,
     /// Whether [`Self::read_vote`] may read lines of this layout: a pairwise vote in
@@ -32,13 +35,15 @@ impl Layout {
 
     pub(super) fn push_step(&mut self, before_value: &[u8], field: Field) {
         self.bytes.extend_from_slice(before_value);
-        self.steps.push((self.bytes.len(), field));
+        self.steps
+            .push((self.bytes.len(), field, Literal::new(before_value)));
     }
 
     pub(super) fn finish(&mut self, after_last_value: &[u8]) {
+        self.last = Literal::new(after_last_value);
         self.bytes.extend_from_slice(after_last_value);
         self.complete = true;
-        let has = |want: fn(&Field) -> bool| self.steps.iter().any(|(_, f)| want(f));
+        let has = |want: fn(&Field) -> bool| self.steps.iter().any(|(_, f, _)| want(f));
         self.lean = has(|f| matches!(f, Field::ModelA))
             && has(|f| matches!(f, Field::ModelB))
             && has(|f| matches!(f, Field::Winner))
@@ -84,8 +89,9 @@ impl Layout {
         let (mut model_a, mut model_b, mut winner) = (None, None, None);
         let (mut task, mut voter) = (None, None);
         let mut from = 0;
-        for &(to, field) in &self.steps {
-            sc.take_literal(&self.bytes[from..to])?;
+        for (to, field, literal) in &self.steps {
+            let (to, field) = (*to, *field);
+            sc.take_known(literal, &self.bytes[from..to])?;
             from = to;
             // A later duplicate key replaces an earlier value, as in the full parser.
             match field {
@@ -106,7 +112,7 @@ impl Layout {
                 _ => return None,
             }
         }
-        sc.take_literal(&self.bytes[from..])?;
+        sc.take_known(&self.last, &self.bytes[from..])?;
         vote.model_a = nonempty(model_a?, "model_a", vote.line).ok()?;
         vote.model_b = nonempty(model_b?, "model_b", vote.line).ok()?;
         vote.outcome = winner?;
@@ -127,7 +133,7 @@ impl Layout {
             pos: 0,
         };
         let mut from = 0;
-        for &(to, field) in &self.steps {
+        for &(to, field, _) in &self.steps {
             sc.take_literal(&self.bytes[from..to])?;
             from = to;
             sc.value(field, vote).ok()?;
