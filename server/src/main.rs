@@ -15,15 +15,15 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
-    // The server and the load generator run on every core. The other commands are a
-    // few queries or a file read on threads of their own: a runtime on this thread
-    // spares them the start of a worker per core, which an offline board would wait
-    // for as long as it takes to read a small file.
+    // An offline board and the simulation work on threads of their own: a runtime on
+    // this thread spares them the start of a worker per core, which a board from a
+    // small file would otherwise wait for. Everything else (the server, the load
+    // generator, exports that query from blocking threads) gets every core.
     let mut runtime = match &cli.command {
-        None | Some(Command::Serve(_) | Command::Bench(_)) => {
-            tokio::runtime::Builder::new_multi_thread()
+        Some(Command::Leaderboard(_) | Command::Simulate(_)) => {
+            tokio::runtime::Builder::new_current_thread()
         }
-        Some(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
     };
     let runtime = match runtime.enable_all().build() {
         Ok(runtime) => runtime,

@@ -291,10 +291,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// [`Self::take_literal`] for a literal prepared as a [`Literal`] (`bytes` are the
-    /// same): one masked comparison of two words when it is short.
+    /// [`Self::take_literal`] for a literal prepared as a [`Literal`] (`bytes` gives the
+    /// same, only when needed): one masked comparison of two words when it is short.
     #[inline(always)]
-    pub(super) fn take_known(&mut self, literal: &Literal, bytes: &[u8]) -> Option<()> {
+    pub(super) fn take_known<'b>(
+        &mut self,
+        literal: &Literal,
+        bytes: impl FnOnce() -> &'b [u8],
+    ) -> Option<()> {
         match self.s[self.pos..].first_chunk::<16>() {
             Some(next) if literal.len <= 16 => {
                 let w = |at: usize| {
@@ -304,7 +308,7 @@ impl<'a> Scanner<'a> {
                     | (w(8) ^ literal.words[1]) & literal.masks[1];
                 (differ == 0).then(|| self.pos += literal.len)
             }
-            _ => self.take_literal(bytes),
+            _ => self.take_literal(bytes()),
         }
     }
 
@@ -1020,7 +1024,7 @@ mod tests {
                     let text: &'static [u8] = Box::leak(text.into_boxed_slice());
                     let (mut known, mut plain) = (scanner(text), scanner(text));
                     assert_eq!(
-                        known.take_known(&prepared, literal),
+                        known.take_known(&prepared, || literal),
                         plain.take_literal(literal),
                         "{n} {changed:?} {tail:?}"
                     );

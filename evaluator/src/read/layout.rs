@@ -91,7 +91,7 @@ impl Layout {
         let mut from = 0;
         for (to, field, literal) in &self.steps {
             let (to, field) = (*to, *field);
-            sc.take_known(literal, &self.bytes[from..to])?;
+            sc.take_known(literal, || &self.bytes[from..to])?;
             from = to;
             // A later duplicate key replaces an earlier value, as in the full parser.
             match field {
@@ -112,7 +112,7 @@ impl Layout {
                 _ => return None,
             }
         }
-        sc.take_known(&self.last, &self.bytes[from..])?;
+        sc.take_known(&self.last, || &self.bytes[from..])?;
         vote.model_a = nonempty(model_a?, "model_a", vote.line).ok()?;
         vote.model_b = nonempty(model_b?, "model_b", vote.line).ok()?;
         vote.outcome = winner?;
