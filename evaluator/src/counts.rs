@@ -486,7 +486,31 @@ impl Counts {
         slot
     }
 
+    /// Counts `n` votes of `a` against `b`. The common case (two models of a triangle,
+    /// a pair seen before, a count that fits its cell) is inlined into the readers;
+    /// anything else goes through [`Self::add_indices_in_full`].
+    #[inline]
     pub(crate) fn add_indices(&mut self, a: u32, b: u32, outcome: Outcome, n: u64) {
+        if a == b || self.sparse || n > u64::from(u32::MAX) {
+            return self.add_indices_in_full(a, b, outcome, n);
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        // Seen from `lo`'s side: with `b` first, a win of one is a win of the other.
+        // Without a branch, since which comes first is a coin toss from vote to vote.
+        let k = outcome as usize;
+        let k = k ^ (usize::from(a > b) & usize::from(k < 2));
+        let place = triangle(lo, hi);
+        match self.hot.get_mut(place) {
+            // A pair with counts has its slot; a cell that can take `n` more.
+            Some(cell) if *cell != [0; 4] && cell[k] <= u32::MAX - n as u32 => {
+                cell[k] += n as u32;
+            }
+            _ => self.add_indices_in_full(a, b, outcome, n),
+        }
+    }
+
+    #[inline(never)]
+    fn add_indices_in_full(&mut self, a: u32, b: u32, outcome: Outcome, n: u64) {
         if a == b {
             let a = a as usize;
             if self.self_votes.len() <= a {
@@ -502,8 +526,6 @@ impl Counts {
             Outcome::Tie => 2,
             Outcome::BothBad => 3,
         };
-        // Seen from `lo`'s side: with `b` first, a win of one is a win of the other.
-        // Without a branch, since which comes first is a coin toss from vote to vote.
         let k = k ^ (usize::from(a > b) & usize::from(k < 2));
         let place = if self.sparse {
             self.slot(lo, hi)
