@@ -529,7 +529,11 @@ fn layout_jsonl(rng: &mut StdRng, lines: usize) -> String {
                 }
                 "anony" | "counts_for_leaderboard" => {
                     let usual = ["true", "false"][rng.random_range(0..2)];
-                    rare(rng, usual, &["null", "1", "\"true\""])
+                    rare(
+                        rng,
+                        usual,
+                        &["null", "1", "\"true\"", "tru", "falsey", "nul"],
+                    )
                 }
                 "tstamp" => {
                     let usual = format!("{}", 1_700_000_000u64 + rng.random_range(0..10_000_000));

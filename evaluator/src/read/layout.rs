@@ -98,10 +98,8 @@ impl Layout {
                 Field::ModelA => model_a = Some(sc.plain_string()?),
                 Field::ModelB => model_b = Some(sc.plain_string()?),
                 Field::Winner => winner = Some(sc.plain_outcome()?),
-                Field::Anony => vote.anony = sc.bool_or_null("anony").ok()?,
-                Field::Counts => {
-                    vote.counts_for_leaderboard = sc.bool_or_null("counts_for_leaderboard").ok()?
-                }
+                Field::Anony => vote.anony = sc.plain_bool_or_null()?,
+                Field::Counts => vote.counts_for_leaderboard = sc.plain_bool_or_null()?,
                 Field::Tstamp => vote.tstamp = sc.number_or_null("tstamp").ok()?,
                 Field::Category => vote.category = sc.plain_string_or_null()?,
                 Field::Task => task = sc.plain_string_or_null()?,
