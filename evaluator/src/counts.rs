@@ -495,10 +495,7 @@ impl Counts {
             return self.add_indices_in_full(a, b, outcome, n);
         }
         let (lo, hi) = (a.min(b), a.max(b));
-        // Seen from `lo`'s side: with `b` first, a win of one is a win of the other.
-        // Without a branch, since which comes first is a coin toss from vote to vote.
-        let k = outcome as usize;
-        let k = k ^ (usize::from(a > b) & usize::from(k < 2));
+        let k = count_index(a, b, outcome);
         let place = triangle(lo, hi);
         match self.hot.get_mut(place) {
             // A pair with counts has its slot; a cell that can take `n` more.
@@ -520,13 +517,7 @@ impl Counts {
             return;
         }
         let (lo, hi) = (a.min(b), a.max(b));
-        let k = match outcome {
-            Outcome::A => 0,
-            Outcome::B => 1,
-            Outcome::Tie => 2,
-            Outcome::BothBad => 3,
-        };
-        let k = k ^ (usize::from(a > b) & usize::from(k < 2));
+        let k = count_index(a, b, outcome);
         let place = if self.sparse {
             self.slot(lo, hi)
         } else {
@@ -546,6 +537,21 @@ impl Counts {
             }
         }
     }
+}
+
+/// Which of its pair's four counts (lower index wins, higher index wins, tie, both
+/// bad) a vote of `a` against `b` adds to: seen from the lower index's side, so with
+/// `b` first a win of one is a win of the other. Without a branch, since which model
+/// comes first is a coin toss from vote to vote.
+#[inline]
+fn count_index(a: u32, b: u32, outcome: Outcome) -> usize {
+    let k = match outcome {
+        Outcome::A => 0,
+        Outcome::B => 1,
+        Outcome::Tie => 2,
+        Outcome::BothBad => 3,
+    };
+    k ^ (usize::from(a > b) & usize::from(k < 2))
 }
 
 /// The place of the pair `lo < hi` in a triangle of all pairs, by `hi`, then `lo`.

@@ -131,12 +131,13 @@ impl Layout {
             pos: 0,
         };
         let mut from = 0;
-        for &(to, field, _) in &self.steps {
-            sc.take_literal(&self.bytes[from..to])?;
+        for (to, field, literal) in &self.steps {
+            let (to, field) = (*to, *field);
+            sc.take_known(literal, || &self.bytes[from..to])?;
             from = to;
             sc.value(field, vote).ok()?;
         }
-        sc.take_literal(&self.bytes[from..])?;
+        sc.take_known(&self.last, || &self.bytes[from..])?;
         Some(sc.pos)
     }
 }
